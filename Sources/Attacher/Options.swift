@@ -1,0 +1,86 @@
+import Docker
+
+/// attach's settings, from its arguments and environment.
+public struct AttachOptions: Sendable {
+    public var endpoint: DockerEndpoint
+    /// Replay the earlier output of containers already running at start (`BACKLOG=true`).
+    public var backlog = false
+    /// The longest line emitted as one record; longer lines come in `partial` pieces.
+    public var maxLineSize = 256 * 1024
+    /// Containers carrying one of these labels (`key`, or `key` with `value`) are skipped.
+    public var excludeLabels: [(key: String, value: String?)] = []
+    /// This process's own container id (or its prefix), skipped; empty when not in a container.
+    public var selfID = ""
+
+    public init(endpoint: DockerEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    /// The usage text of `attach --help`.
+    public static let usage = """
+        usage: attach [--backlog] [--max-line-size BYTES] [--docker-host URL]
+
+        Follows the stdout and stderr of every container on a Docker host and writes one JSON record per
+        log line to standard output (see docs/records.md). Containers running at start are read from now
+        (all their earlier output with --backlog); containers that start later are read from their first
+        line. Diagnostics go to standard error.
+
+        options:
+          --backlog              also replay the earlier output of containers already running (BACKLOG=true)
+          --max-line-size BYTES  longest line sent as one record; longer lines are cut into pieces marked
+                                 "partial":true (MAX_LINE_SIZE, default 262144)
+          --docker-host URL      unix:///path or tcp://host:port (DOCKER_HOST; default /tmp/docker.sock
+                                 when it exists, else /var/run/docker.sock)
+          -h, --help             print this help and exit
+
+        environment:
+          EXCLUDE_LABEL, EXCLUDE_LABELS  comma-separated labels, `key` or `key:value`; containers carrying
+                                         one are skipped (so are those with LOGSPOUT=ignore in their env)
+          ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
+
+        exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,
+        69 when the engine cannot be reached or is too old at start, 74 when standard output fails.
+
+        """
+
+    /// Parses `EXCLUDE_LABEL(S)` values: comma-separated `key` or `key:value` (also `key=value`).
+    public static func parseLabels(_ text: String) -> [(key: String, value: String?)] {
+        text.split(separator: ",").compactMap { item in
+            let trimmed = item.trimmingCharacters(in: " \t")
+            guard !trimmed.isEmpty else { return nil }
+            if let sep = trimmed.firstIndex(where: { $0 == ":" || $0 == "=" }) {
+                return (String(trimmed[..<sep]), String(trimmed[trimmed.index(after: sep)...]))
+            }
+            return (trimmed, nil)
+        }
+    }
+
+    /// Whether a container with this environment and these labels is to be skipped.
+    public func ignores(_ info: ContainerInfo) -> Bool {
+        if !selfID.isEmpty, info.id.hasPrefix(selfID) { return true }
+        if info.env.contains("LOGSPOUT=ignore") { return true }
+        for (key, value) in excludeLabels {
+            if let found = info.labels.first(where: { $0.0 == key }), value == nil || value == found.1 { return true }
+        }
+        return false
+    }
+}
+
+/// Exit codes of attach (sysexits.h).
+public enum AttachExit: Int32 {
+    case ok = 0
+    case usage = 64
+    case unavailable = 69
+    case software = 70
+    case ioError = 74
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s.removeFirst() }
+        while let l = s.last, chars.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

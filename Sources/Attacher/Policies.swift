@@ -1,0 +1,69 @@
+import Docker
+
+/// Exponential reconnect delays: 100 ms, 200, 400, 800, 1600, then 2 s for as long as it takes.
+/// Pure: the caller asks for the next delay after each failure and resets after a success.
+public struct Backoff: Sendable, Equatable {
+    public let initialMs: Int
+    public let capMs: Int
+    public private(set) var failures = 0
+
+    public init(initialMs: Int = 100, capMs: Int = 2000) {
+        self.initialMs = initialMs
+        self.capMs = capMs
+    }
+
+    /// The delay before the next attempt, after one more failure.
+    public mutating func nextDelayMs() -> Int {
+        let shift = min(failures, 20)
+        failures += 1
+        return min(capMs, initialMs << shift)
+    }
+
+    public mutating func reset() { failures = 0 }
+}
+
+/// Where a container's output was last delivered, so a reopened stream resumes there: no gap (reopen with
+/// an inclusive `since` of the cursor's time) and no duplicate (skip as many lines stamped exactly that
+/// time as were already delivered, and anything older).
+public struct ResumeCursor: Sendable, Equatable {
+    /// The latest timestamp delivered.
+    public private(set) var time: Timestamp?
+    /// How many records stamped exactly `time` were delivered.
+    public private(set) var countAtTime = 0
+    /// While replaying after a reopen: how many records stamped `time` remain to be skipped.
+    private var skipping: Int?
+
+    public init(time: Timestamp? = nil, countAtTime: Int = 0) {
+        self.time = time
+        self.countAtTime = time == nil ? 0 : countAtTime
+    }
+
+    /// Call when a stream is (re)opened with `since` = `time`: the replayed lines start being filtered.
+    public mutating func reopened() {
+        skipping = time == nil ? nil : countAtTime
+    }
+
+    /// Decides whether a line stamped `t` is new, and if so records it as delivered.
+    public mutating func admit(_ t: Timestamp) -> Bool {
+        if let left = skipping, let cursor = time {
+            if t < cursor { return false }
+            if t == cursor && left > 0 {
+                skipping = left - 1
+                return false
+            }
+            skipping = nil
+        }
+        if let cursor = time {
+            if t == cursor {
+                countAtTime += 1
+            } else if cursor < t {
+                time = t
+                countAtTime = 1
+            }
+        } else {
+            time = t
+            countAtTime = 1
+        }
+        return true
+    }
+}

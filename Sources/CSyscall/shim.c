@@ -1,0 +1,2 @@
+// Header-only target: the declarations live in include/CSyscall.h.
+#include "CSyscall.h"

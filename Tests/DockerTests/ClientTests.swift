@@ -1,0 +1,90 @@
+import JSON
+import Testing
+@testable import Docker
+
+@Suite("Timestamps as Docker writes them")
+struct TimestampTests {
+    @Test("RFC 3339 with nanoseconds parses and prints back", arguments: [
+        "2026-11-24T20:42:17.123456789Z", "1970-01-01T00:00:00.000000000Z", "2000-02-29T23:59:59.999999999Z",
+    ])
+    func roundTrip(text: String) throws {
+        let t = try #require(Timestamp(rfc3339: text))
+        #expect(t.description == text)
+    }
+
+    @Test("known instants")
+    func known() {
+        #expect(Timestamp(rfc3339: "1970-01-01T00:00:01Z") == Timestamp(seconds: 1, nanoseconds: 0))
+        #expect(Timestamp(rfc3339: "2026-11-24T20:42:17.5Z") == Timestamp(seconds: 1_764_016_937, nanoseconds: 500_000_000))
+        #expect(Timestamp(rfc3339: "2026-11-24T21:42:17.5+01:00") == Timestamp(rfc3339: "2026-11-24T20:42:17.5Z"))
+    }
+
+    @Test("since takes seconds and nine digits of nanoseconds")
+    func since() {
+        #expect(Timestamp(seconds: 1_764_016_937, nanoseconds: 42).sinceParameter == "1764016937.000000042")
+    }
+
+    @Test("order is by seconds, then nanoseconds")
+    func order() {
+        #expect(Timestamp(seconds: 1, nanoseconds: 999) < Timestamp(seconds: 2, nanoseconds: 0))
+        #expect(Timestamp(seconds: 2, nanoseconds: 1) < Timestamp(seconds: 2, nanoseconds: 2))
+    }
+
+    @Test("what is not RFC 3339 is rejected", arguments: [
+        "", "2026-11-24", "2026-13-24T20:42:17Z", "2026-11-24T20:42:17", "2026-11-24T20:42:17.Z", "2026-11-24T20:42:17Zjunk",
+        "abcd-11-24T20:42:17Z",
+    ])
+    func rejected(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+}
+
+@Suite("DOCKER_HOST")
+struct EndpointTests {
+    @Test("unix and tcp forms", arguments: [
+        ("unix:///var/run/docker.sock", DockerEndpoint.unix("/var/run/docker.sock")),
+        ("/tmp/docker.sock", .unix("/tmp/docker.sock")),
+        ("tcp://127.0.0.1:2375", .tcp(host: "127.0.0.1", port: 2375)),
+        ("tcp://docker:2376/", .tcp(host: "docker", port: 2376)),
+        ("tcp://[::1]:2375", .tcp(host: "::1", port: 2375)),
+        ("tcp://localhost", .tcp(host: "localhost", port: 2375)),
+    ])
+    func parses(text: String, expected: DockerEndpoint) throws {
+        #expect(try DockerEndpoint.parse(text) == expected)
+    }
+
+    @Test("bad values are errors", arguments: ["unix://relative", "ftp://x", "tcp://:80", "tcp://h:0", "tcp://h:99999"])
+    func bad(text: String) {
+        #expect(throws: DockerError.self) { try DockerEndpoint.parse(text) }
+    }
+
+    @Test("the default is /tmp/docker.sock when it exists, else /var/run/docker.sock")
+    func defaults() throws {
+        #expect(try DockerEndpoint.resolve(dockerHost: nil, exists: { _ in true }) == .unix("/tmp/docker.sock"))
+        #expect(try DockerEndpoint.resolve(dockerHost: nil, exists: { _ in false }) == .unix("/var/run/docker.sock"))
+        #expect(try DockerEndpoint.resolve(dockerHost: "", exists: { _ in false }) == .unix("/var/run/docker.sock"))
+        #expect(try DockerEndpoint.resolve(dockerHost: "tcp://h:1", exists: { _ in true }) == .tcp(host: "h", port: 1))
+    }
+}
+
+@Suite("Container inspect")
+struct InspectTests {
+    @Test("the fields attach uses are read")
+    func fields() throws {
+        let doc = try JSONValue.parse("""
+            {"Id":"abc123","Name":"/web","State":{"Running":true,"Pid":42},
+             "Config":{"Image":"nginx:1.27","Hostname":"abc123","Tty":true,"Env":["A=1","LOGSPOUT=ignore"],
+                       "Labels":{"team":"db","x":"y"}}}
+            """)
+        let info = try ContainerInfo(inspect: doc)
+        #expect(info == ContainerInfo(id: "abc123", name: "web", image: "nginx:1.27", hostname: "abc123", pid: 42,
+                                      labels: [("team", "db"), ("x", "y")], env: ["A=1", "LOGSPOUT=ignore"], tty: true, running: true))
+    }
+
+    @Test("missing fields take defaults; a missing Id is an error")
+    func defaults() throws {
+        let info = try ContainerInfo(inspect: try JSONValue.parse(#"{"Id":"x","Config":{"Labels":null,"Env":null}}"#))
+        #expect(info.name == "" && info.pid == 0 && info.labels.isEmpty && !info.running)
+        #expect(throws: DockerError.self) { try ContainerInfo(inspect: try JSONValue.parse("{}")) }
+    }
+}

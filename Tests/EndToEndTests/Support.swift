@@ -1,0 +1,253 @@
+// Test support: run the built executables and the docker client for real, and read what they wrote.
+// Children write to files rather than pipes, so a test never deadlocks on a full pipe and can look at
+// the output while the child runs.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Records
+import Syscall
+import Testing
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+enum Env {
+    /// Where the built executables are: LOGSPOUT_BIN, else the folder of the test binary itself.
+    static let binDir: String = {
+        if let dir = Sys.environment("LOGSPOUT_BIN"), !dir.isEmpty { return dir }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        let path = n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }()
+
+    /// The private engine the test script started (scripts/engine.sh). Tests fail, never skip, without it.
+    static func dockerHost() throws -> String {
+        guard let host = Sys.environment("DOCKER_HOST"), !host.isEmpty else {
+            throw TestFailure("DOCKER_HOST is not set: run the suite with scripts/test.sh, which starts the private engine")
+        }
+        return host
+    }
+
+    /// The repository, found from this source file.
+    static let repoRoot: String = {
+        let file = #filePath
+        var parts = file.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // Tests/EndToEndTests/Support.swift
+        return parts.joined(separator: "/")
+    }()
+
+    static let image = Sys.environment("LOGSPOUT_TEST_IMAGE") ?? "logspout-test:latest"
+
+    /// A fresh temporary folder.
+    static func tempDir() -> String {
+        var template = Array("/tmp/logspout-test-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return p.map { String(cString: $0) } ?? "/tmp"
+    }
+
+    /// A name no other test uses.
+    static func unique(_ prefix: String) -> String {
+        "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+}
+
+func readFile(_ path: String) -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return [] }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        result.append(contentsOf: buf[0..<n])
+    }
+    return result
+}
+
+func sleepMs(_ ms: Int) { usleep(useconds_t(ms * 1000)) }
+
+/// A child process whose stdout and stderr go to files.
+final class Child {
+    let pid: pid_t
+    let stdoutPath: String
+    let stderrPath: String
+    private(set) var status: Int32?
+
+    /// Starts `argv` (argv[0] a path) with the current environment plus `env`.
+    init(_ argv: [String], env: [String: String] = [:], stdin: String? = nil) throws {
+        let dir = Env.tempDir()
+        stdoutPath = dir + "/stdout"
+        stderrPath = dir + "/stderr"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // The child starts with default signal handling and nothing blocked, whatever the test runner does.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var environment: [String: String] = [:]
+        var e = environ
+        while let p = e.pointee {
+            let s = String(cString: p)
+            if let eq = s.firstIndex(of: "=") { environment[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            e += 1
+        }
+        for (k, v) in env { environment[k] = v }
+        let envStrings = environment.map { "\($0.key)=\($0.value)" }
+        var cArgs = argv.map { strdup($0) } + [nil]
+        var cEnv = envStrings.map { strdup($0) } + [nil]
+        defer {
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
+        }
+        var pid: pid_t = 0
+        let r = posix_spawn(&pid, argv[0], &actions, &attr, &cArgs, &cEnv)
+        guard r == 0 else { throw TestFailure("cannot start \(argv[0]): \(Errno(r))") }
+        self.pid = pid
+    }
+
+    var stdout: [UInt8] { readFile(stdoutPath) }
+    var stderr: String { String(decoding: readFile(stderrPath), as: UTF8.self) }
+
+    /// The records written so far (complete lines only); a line that is not a valid record fails the test.
+    func records() -> [Record] {
+        var result: [Record] = []
+        let bytes = stdout
+        var start = 0
+        while let nl = bytes[start...].firstIndex(of: 10) {
+            let line = Array(bytes[start..<nl])
+            start = nl + 1
+            do {
+                let record = try line.withUnsafeBytes { raw throws(JSONError) in try RecordCodec.decode(line: raw) }
+                result.append(record)
+            } catch {
+                Issue.record("not a record: \(error): \(String(decoding: line.prefix(300), as: UTF8.self))")
+            }
+        }
+        return result
+    }
+
+    func signal(_ sig: Int32) { kill(pid, sig) }
+
+    /// Waits for the child to exit (up to `timeoutMs`); returns its exit status, or 128+signal.
+    @discardableResult
+    func wait(timeoutMs: Int = 10_000) -> Int32? {
+        if let status { return status }
+        let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000
+        while Sys.monotonicNanos() < deadline {
+            var st: Int32 = 0
+            let r = waitpid(pid, &st, WNOHANG)
+            if r == pid {
+                let code = st & 0x7f == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
+                status = code
+                return code
+            }
+            sleepMs(20)
+        }
+        return nil
+    }
+
+    /// Stops the child (TERM, then KILL) if it still runs.
+    func stop() {
+        guard status == nil else { return }
+        signal(SIGTERM)
+        if wait(timeoutMs: 5000) == nil {
+            signal(SIGKILL)
+            wait()
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// Runs a command to completion; returns its status and output.
+@discardableResult
+func run(_ argv: [String], env: [String: String] = [:], timeoutMs: Int = 120_000) throws -> (status: Int32, stdout: String, stderr: String) {
+    let child = try Child(argv, env: env)
+    guard let status = child.wait(timeoutMs: timeoutMs) else {
+        child.signal(SIGKILL)
+        throw TestFailure("\(argv.joined(separator: " ")) did not finish in \(timeoutMs) ms")
+    }
+    return (status, String(decoding: child.stdout, as: UTF8.self), child.stderr)
+}
+
+/// Runs the docker client against the private engine; throws with its stderr when it fails.
+@discardableResult
+func docker(_ args: String...) throws -> String {
+    try dockerArgs(args)
+}
+
+@discardableResult
+func dockerArgs(_ args: [String]) throws -> String {
+    let host = try Env.dockerHost()
+    let r = try run(["/usr/bin/docker"] + args, env: ["DOCKER_HOST": host])
+    guard r.status == 0 else { throw TestFailure("docker \(args.joined(separator: " ")) failed (\(r.status)): \(r.stderr)") }
+    var out = r.stdout
+    while out.last == "\n" { out.removeLast() }
+    return out
+}
+
+/// Starts `attach` against the private engine.
+func startAttach(_ args: [String] = [], env: [String: String] = [:]) throws -> Child {
+    let host = try Env.dockerHost()
+    var e = env
+    if e["DOCKER_HOST"] == nil { e["DOCKER_HOST"] = host }
+    return try Child([Env.binDir + "/attach"] + args, env: e)
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeoutMs` passes.
+func eventually(timeoutMs: Int = 20_000, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000
+    while Sys.monotonicNanos() < deadline {
+        if try condition() { return true }
+        sleepMs(50)
+    }
+    return try condition()
+}
+
+/// Waits until attach has connected (it lists containers right after subscribing to events). attach says
+/// nothing when it is well, so give it a moment after the process is up.
+func settle(_ attach: Child) {
+    sleepMs(700)
+}
+
+/// A running test container; removed at the end of the test.
+final class TestContainer {
+    let name: String
+    var id = ""
+
+    init(_ prefix: String) { name = Env.unique(prefix) }
+
+    /// `docker run -d --network none [extra] IMAGE sh -c script`.
+    @discardableResult
+    func run(_ script: String, extra: [String] = []) throws -> String {
+        id = try dockerArgs(["run", "-d", "--network", "none", "--name", name] + extra + [Env.image, "sh", "-c", script])
+        return id
+    }
+
+    deinit {
+        _ = try? dockerArgs(["rm", "-f", name])
+    }
+}
+
+extension Array where Element == Record {
+    func of(_ containerName: String) -> [Record] { filter { $0.container.name == containerName } }
+    func of(id: String) -> [Record] { filter { $0.container.id == id } }
+}
