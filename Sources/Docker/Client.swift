@@ -145,13 +145,20 @@ public final class DockerClient: @unchecked Sendable {
         guard let version = response.head.header("Api-Version") else {
             throw DockerError("\(endpoint): /_ping has no Api-Version header; is this a Docker engine?")
         }
-        let parts = version.split(separator: ".").compactMap { Int($0) }
-        guard parts.count == 2 else { throw DockerError("\(endpoint): unreadable Api-Version '\(version)'") }
-        if (parts[0], parts[1]) < Self.minimumAPIVersion {
-            throw DockerError("\(endpoint): the engine speaks API \(version); attach needs \(Self.minimumAPIVersion.0).\(Self.minimumAPIVersion.1) or newer")
-        }
+        try Self.checkVersion(version, endpoint: endpoint)
         versionPrefix = "/v" + version
         return version
+    }
+
+    /// Accepts an `Api-Version` value of at least `minimumAPIVersion`, or says why not.
+    public static func checkVersion(_ version: String, endpoint: DockerEndpoint) throws(DockerError) {
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let major = parts[0], let minor = parts[1] else {
+            throw DockerError("\(endpoint): unreadable Api-Version '\(version)'")
+        }
+        if (major, minor) < minimumAPIVersion {
+            throw DockerError("\(endpoint): the engine speaks API \(version); attach needs \(minimumAPIVersion.0).\(minimumAPIVersion.1) or newer")
+        }
     }
 
     /// The engine's clock (`GET /info` → `SystemTime`), so "from now" means the engine's now.

@@ -15,7 +15,7 @@ struct TimestampTests {
     @Test("known instants")
     func known() {
         #expect(Timestamp(rfc3339: "1970-01-01T00:00:01Z") == Timestamp(seconds: 1, nanoseconds: 0))
-        #expect(Timestamp(rfc3339: "2026-11-24T20:42:17.5Z") == Timestamp(seconds: 1_764_016_937, nanoseconds: 500_000_000))
+        #expect(Timestamp(rfc3339: "2025-11-24T20:42:17.5Z") == Timestamp(seconds: 1_764_016_937, nanoseconds: 500_000_000))
         #expect(Timestamp(rfc3339: "2026-11-24T21:42:17.5+01:00") == Timestamp(rfc3339: "2026-11-24T20:42:17.5Z"))
     }
 
@@ -86,5 +86,24 @@ struct InspectTests {
         let info = try ContainerInfo(inspect: try JSONValue.parse(#"{"Id":"x","Config":{"Labels":null,"Env":null}}"#))
         #expect(info.name == "" && info.pid == 0 && info.labels.isEmpty && !info.running)
         #expect(throws: DockerError.self) { try ContainerInfo(inspect: try JSONValue.parse("{}")) }
+    }
+}
+
+@Suite("API version negotiation")
+struct VersionTests {
+    @Test("1.25 and newer are accepted", arguments: ["1.25", "1.41", "1.52", "2.0"])
+    func accepted(version: String) throws {
+        try DockerClient.checkVersion(version, endpoint: .unix("/s"))
+    }
+
+    @Test("older or unreadable versions are refused with a message", arguments: [
+        ("1.24", "unix:///s: the engine speaks API 1.24; attach needs 1.25 or newer"),
+        ("1.9", "unix:///s: the engine speaks API 1.9; attach needs 1.25 or newer"),
+        ("abc", "unix:///s: unreadable Api-Version 'abc'"),
+        ("1.", "unix:///s: unreadable Api-Version '1.'"),
+    ])
+    func refused(version: String, message: String) {
+        #expect(performing: { try DockerClient.checkVersion(version, endpoint: .unix("/s")) },
+                throws: { ($0 as? DockerError)?.message == message })
     }
 }

@@ -52,7 +52,7 @@ struct AttachEndToEndTests {
         let attach = try startAttach()
         settle(attach)
         let c = TestContainer("content")
-        try c.run(#"printf 'tab\there\n'; printf 'quote " and backslash \\ end\n'; printf 'héllo wörld ✓ 🎉\n'; printf '\377\376 bad\n'; echo; echo to-stderr >&2; echo last"#)
+        try c.run(#"printf 'tab\there\n'; printf 'quote " and backslash \\ end\n'; printf 'héllo wörld ✓ 🎉\n'; printf '\377\376 bad\n'; echo; echo to-stderr >&2; echo last; sleep 30"#)
         #expect(eventually { attach.records().of(c.name).count >= 7 })
         let records = attach.records().of(c.name)
         let stdout = records.filter { $0.source == .stdout }.map(\.data)
