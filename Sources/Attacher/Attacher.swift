@@ -6,6 +6,7 @@ import HTTP
 import JSON
 import Records
 import Syscall
+import Time
 
 /// attach's engine: one thread, one epoll set, one socket per followed container plus the events stream.
 ///

@@ -1,4 +1,5 @@
 import Docker
+import Time
 
 /// Exponential reconnect delays: 100 ms, 200, 400, 800, 1600, then 2 s for as long as it takes.
 /// Pure: the caller asks for the next delay after each failure and resets after a success.

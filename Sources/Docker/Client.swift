@@ -1,3 +1,4 @@
+import Time
 import HTTP
 import JSON
 import Syscall

@@ -1,4 +1,5 @@
 import Docker
+import Time
 import Testing
 @testable import Attacher
 

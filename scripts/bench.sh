@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# bench.sh - measures the record codec and attach against the engine's own delivery rate, in one run.
+# Results belong in docs/performance.md, with this command. Knobs: BENCH_LINES (200000), BENCH_WIDTH
+# (100 bytes a line), BENCH_IDLE (50 idle containers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/engine.sh start
+eval "$(bash scripts/engine.sh env)"
+export DOCKER_HOST
+command -v curl >/dev/null || apt-get install -y -qq curl >/dev/null
+swift build -c release --product attach >/dev/null
+swift build -c release --product records-bench >/dev/null
+
+echo "== machine: $(nproc) cores, $(uname -r), $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})')"
+echo "== codec (records-bench, one core)"
+.build/release/records-bench
+echo "== attach (scripts/bench.py)"
+python3 scripts/bench.py
