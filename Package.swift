@@ -6,6 +6,8 @@ let package = Package(
     name: "logspout",
     products: [
         .executable(name: "attach", targets: ["attach"]),
+        .executable(name: "route", targets: ["route"]),
+        .executable(name: "emit-syslog", targets: ["emit-syslog"]),
     ],
     targets: [
         // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
@@ -24,6 +26,16 @@ let package = Package(
         // attach's engine: the container table, the event loop, resume cursors.
         .target(name: "Attacher", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
+        // route's engine: the route table (arguments, ROUTESPATH, etcd discovery), matching, the store.
+        .target(name: "Routing", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time"]),
+        .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
+        // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
+        .target(name: "Syslog", dependencies: ["Records", "JSON", "Time"]),
+        // libresolv, for DNS SRV lookups.
+        .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
+        // emit-syslog's engine: targets, UDP and TCP transports, DNS (A/AAAA and SRV).
+        .target(name: "Emitter", dependencies: ["Syscall", "Syslog", "Records", "JSON", "Time", "CResolv"]),
+        .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -32,6 +44,9 @@ let package = Package(
         .testTarget(name: "TimeTests", dependencies: ["Time"]),
         .testTarget(name: "DockerTests", dependencies: ["Docker", "JSON"]),
         .testTarget(name: "AttacherTests", dependencies: ["Attacher", "Docker", "Time"]),
+        .testTarget(name: "SyslogTests", dependencies: ["Syslog", "Records", "Time"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Records", "JSON"]),
+        .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Syslog", "Records", "Syscall"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+print("emit-syslog: not built yet")

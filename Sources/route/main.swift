@@ -1,0 +1,1 @@
+print("route: not built yet")
