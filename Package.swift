@@ -10,8 +10,9 @@ let package = Package(
         .executable(name: "emit-syslog", targets: ["emit-syslog"]),
     ],
     targets: [
+        // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
         // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
-        .target(name: "CSyscall"),
+        .target(name: "CSyscall", linkerSettings: [.linkedLibrary("resolv")]),
         .target(name: "Syscall", dependencies: ["CSyscall"]),
         // A byte-level JSON scanner and writer (generic values, string escaping).
         .target(name: "JSON"),
@@ -31,10 +32,8 @@ let package = Package(
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
         .target(name: "Syslog", dependencies: ["Records", "JSON", "Time"]),
-        // libresolv, for DNS SRV lookups.
-        .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
         // emit-syslog's engine: targets, UDP and TCP transports, DNS (A/AAAA and SRV).
-        .target(name: "Emitter", dependencies: ["Syscall", "Syslog", "Records", "JSON", "Time", "CResolv"]),
+        .target(name: "Emitter", dependencies: ["Syscall", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
 

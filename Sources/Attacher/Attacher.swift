@@ -38,6 +38,11 @@ public final class Attacher {
     var out: [UInt8] = []
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     var exitCode: AttachExit?
+    /// Saved cursors (STATE_DIR), and those loaded at start for containers not yet seen.
+    var cursorFile: CursorFile?
+    var savedCursors: [String: ResumeCursor] = [:]
+    /// Write the cursor file at most this often while records flow.
+    static let cursorWriteNanos: UInt64 = 200_000_000
     /// How long a stream may hold a line without its "\n" before it is emitted (the local log driver
     /// never sends the "\n" of a line it cut into pieces).
     static let idleFlushNanos: UInt64 = 250_000_000
@@ -122,6 +127,15 @@ public final class Attacher {
             Self.diagnostic("\(error)")
             return .software
         }
+        if let dir = options.stateDirectory {
+            do { try Sys.makeDirectories(dir) } catch {
+                Self.diagnostic("STATE_DIR: \(error)")
+                return .unavailable
+            }
+            let file = CursorFile(directory: dir)
+            savedCursors = file.load()
+            cursorFile = file
+        }
         // At start, an engine that cannot be reached or is too old is an error the user must see.
         do {
             try connectEngine()
@@ -149,8 +163,10 @@ public final class Attacher {
             }
             runTimers()
             flush()
+            saveCursors(force: false)
         }
         flush()
+        saveCursors(force: true)
         return exitCode ?? .ok
     }
 
@@ -206,10 +222,23 @@ public final class Attacher {
                 guard let info = try client.inspect(id), info.running else { continue }
                 let tracked = track(info)
                 if tracked.ignored { continue }
-                if firstConnection {
+                if firstConnection, tracked.cursor.time == nil {
                     tracked.baseline = options.backlog ? Timestamp.zero : nil
                 }
                 open(tracked)
+            }
+        }
+        if firstConnection {
+            // Containers with a saved cursor that stopped while attach was away: read what they wrote
+            // after the cursor (the stream ends at once when there is nothing more).
+            for id in savedCursors.keys.sorted() where containers[id] == nil {
+                guard let info = try client.inspect(id) else {
+                    savedCursors[id] = nil
+                    cursorFile?.dirty = true
+                    continue
+                }
+                let tracked = track(info)
+                if !tracked.ignored { open(tracked) }
             }
         }
     }
@@ -218,6 +247,7 @@ public final class Attacher {
     func track(_ info: ContainerInfo) -> Tracked {
         let tracked = Tracked(info: info, ignored: options.ignores(info))
         tracked.baseline = startTime
+        if let saved = savedCursors.removeValue(forKey: info.id) { tracked.cursor = saved }
         containers[info.id] = tracked
         return tracked
     }
@@ -335,7 +365,10 @@ public final class Attacher {
             info.name = name.hasPrefix("/") ? String(name.dropFirst()) : name
             update(tracked, info)
         case "destroy":
-            if let tracked = containers[id], tracked.stream == nil { containers[id] = nil }
+            if let tracked = containers[id], tracked.stream == nil {
+                containers[id] = nil
+                cursorFile?.dirty = true
+            }
         default:
             break
         }
@@ -470,6 +503,7 @@ public final class Attacher {
             return
         }
         guard tracked.cursor.admit(t) else { return }
+        cursorFile?.dirty = true
         RecordCodec.append(time: line.time, source: line.stream == .stderr ? .stderr : .stdout, data: line.data,
                            partial: line.partial, containerJSON: tracked.containerJSON, into: &out)
     }
@@ -554,6 +588,24 @@ public final class Attacher {
                 scheduleRetry(tracked)
             }
         }
+    }
+
+    /// Saves every container's cursor, after the records it accounts for were written (at most every
+    /// 200 ms while records flow, and at exit).
+    func saveCursors(force: Bool) {
+        guard var file = cursorFile, file.dirty, out.isEmpty, exitCode != .ioError else { return }
+        let now = Sys.monotonicNanos()
+        guard force || now - file.lastWrite >= Self.cursorWriteNanos else { return }
+        var all = containers.map { ($0.key, $0.value.cursor) }
+        all += savedCursors.map { ($0.key, $0.value) }
+        do {
+            try file.save(all)
+            file.dirty = false
+        } catch {
+            Self.diagnostic("STATE_DIR: \(error)")
+        }
+        file.lastWrite = now
+        cursorFile = file
     }
 
     /// Writes the buffered records to stdout (blocking: a full pipe holds attach back, which is the

@@ -11,6 +11,8 @@ public struct AttachOptions: Sendable {
     public var excludeLabels: [(key: String, value: String?)] = []
     /// This process's own container id (or its prefix), skipped; empty when not in a container.
     public var selfID = ""
+    /// Where to keep each container's cursor across restarts of attach (`STATE_DIR`); nil: nowhere.
+    public var stateDirectory: String?
 
     public init(endpoint: DockerEndpoint) {
         self.endpoint = endpoint
@@ -37,6 +39,8 @@ public struct AttachOptions: Sendable {
           EXCLUDE_LABEL, EXCLUDE_LABELS  comma-separated labels, `key` or `key:value`; containers carrying
                                          one are skipped (so are those with LOGSPOUT=ignore in their env)
           ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
+          STATE_DIR                      keep each container's position in STATE_DIR/cursors, so a restarted
+                                         attach resumes every container where it stopped
 
         exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,
         69 when the engine cannot be reached or is too old at start, 74 when standard output fails.

@@ -1,1 +1,544 @@
-// The emitter library.
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Records
+import Syscall
+import Syslog
+import Time
+
+/// emit-syslog's settings, from its environment.
+public struct EmitterOptions: Sendable {
+    public enum Framing: String, Sendable { case newline, octetCounted = "octet-counted" }
+
+    /// The format of routes that name none (`SYSLOG_FORMAT`).
+    public var defaultFormat = SyslogFormat.rfc5424
+    public var syslog = SyslogOptions()
+    /// The largest UDP message; longer ones are cut on a UTF-8 boundary (`SYSLOG_MAX_SIZE`).
+    public var maxDatagram = 65507
+    /// TCP framing (`SYSLOG_TCP_FRAMING`): a newline after each message, or RFC 6587 octet counting.
+    public var framing = Framing.newline
+    /// Bytes kept per receiver while it is away or slow (`SYSLOG_BUFFER_SIZE`).
+    public var bufferSize = 8 << 20
+    /// How often addresses are looked up again, in seconds (`SYSLOG_RESOLVE_INTERVAL`).
+    public var resolveInterval = 60
+    /// How long to wait at the end of input for TCP receivers to take what is queued, in ms.
+    public var drainTimeoutMs = 5000
+
+    public init() {}
+
+    /// Reads the environment; returns the options or the first bad value's message.
+    public static func fromEnvironment(_ get: (String) -> String?) -> Result<EmitterOptions, TargetError> {
+        var o = EmitterOptions()
+        o.syslog = SyslogOptions.fromEnvironment(get)
+        if let f = get("SYSLOG_FORMAT"), !f.isEmpty {
+            guard let format = SyslogFormat(rawValue: f) else {
+                return .failure(TargetError("SYSLOG_FORMAT '\(f)' is not one of rfc5424, rfc3164, deis"))
+            }
+            o.defaultFormat = format
+        }
+        func number(_ name: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) -> TargetError? {
+            guard let text = get(name), !text.isEmpty else { return nil }
+            guard let v = Int(text), range.contains(v) else {
+                return TargetError("\(name) '\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            apply(v)
+            return nil
+        }
+        if let e = number("SYSLOG_MAX_SIZE", 480...65507, { o.maxDatagram = $0 }) { return .failure(e) }
+        if let e = number("SYSLOG_BUFFER_SIZE", 65536...(1 << 30), { o.bufferSize = $0 }) { return .failure(e) }
+        if let e = number("SYSLOG_RESOLVE_INTERVAL", 1...86400, { o.resolveInterval = $0 }) { return .failure(e) }
+        if let f = get("SYSLOG_TCP_FRAMING"), !f.isEmpty {
+            guard let framing = Framing(rawValue: f) else {
+                return .failure(TargetError("SYSLOG_TCP_FRAMING '\(f)' is neither newline nor octet-counted"))
+            }
+            o.framing = framing
+        }
+        return .success(o)
+    }
+
+    public static let usage = """
+        usage: emit-syslog < routed-records.ndjson
+
+        Reads routed records (docs/records.md) on standard input and sends each to the syslog receiver its
+        route names: UDP (one message per datagram, batched with sendmmsg) or TCP (one long-lived connection
+        per receiver, a bounded buffer while it is away). Diagnostics go to standard error; a summary line
+        at exit and on SIGUSR1. SIGTERM and SIGINT mean "finish": it reads on until its input ends.
+
+        environment:
+          SYSLOG_FORMAT            rfc5424 (default), rfc3164 or deis, for routes that name no format
+          SYSLOG_HOSTNAME          the HOSTNAME field of every message (default: the container's hostname)
+          SYSLOG_STRUCTURED_DATA   the STRUCTURED-DATA of rfc5424 messages (default -)
+          DATETIME_FORMAT          a Go layout for the timestamps of deis and rfc3164 messages
+          SYSLOG_MAX_SIZE          largest UDP message in bytes, cut on a UTF-8 boundary (default 65507)
+          SYSLOG_TCP_FRAMING       newline (default) or octet-counted (RFC 6587)
+          SYSLOG_BUFFER_SIZE       bytes kept per receiver while it is away or slow (default 8388608)
+          SYSLOG_RESOLVE_INTERVAL  seconds between lookups of receiver addresses (default 60)
+
+        exit status: 0 at the end of input, 64 on bad usage or a bad environment value.
+
+        """
+}
+
+/// emit-syslog's engine: one thread, an epoll set with standard input, the signals, the resolver's
+/// eventfd and one socket per receiver.
+public final class Emitter {
+    let options: EmitterOptions
+    let input: Int32
+    var formatter: SyslogFormatter
+    var decoder = RecordDecoder()
+    var splitter = LineSplitter()
+    var stats = EmitterStats()
+
+    var epoll: Epoll!
+    var signals: SignalDescriptor!
+    var resolver: Resolver!
+    var destinations: [String: Destination] = [:]
+    var byToken: [UInt64: Destination] = [:]
+    var nextToken: UInt64 = 16
+    /// The target of the last route seen, by route id (routes repeat: parse each target once).
+    var targets: [String: (target: JSONValue, spec: TargetSpec?, destination: Destination?)] = [:]
+    var inputOpen = true
+    var inputIsFile = false
+    var warnedNoRoute = false
+    var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+    var message: [UInt8] = []
+
+    static let inputToken: UInt64 = 0
+    static let signalToken: UInt64 = 1
+    static let resolverToken: UInt64 = 2
+
+    public init(options: EmitterOptions, input: Int32 = 0) {
+        self.options = options
+        self.input = input
+        formatter = SyslogFormatter(options: options.syslog)
+        message.reserveCapacity(4096)
+    }
+
+    static func diagnostic(_ s: String) { Sys.diagnostic("emit-syslog: " + s) }
+
+    /// Runs until standard input ends and what is queued is sent (or the drain time is up).
+    public func run() -> Int32 {
+        Sys.ignoreSIGPIPE()
+        do {
+            signals = try SignalDescriptor([SIGTERM, SIGINT, SIGUSR1])
+            epoll = try Epoll()
+            resolver = try Resolver()
+            try epoll.add(signals.fd, token: Self.signalToken)
+            try epoll.add(resolver.eventFD, token: Self.resolverToken)
+        } catch {
+            Self.diagnostic("\(error)")
+            return 70
+        }
+        // A pipe or socket on stdin joins the epoll set; a regular file (which epoll refuses) is always
+        // ready: it is read between waits that do not block.
+        do {
+            try Sys.setNonBlocking(input)
+            try epoll.add(input, token: Self.inputToken)
+        } catch {
+            inputIsFile = true
+        }
+        var drainDeadline: UInt64?
+        while true {
+            if inputIsFile && inputOpen { readInput() }
+            if !inputOpen {
+                // The input ended: deliver what is queued, trying receivers that are away again at once,
+                // for at most the drain time.
+                if destinations.values.allSatisfy(\.isEmpty) { break }
+                let now = Sys.monotonicNanos()
+                if drainDeadline == nil {
+                    drainDeadline = now + UInt64(options.drainTimeoutMs) * 1_000_000
+                    for d in destinations.values where !d.isEmpty && d.retryAt != nil {
+                        d.backoff.reset()
+                        d.retryAt = now
+                    }
+                }
+                if now >= drainDeadline! { break }
+            }
+            let ready: [(token: UInt64, events: UInt32)]
+            do { ready = try epoll.wait(timeout: inputIsFile && inputOpen ? 0 : nextTimeout(drainDeadline)) } catch {
+                Self.diagnostic("\(error)")
+                return 70
+            }
+            for (token, events) in ready {
+                switch token {
+                case Self.inputToken: readInput()
+                case Self.signalToken: handleSignals()
+                case Self.resolverToken: takeResolutions()
+                default:
+                    if let d = byToken[token] { socketEvent(d, events) }
+                }
+            }
+            runTimers()
+            flushAll()
+        }
+        for d in destinations.values where d.kind == .udp && d.fd >= 0 {
+            // A refusal (ICMP) of the last datagrams is reported on the socket: count it.
+            if let e = Sys.socketError(d.fd) {
+                stats.sendErrors += 1
+                report(d, "\(SyscallError("send to", d.address.description, e))")
+            }
+        }
+        for d in destinations.values where !d.isEmpty {
+            let count = d.kind == .udp ? d.ranges.count : 1
+            stats.dropped += d.kind == .udp ? count : 0
+            Self.diagnostic("\(d.key): \(d.kind == .udp ? "\(count) messages" : "\(d.pendingBytes) bytes") not delivered at exit")
+        }
+        Self.diagnostic(stats.summary)
+        return 0
+    }
+
+    // MARK: - Input
+
+    func readInput() {
+        while inputOpen {
+            let n: Int
+            do { n = try Sys.read(input, into: &readBuffer) } catch {
+                if error.errno == .wouldBlock { return }
+                Self.diagnostic("standard input: \(error)")
+                n = 0
+            }
+            if n == 0 {
+                splitter.finish { piece in self.line(piece) }
+                inputOpen = false
+                if !inputIsFile { epoll.remove(input) }
+                return
+            }
+            readBuffer.withUnsafeBytes { raw in
+                splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in self.line(piece) }
+            }
+            if n < readBuffer.count || inputIsFile { return }
+        }
+    }
+
+    func line(_ piece: LineSplitter.Piece) {
+        switch piece {
+        case .tooLong(let error):
+            Self.diagnostic("\(error); skipped")
+        case .line(let number, let bytes):
+            if bytes.isEmpty || (bytes.count == 1 && bytes[0] == 13) { return }
+            do {
+                let record = try decoder.decode(line: bytes, lineNumber: number)
+                emit(record)
+            } catch {
+                Self.diagnostic("\(error); skipped")
+            }
+        }
+    }
+
+    /// Formats `record` and queues it for its route's receiver.
+    func emit(_ record: Record) {
+        guard let route = record.route else {
+            stats.dropped += 1
+            if !warnedNoRoute {
+                Self.diagnostic("a record without a route was dropped (emit-syslog reads the output of route)")
+                warnedNoRoute = true
+            }
+            return
+        }
+        let entry: (target: JSONValue, spec: TargetSpec?, destination: Destination?)
+        if let cached = targets[route.id], cached.target == route.target {
+            entry = cached
+        } else {
+            do {
+                let spec = try TargetSpec(target: route.target)
+                entry = (route.target, spec, destination(for: spec))
+            } catch {
+                Self.diagnostic("route \(route.id): \(error); its records are dropped")
+                entry = (route.target, nil, nil)
+            }
+            targets[route.id] = entry
+        }
+        guard let spec = entry.spec, let d = entry.destination else {
+            stats.dropped += 1
+            return
+        }
+        message.removeAll(keepingCapacity: true)
+        formatter.append(record, format: spec.format ?? options.defaultFormat, appendTag: spec.appendTag, into: &message)
+        enqueue(d)
+    }
+
+    func destination(for spec: TargetSpec) -> Destination {
+        if let d = destinations[spec.connectionKey] { return d }
+        let d = Destination(key: spec.connectionKey, address: spec.address,
+                            kind: spec.transport == .udp ? .udp : .tcp, capacity: options.bufferSize)
+        d.token = nextToken
+        nextToken += 1
+        destinations[d.key] = d
+        byToken[d.token] = d
+        lookup(d)
+        return d
+    }
+
+    func enqueue(_ d: Destination) {
+        if d.kind == .udp {
+            if message.count > options.maxDatagram {
+                _ = truncateUTF8(&message, from: 0, max: options.maxDatagram)
+                stats.truncated += 1
+            }
+            guard d.hasRoom(message.count) else {
+                stats.dropped += 1
+                report(d, "buffer full; dropping messages")
+                return
+            }
+            let start = d.buffer.count
+            d.buffer.append(contentsOf: message)
+            d.ranges.append(start..<d.buffer.count)
+            // Send in batches even within a long read burst.
+            if d.ranges.count >= 1024 { flush(d) }
+            return
+        }
+        var prefix: [UInt8] = []
+        if options.framing == .octetCounted { prefix = Array("\(message.count) ".utf8) }
+        let total = prefix.count + message.count + (options.framing == .newline ? 1 : 0)
+        guard d.hasRoom(total) else {
+            stats.dropped += 1
+            report(d, "buffer of \(options.bufferSize) bytes full; dropping messages")
+            return
+        }
+        d.buffer.append(contentsOf: prefix)
+        d.buffer.append(contentsOf: message)
+        if options.framing == .newline { d.buffer.append(10) }
+        d.ranges.append(0..<0)  // counts messages for the statistics
+        if d.pendingBytes >= 256 * 1024 { flush(d) }
+    }
+
+    // MARK: - Sending
+
+    func flushAll() {
+        for d in destinations.values where !d.isEmpty { flush(d) }
+    }
+
+    func flush(_ d: Destination) {
+        guard d.state == .ready, d.fd >= 0 else { return }
+        if d.kind == .udp { flushUDP(d) } else { flushTCP(d) }
+    }
+
+    func flushUDP(_ d: Destination) {
+        var done = 0
+        var attempts = 0
+        d.buffer.withUnsafeBytes { raw in
+            while done < d.ranges.count {
+                do throws(SyscallError) {
+                    let n = try Sys.sendmmsg(d.fd, raw, d.ranges[done...])
+                    done += n
+                    stats.sent += n
+                } catch {
+                    if error.errno == .wouldBlock {
+                        // The socket buffer is full: give the kernel a moment, then drop what is left.
+                        attempts += 1
+                        if attempts > 3 || (try? Sys.poll(d.fd, events: Int16(POLLOUT), timeout: 10)) != true { break }
+                        continue
+                    }
+                    // ECONNREFUSED (an ICMP refusal of an earlier datagram) and the like: count, go on.
+                    stats.sendErrors += 1
+                    report(d, "\(error)")
+                    done += error.errno == .connectionRefused ? 0 : 1
+                    attempts += 1
+                    if attempts > 8 { break }
+                }
+            }
+        }
+        if done < d.ranges.count {
+            stats.dropped += d.ranges.count - done
+        }
+        d.ranges.removeAll(keepingCapacity: true)
+        d.buffer.removeAll(keepingCapacity: d.buffer.capacity <= 4 << 20)
+    }
+
+    func flushTCP(_ d: Destination) {
+        if Sys.peerClosed(d.fd) {
+            lost(d, "the receiver closed the connection")
+            return
+        }
+        var failure: SyscallError?
+        d.buffer.withUnsafeBytes { raw in
+            while d.head < raw.count {
+                do throws(SyscallError) {
+                    let n = try Sys.sendNonBlocking(d.fd, UnsafeRawBufferPointer(rebasing: raw[d.head...]))
+                    if n == 0 { break }
+                    d.head += n
+                } catch {
+                    failure = error
+                    break
+                }
+            }
+        }
+        // Count whole messages handed to the kernel.
+        if d.head == d.buffer.count {
+            stats.sent += d.ranges.count
+            d.ranges.removeAll(keepingCapacity: true)
+        }
+        d.compact()
+        if let failure {
+            lost(d, failure.description)
+            return
+        }
+        setWritable(d, d.pendingBytes > 0)
+        if d.lastReport != "" && d.lastReport != "connected" { report(d, "connected") }
+    }
+
+    func setWritable(_ d: Destination, _ on: Bool) {
+        guard d.fd >= 0, d.wantsWritable != on else { return }
+        d.wantsWritable = on
+        epoll.remove(d.fd)
+        try? epoll.add(d.fd, events: Epoll.readable | (on ? Epoll.writable : 0), token: d.token)
+    }
+
+    /// Says a receiver's new state on stderr, once per change.
+    func report(_ d: Destination, _ what: String) {
+        guard d.lastReport != what else { return }
+        d.lastReport = what
+        Self.diagnostic("\(d.key): \(what)")
+    }
+
+    // MARK: - Connections
+
+    func lookup(_ d: Destination) {
+        guard !d.lookupPending else { return }
+        d.lookupPending = true
+        resolver.resolve(key: d.key, address: d.address, kind: d.kind)
+    }
+
+    func takeResolutions() {
+        for r in resolver.take() {
+            guard let d = destinations[r.key] else { continue }
+            d.lookupPending = false
+            d.resolvedAt = Sys.monotonicNanos()
+            guard r.error == nil, !r.addresses.isEmpty else {
+                report(d, "cannot resolve: \(r.summary)")
+                if d.addresses.isEmpty {
+                    // Nothing to send to: retry the lookup with backoff.
+                    d.state = .idle
+                    d.retryAt = Sys.monotonicNanos() + UInt64(d.backoff.nextDelayMs()) * 1_000_000
+                }
+                continue
+            }
+            if r.addresses == d.addresses, d.fd >= 0 { continue }  // unchanged, and connected or connecting
+            if !d.addresses.isEmpty, r.addresses != d.addresses { report(d, "address changed: \(r.summary)") }
+            d.addresses = r.addresses
+            d.nextAddress = 0
+            // A moved receiver: reconnect to the new address.
+            if d.fd >= 0 {
+                epoll.remove(d.fd)
+                d.closeSocket()
+            }
+            d.state = .idle
+            d.retryAt = nil
+            open(d)
+        }
+    }
+
+    /// Opens the socket of a resolved destination.
+    func open(_ d: Destination) {
+        guard !d.addresses.isEmpty, d.fd < 0 else { return }
+        let address = d.addresses[d.nextAddress % d.addresses.count]
+        do {
+            d.fd = try Sys.socket(for: address, kind: d.kind)
+            if d.kind == .udp {
+                Sys.setOption(d.fd, SOL_SOCKET, SO_SNDBUF, 4 << 20)
+                _ = try Sys.connect(d.fd, to: address)
+                d.state = .ready
+                try epoll.add(d.fd, events: Epoll.readable, token: d.token)
+                return
+            }
+            let connected = try Sys.connect(d.fd, to: address)
+            d.state = connected ? .ready : .connecting
+            d.wantsWritable = !connected || !d.isEmpty
+            try epoll.add(d.fd, events: Epoll.readable | (d.wantsWritable ? Epoll.writable : 0), token: d.token)
+            if connected { connectedTCP(d) }
+        } catch {
+            lost(d, error.description)
+        }
+    }
+
+    func connectedTCP(_ d: Destination) {
+        d.state = .ready
+        d.backoff.reset()
+        var one: Int32 = 1
+        _ = setsockopt(d.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if d.lastReport != "" { report(d, "connected") }
+        flushTCP(d)
+    }
+
+    /// The connection failed or broke: close it and try again later (the next address first).
+    func lost(_ d: Destination, _ why: String) {
+        if d.fd >= 0 { epoll.remove(d.fd) }
+        d.closeSocket()
+        d.state = .idle
+        d.nextAddress += 1
+        let delay = d.backoff.nextDelayMs()
+        d.retryAt = Sys.monotonicNanos() + UInt64(delay) * 1_000_000
+        report(d, "\(why); retrying")
+        if d.kind == .udp { stats.sendErrors += 1 }
+    }
+
+    func socketEvent(_ d: Destination, _ events: UInt32) {
+        guard d.fd >= 0 else { return }
+        if d.kind == .udp {
+            // A readable UDP socket carries an ICMP error (connection refused): count it.
+            if let e = Sys.socketError(d.fd) {
+                stats.sendErrors += 1
+                report(d, "\(SyscallError("send to", d.address.description, e))")
+            }
+            return
+        }
+        if d.state == .connecting {
+            if let e = Sys.socketError(d.fd) {
+                lost(d, SyscallError("connect to", d.addresses[d.nextAddress % max(1, d.addresses.count)].description, e).description)
+            } else if events & Epoll.writable != 0 {
+                connectedTCP(d)
+            }
+            return
+        }
+        if events & Epoll.inputOrHangup != 0,
+           Sys.peerClosed(d.fd) {
+            lost(d, "the receiver closed the connection")
+            return
+        }
+        if events & Epoll.writable != 0 { flushTCP(d) }
+    }
+
+    // MARK: - Timers and signals
+
+    func nextTimeout(_ drainDeadline: UInt64?) -> Int32 {
+        var next = drainDeadline
+        let interval = UInt64(options.resolveInterval) * 1_000_000_000
+        for d in destinations.values {
+            if let r = d.retryAt, next.map({ r < $0 }) ?? true { next = r }
+            if d.resolvedAt > 0, !d.lookupPending {
+                let again = d.resolvedAt + interval
+                if next.map({ again < $0 }) ?? true { next = again }
+            }
+        }
+        guard let next else { return -1 }
+        let now = Sys.monotonicNanos()
+        return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    func runTimers() {
+        let now = Sys.monotonicNanos()
+        let interval = UInt64(options.resolveInterval) * 1_000_000_000
+        for d in destinations.values {
+            if let r = d.retryAt, r <= now {
+                d.retryAt = nil
+                if d.addresses.isEmpty || d.nextAddress >= d.addresses.count {
+                    d.nextAddress = 0
+                    lookup(d)
+                } else {
+                    open(d)
+                }
+            }
+            if d.resolvedAt > 0, !d.lookupPending, d.resolvedAt + interval <= now {
+                lookup(d)
+            }
+        }
+    }
+
+    func handleSignals() {
+        for s in signals.drain() {
+            if s == SIGUSR1 { Self.diagnostic(stats.summary) }
+            // SIGTERM, SIGINT: finish — read on until the input ends (the stage before us is stopping).
+        }
+    }
+}

@@ -15,11 +15,13 @@ public enum RecordCodec {
     /// use `decode(line:lineNumber:)` to carry the stream's line number.
     public static func decode(line: UnsafeRawBufferPointer) throws(JSONError) -> Record {
         var noCache: ContainerCache? = nil
-        return try decode(line: line, cache: &noCache)
+        var noRoutes: TextCache<Route>? = nil
+        return try decode(line: line, cache: &noCache, routes: &noRoutes)
     }
 
     /// The decoder, with an optional cache of decoded containers (see `RecordDecoder`).
-    static func decode(line: UnsafeRawBufferPointer, cache: inout ContainerCache?) throws(JSONError) -> Record {
+    static func decode(line: UnsafeRawBufferPointer, cache: inout ContainerCache?,
+                       routes: inout TextCache<Route>?) throws(JSONError) -> Record {
         var s = JSONScanner(line)
         var time = ""
         var source = Source.stdout
@@ -57,7 +59,7 @@ public enum RecordCodec {
                     }
                     found |= 8
                 case .route:
-                    route = try readRoute(&s)
+                    route = try readRoute(&s, cache: &routes)
                 case .unknown:
                     try s.skipValue()
                 }
@@ -328,6 +330,19 @@ public enum RecordCodec {
         guard let id else { throw missing("route.id", s, start) }
         guard let target else { throw missing("route.target", s, start) }
         return Route(id: id, target: target)
+    }
+
+    /// `readRoute`, reusing the route decoded from identical text (routed records repeat a few routes).
+    static func readRoute(_ s: inout JSONScanner, cache: inout TextCache<Route>?) throws(JSONError) -> Route? {
+        s.skipWhitespace()
+        let start = s.offset
+        if let hit = cache?.lookup(s.bytes, at: start) {
+            s.offset = start + hit.length
+            return hit.container
+        }
+        guard let route = try readRoute(&s) else { return nil }
+        cache?.store(route, text: UnsafeRawBufferPointer(rebasing: s.bytes[start..<s.offset]))
+        return route
     }
 
     static func mustBe(_ field: StaticString, _ what: StaticString, _ s: JSONScanner) -> JSONError {

@@ -8,7 +8,7 @@ import Darwin
 import JSON
 
 /// A record decoder for a stream of lines: `RecordCodec.decode(line:)` plus a
-/// small cache of the containers it has decoded.
+/// small cache of the containers (and routes) it has decoded.
 ///
 /// Every record repeats its container's object, byte for byte while the
 /// container's metadata does not change, and a stream interleaves records of
@@ -22,22 +22,24 @@ import JSON
 ///     let record = try decoder.decode(line: bytes)
 public struct RecordDecoder: Sendable {
     private var cache: ContainerCache?
+    private var routes: TextCache<Route>?
 
     /// A decoder remembering up to `containers` distinct container objects
     /// (0 turns the cache off).
     public init(containers: Int = 8) {
         cache = containers > 0 ? ContainerCache(capacity: containers) : nil
+        routes = containers > 0 ? TextCache<Route>(capacity: containers) : nil
     }
 
     /// Decodes one line (without its `"\n"`); see `RecordCodec.decode(line:)`.
     public mutating func decode(line: UnsafeRawBufferPointer) throws(JSONError) -> Record {
-        try RecordCodec.decode(line: line, cache: &cache)
+        try RecordCodec.decode(line: line, cache: &cache, routes: &routes)
     }
 
     /// `decode(line:)`, with errors reporting `lineNumber` as their line.
     public mutating func decode(line: UnsafeRawBufferPointer, lineNumber: Int) throws(JSONError) -> Record {
         do {
-            return try RecordCodec.decode(line: line, cache: &cache)
+            return try RecordCodec.decode(line: line, cache: &cache, routes: &routes)
         } catch {
             var e = error
             e.line = lineNumber
@@ -47,10 +49,13 @@ public struct RecordDecoder: Sendable {
 }
 
 /// Recently decoded container objects, keyed by their exact JSON text.
-struct ContainerCache: Sendable {
+typealias ContainerCache = TextCache<Container>
+
+/// Recently decoded values (containers, routes), keyed by the exact JSON text they were decoded from.
+struct TextCache<Value: Sendable>: Sendable {
     struct Entry: Sendable {
         var text: [UInt8]
-        var container: Container
+        var container: Value
     }
 
     let capacity: Int
@@ -65,7 +70,7 @@ struct ContainerCache: Sendable {
     }
 
     /// The cached container whose text starts `bytes` at `offset`, and that text's length.
-    mutating func lookup(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (container: Container, length: Int)? {
+    mutating func lookup(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (container: Value, length: Int)? {
         guard !entries.isEmpty, let base = bytes.baseAddress else { return nil }
         let available = bytes.count - offset
         var k = last
@@ -84,7 +89,7 @@ struct ContainerCache: Sendable {
     }
 
     /// Remembers `container`, decoded from `text`.
-    mutating func store(_ container: Container, text: UnsafeRawBufferPointer) {
+    mutating func store(_ container: Value, text: UnsafeRawBufferPointer) {
         if entries.count < capacity {
             last = entries.count
             entries.append(Entry(text: Array(text), container: container))

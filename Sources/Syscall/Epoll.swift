@@ -18,6 +18,10 @@ public final class Epoll {
 
     /// Readable interest (level-triggered), with hang-up and error always reported.
     public static let readable = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+    /// Writable interest.
+    public static let writable = EPOLLOUT.rawValue
+    /// The events that mean "look at this socket": input, or the peer or the connection gone.
+    public static let inputOrHangup = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
 
     /// `epoll_ctl(EPOLL_CTL_ADD)`: watch `watched` for `events`, reporting `token` when ready.
     public func add(_ watched: Int32, events: UInt32 = Epoll.readable, token: UInt64) throws(SyscallError) {

@@ -48,6 +48,7 @@ options.backlog = backlog
 options.maxLineSize = maxLineSize
 options.excludeLabels = AttachOptions.parseLabels(
     [Sys.environment("EXCLUDE_LABEL"), Sys.environment("EXCLUDE_LABELS")].compactMap { $0 }.joined(separator: ","))
+if let dir = Sys.environment("STATE_DIR"), !dir.isEmpty { options.stateDirectory = dir }
 // Inside a container Docker sets the hostname to the short container id: skip our own container.
 let host = Sys.hostname()
 if host.count >= 12, host.allSatisfy(\.isHexDigit) { options.selfID = host }

@@ -1,0 +1,87 @@
+import Syscall
+import Time
+
+/// Counters reported at exit and on SIGUSR1.
+public struct EmitterStats: Sendable, Equatable {
+    public var sent = 0
+    public var truncated = 0
+    public var dropped = 0
+    public var sendErrors = 0
+
+    public var summary: String {
+        "sent \(sent), truncated \(truncated), dropped \(dropped), send errors \(sendErrors)"
+    }
+}
+
+/// One receiver: an address and a protocol, with its socket and what waits to be sent to it.
+///
+/// UDP: one connected datagram socket; the messages of a read burst are sent together with `sendmmsg`.
+/// TCP: one long-lived connection; messages wait in a bounded queue while it is down or full, and what
+/// would overflow the queue is dropped and counted.
+final class Destination {
+    enum State: Equatable {
+        /// No address yet: a lookup runs.
+        case resolving
+        /// Addresses known, no socket (TCP: waiting until `retryAt` to connect).
+        case idle
+        /// TCP connect in progress.
+        case connecting
+        /// Ready to send.
+        case ready
+    }
+
+    let key: String
+    let address: Address
+    let kind: SocketKind
+    var state = State.resolving
+    var addresses: [SocketAddress] = []
+    /// Which of `addresses` the next TCP connect tries.
+    var nextAddress = 0
+    var fd: Int32 = -1
+    var token: UInt64 = 0
+    var resolvedAt: UInt64 = 0
+    var lookupPending = false
+    var retryAt: UInt64?
+    var backoff = Backoff(initialMs: 100, capMs: 2000)
+    /// The description of the last state reported on stderr, so each change is said once.
+    var lastReport = ""
+
+    /// Pending bytes: datagrams (UDP, delimited by `ranges`) or the framed stream (TCP, from `head`).
+    var buffer: [UInt8] = []
+    var ranges: [Range<Int>] = []
+    var head = 0
+    let capacity: Int
+    /// Whether EPOLLOUT interest is on.
+    var wantsWritable = false
+
+    init(key: String, address: Address, kind: SocketKind, capacity: Int) {
+        self.key = key
+        self.address = address
+        self.kind = kind
+        self.capacity = capacity
+        buffer.reserveCapacity(min(capacity, 1 << 20))
+    }
+
+    var pendingBytes: Int { buffer.count - head }
+    var isEmpty: Bool { kind == .udp ? ranges.isEmpty : pendingBytes == 0 }
+
+    /// Room for `n` more bytes within the bound?
+    func hasRoom(_ n: Int) -> Bool { pendingBytes + n <= capacity }
+
+    /// Forgets sent bytes at the front of a TCP queue once they are a good part of it.
+    func compact() {
+        if head == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 4 << 20)
+            head = 0
+        } else if head > 1 << 20 && head * 2 > buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func closeSocket() {
+        if fd >= 0 { Sys.close(fd) }
+        fd = -1
+        wantsWritable = false
+    }
+}

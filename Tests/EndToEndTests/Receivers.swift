@@ -1,0 +1,153 @@
+// Real syslog receivers for the tests: Debian's rsyslog (parses every field and writes them as JSON),
+// a plain UDP socket (exact bytes), and dnsmasq (A and SRV records on 127.0.0.2:53).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Syscall
+import Testing
+
+/// A private rsyslogd on 127.0.0.1, UDP and TCP on one port, writing each message's parsed fields as one
+/// JSON object per line.
+final class Rsyslog {
+    let dir: String
+    let port: UInt16
+    var child: Child?
+    var out: String { dir + "/messages.json" }
+
+    init() throws {
+        dir = Env.tempDir()
+        port = UInt16.random(in: 20000...40000)
+        let conf = """
+            global(workDirectory="\(dir)" maxMessageSize="65536" parser.escapeControlCharactersOnReceive="off")
+            module(load="imudp")
+            module(load="imtcp")
+            template(name="fields" type="list" option.jsonf="on") {
+              property(outname="pri" name="pri" format="jsonf")
+              property(outname="time" name="timereported" dateFormat="rfc3339" format="jsonf")
+              property(outname="hostname" name="hostname" format="jsonf")
+              property(outname="app" name="app-name" format="jsonf")
+              property(outname="procid" name="procid" format="jsonf")
+              property(outname="msgid" name="msgid" format="jsonf")
+              property(outname="sd" name="structured-data" format="jsonf")
+              property(outname="tag" name="syslogtag" format="jsonf")
+              property(outname="msg" name="msg" format="jsonf")
+              property(outname="input" name="inputname" format="jsonf")
+            }
+            ruleset(name="r") { action(type="omfile" file="\(dir)/messages.json" template="fields") }
+            input(type="imudp" address="127.0.0.1" port="\(port)" ruleset="r")
+            input(type="imtcp" address="127.0.0.1" port="\(port)" ruleset="r")
+
+            """
+        let fd = open(dir + "/rsyslog.conf", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = conf.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+        try start()
+    }
+
+    func start() throws {
+        let c = try Child(["/usr/sbin/rsyslogd", "-n", "-f", dir + "/rsyslog.conf", "-i", dir + "/rsyslog.pid"])
+        child = c
+        // Ready when its TCP port accepts.
+        let ok = eventually(timeoutMs: 10_000) {
+            guard let fd = try? Sys.connectTCP(host: "127.0.0.1", port: port) else { return false }
+            Sys.close(fd)
+            return true
+        }
+        guard ok else { throw TestFailure("rsyslogd did not start: \(c.stderr)") }
+        sleepMs(100)
+    }
+
+    func stop() {
+        child?.stop()
+        child = nil
+    }
+
+    /// The messages written so far, each an object of parsed fields.
+    func messages() -> [JSONValue] {
+        let bytes = readFile(out)
+        return bytes.split(separator: 10).compactMap { try? JSONValue.parse(Array($0)) }
+    }
+
+    deinit { stop() }
+}
+
+/// A UDP socket bound on `host` (a loopback address), keeping what arrives for the test to read.
+final class UDPListener {
+    let fd: Int32
+    let port: UInt16
+
+    init(host: String = "127.0.0.1", port wanted: UInt16 = 0) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var size: Int32 = 32 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = wanted.bigEndian
+        inet_pton(AF_INET, host, &addr.sin_addr)
+        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard r == 0 else { throw TestFailure("bind \(host):\(wanted): \(Errno.current)") }
+        var bound = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.fd = fd
+        port = UInt16(bigEndian: bound.sin_port)
+    }
+
+    deinit { close(fd) }
+
+    /// Every datagram waiting now (waits up to `timeoutMs` for the first).
+    func receive(timeoutMs: Int32 = 2000) -> [[UInt8]] {
+        var result: [[UInt8]] = []
+        var buf = [UInt8](repeating: 0, count: 70000)
+        var wait = timeoutMs
+        while (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 { break }
+            result.append(Array(buf[0..<n]))
+            wait = 200
+        }
+        return result
+    }
+
+    /// Datagrams as text.
+    func texts(timeoutMs: Int32 = 2000) -> [String] {
+        receive(timeoutMs: timeoutMs).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// A dnsmasq answering on 127.0.0.2:53 with the given records, and a resolv.conf naming it. Programs use
+/// it through `inNamespace`: a private mount namespace where /etc/resolv.conf is that file.
+final class DNSServer {
+    let dir: String
+    var child: Child?
+
+    init(_ records: [String]) throws {
+        dir = Env.tempDir()
+        let fd = open(dir + "/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let text = "nameserver 127.0.0.2\noptions timeout:1 attempts:2\n"
+        _ = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+        try start(records)
+    }
+
+    func start(_ records: [String]) throws {
+        child?.stop()
+        child = try Child(["/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--listen-address=127.0.0.2",
+                           "--bind-interfaces", "--port=53", "--no-resolv", "--no-hosts", "--no-negcache",
+                           "--local-ttl=0", "--host-record=ready.test,127.0.0.9"] + records)
+        let ok = eventually(timeoutMs: 5000) {
+            (try? run(self.inNamespace(["/usr/bin/getent", "hosts", "ready.test"])).status) == 0
+        }
+        guard ok else { throw TestFailure("dnsmasq did not answer: \(child?.stderr ?? "")") }
+    }
+
+    /// `argv` run with this server as the system resolver.
+    func inNamespace(_ argv: [String]) -> [String] {
+        let quoted = argv.map { "'" + $0 + "'" }.joined(separator: " ")
+        return ["/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", "mount --bind \(dir)/resolv.conf /etc/resolv.conf && exec \(quoted)"]
+    }
+
+    deinit { child?.stop() }
+}

@@ -1,0 +1,125 @@
+#!/bin/sh
+# supervisor.sh [ROUTE_URI...] - logspout's entrypoint: runs attach | route | emit-syslog, restarts
+# what dies, and on SIGTERM/SIGINT stops attach first and lets the pipeline drain. POSIX sh (busybox ash).
+# See docs/supervisor.md.
+set -eu
+# Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval.
+pid='' started='' pid_attach=''
+
+log() { echo "supervisor: $*" >&2; }
+
+# The stages: LOGSPOUT_BIN, else beside this script, else .build/release beside it, else PATH.
+find_bin() {
+    here=$(cd "$(dirname "$0")" && pwd)
+    for dir in "${LOGSPOUT_BIN:-}" "$here" "$here/.build/release"; do
+        if [ -n "$dir" ] && [ -x "$dir/attach" ] && [ -x "$dir/route" ] && [ -x "$dir/emit-syslog" ]; then
+            BIN=$dir; return 0
+        fi
+    done
+    BIN=$(dirname "$(command -v attach || echo /nonexistent/attach)")
+    [ -x "$BIN/attach" ] || { log "cannot find attach, route and emit-syslog (set LOGSPOUT_BIN)"; exit 69; }
+}
+
+# A stage's command; its descriptors 3 and 4 (the supervisor's hold on the pipes) are closed.
+run_stage() {
+    stage=$1
+    shift
+    case $stage in
+    attach) exec "$BIN/attach" > "$RUN/records" 3>&- 4>&- ;;
+    route) exec "$BIN/route" "$@" < "$RUN/records" > "$RUN/routed" 3>&- 4>&- ;;
+    emit-syslog) exec "$BIN/emit-syslog" < "$RUN/routed" 3>&- 4>&- ;;
+    esac
+}
+
+now() { cut -d. -f1 /proc/uptime; }
+
+# start NAME: starts a stage in the background and notes its pid and start time.
+start() {
+    name=$1
+    shift
+    ( run_stage "$name" "$@" ) &
+    eval "pid_$(var "$name")=$! started_$(var "$name")=$(now)"
+}
+
+var() { echo "$1" | tr -- - _; }
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$state" != Z ]
+}
+
+# check NAME ARGS...: restarts a stage that died, at least 1 s after its last start; a stage that keeps
+# dying (5 deaths within 60 s) is reported and backed off, up to 30 s between restarts.
+check() {
+    name=$1
+    v=$(var "$name")
+    eval "pid=\$pid_$v started=\$started_$v deaths=\${deaths_$v:-0} delay=\${delay_$v:-1} due=\${due_$v:-0}"
+    if [ "$due" = 0 ]; then
+        alive "$pid" && return 0
+        status=0
+        wait "$pid" 2>/dev/null || status=$?
+        t=$(now)
+        if [ $((t - started)) -gt 60 ]; then deaths=0; delay=1; fi
+        deaths=$((deaths + 1))
+        if [ "$deaths" -ge 5 ]; then
+            delay=$((delay * 2)); [ "$delay" -le 30 ] || delay=30
+            log "$name keeps dying (exit $status, $deaths times); next start in $delay s"
+        else
+            log "$name exited ($status); restarting"
+        fi
+        due=$((started + delay)); [ "$due" -gt "$t" ] || due=$((t + 1))
+        eval "deaths_$v=$deaths delay_$v=$delay due_$v=$due"
+        return 0
+    fi
+    [ "$(now)" -ge "$due" ] || return 0
+    eval "due_$v=0"
+    start "$@"
+}
+
+# stop_stage NAME SECONDS: waits up to SECONDS for a stage to end by itself, then kills it.
+stop_stage() {
+    eval "pid=\$pid_$(var "$1")"
+    i=0
+    while alive "$pid" && [ "$i" -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+    if alive "$pid"; then log "$1 did not finish in $2 s; killing it"; kill -9 "$pid" 2>/dev/null || true; fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# On TERM/INT: stop attach (it writes out what it has, saves its cursors), then close our hold on each
+# pipe so the next stage sees the end of its input, drains and exits.
+shutdown() {
+    trap '' TERM INT
+    log "stopping"
+    kill -TERM "$pid_attach" 2>/dev/null || true
+    stop_stage attach 10
+    exec 3>&-
+    stop_stage route 10
+    exec 4>&-
+    stop_stage emit-syslog 10
+    rm -rf "$RUN"
+    log "stopped"
+    exit 0
+}
+
+main() {
+    find_bin
+    RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
+    mkfifo "$RUN/records" "$RUN/routed"
+    # Holding both ends of each pipe lets a stage restart while its neighbours wait for it.
+    exec 3<> "$RUN/records" 4<> "$RUN/routed"
+    trap shutdown TERM INT
+    log "starting $BIN/attach | route $* | emit-syslog"
+    start emit-syslog
+    start route "$@"
+    start attach
+    while :; do
+        check attach
+        check route "$@"
+        check emit-syslog
+        sleep 0.5
+    done
+}
+
+main "$@"
