@@ -180,9 +180,8 @@ public final class Emitter {
             }
         }
         for d in destinations.values where !d.isEmpty {
-            let count = d.kind == .udp ? d.ranges.count : 1
-            stats.dropped += d.kind == .udp ? count : 0
-            Self.diagnostic("\(d.key): \(d.kind == .udp ? "\(count) messages" : "\(d.pendingBytes) bytes") not delivered at exit")
+            stats.dropped += d.ranges.count
+            Self.diagnostic("\(d.key): \(d.ranges.count) messages not delivered at exit")
         }
         Self.diagnostic(stats.summary)
         return 0

@@ -1,0 +1,140 @@
+// The whole appliance: supervisor.sh running attach | route | emit-syslog against the real engine and a
+// real rsyslog. Lines are numbered so that loss and duplication can be counted.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Syscall
+import Testing
+
+/// Starts supervisor.sh from the repository with the built stages.
+func startSupervisor(_ routes: [String], env: [String: String] = [:]) throws -> Child {
+    var e = env
+    e["DOCKER_HOST"] = try Env.dockerHost()
+    e["LOGSPOUT_BIN"] = Env.binDir
+    // busybox ash: the shell of the container image.
+    return try Child(["/bin/busybox", "sh", Env.repoRoot + "/supervisor.sh"] + routes, env: e)
+}
+
+/// The `seq N` numbers rsyslog received from `app`, in arrival order.
+func received(_ rsyslog: Rsyslog, app: String) -> [Int] {
+    rsyslog.messages().compactMap { m -> Int? in
+        guard m["app"]?.string == app, let msg = m["msg"]?.string, msg.hasPrefix("seq ") else { return nil }
+        return Int(msg.dropFirst(4))
+    }
+}
+
+/// The pids of a supervisor's stages, from /proc (children of its pid whose command is a stage).
+func stagePids(_ supervisor: Child) -> [String: pid_t] {
+    var result: [String: pid_t] = [:]
+    guard let dir = opendir("/proc") else { return result }
+    defer { closedir(dir) }
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let pid = pid_t(name) else { continue }
+        let stat = String(decoding: readFile("/proc/\(pid)/stat"), as: UTF8.self)
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        // The stage runs in a subshell of the supervisor: its parent is a child of the supervisor, or itself.
+        guard fields.count > 2, let ppid = pid_t(fields[1]) else { continue }
+        let cmd = String(decoding: readFile("/proc/\(pid)/cmdline").split(separator: 0).first ?? [], as: UTF8.self)
+        for stage in ["attach", "route", "emit-syslog"] where cmd.hasSuffix("/" + stage) {
+            let grand = String(decoding: readFile("/proc/\(ppid)/stat"), as: UTF8.self).split(separator: ")").last?.split(separator: " ")
+            if ppid == supervisor.pid || grand.map({ $0.count > 1 && pid_t($0[1]) == supervisor.pid }) == true {
+                result[stage] = pid
+            }
+        }
+    }
+    return result
+}
+
+@Suite("the appliance: supervisor.sh, attach | route | emit-syslog, rsyslog", .serialized)
+struct PipelineEndToEndTests {
+    @Test("every line of a container reaches rsyslog with its fields; SIGTERM stops everything, exit 0")
+    func delivers() throws {
+        let rsyslog = try Rsyslog()
+        let supervisor = try startSupervisor(["syslog+tcp://127.0.0.1:\(rsyslog.port)?append_tag=.app"])
+        #expect(eventually { stagePids(supervisor).count == 3 })
+        sleepMs(700)
+        let c = TestContainer("pipe")
+        try c.run("for i in $(seq 1 500); do echo \"seq $i\"; done; echo 'to stderr' >&2; sleep 30")
+        #expect(eventually { received(rsyslog, app: c.name + ".app").count >= 500 })
+        #expect(received(rsyslog, app: c.name + ".app") == Array(1...500))
+        #expect(eventually { rsyslog.messages().contains { $0["msg"]?.string == "to stderr" } })
+        let m = try #require(rsyslog.messages().first { $0["app"]?.string == c.name + ".app" && $0["msg"]?.string == "seq 1" })
+        #expect(m["hostname"]?.string == String(c.id.prefix(12)))
+        #expect(m["pri"]?.string == "14")
+        #expect(rsyslog.messages().first { $0["msg"]?.string == "to stderr" }?["pri"]?.string == "11")
+        let pids = stagePids(supervisor)
+        let started = Sys.monotonicNanos()
+        supervisor.signal(SIGTERM)
+        #expect(supervisor.wait(timeoutMs: 15_000) == 0)
+        #expect(Sys.monotonicNanos() - started < 10_000_000_000, "stopped within a few seconds")
+        for (stage, pid) in pids { #expect(kill(pid, 0) != 0, "\(stage) is gone") }
+        #expect(supervisor.stderr.contains("supervisor: stopped"))
+    }
+
+    @Test("kill -9 of each stage under load: repaired within seconds, at most what was in flight lost")
+    func killEachStage() throws {
+        let rsyslog = try Rsyslog()
+        let state = Env.tempDir()
+        let supervisor = try startSupervisor(["syslog+tcp://127.0.0.1:\(rsyslog.port)"], env: ["STATE_DIR": state])
+        #expect(eventually { stagePids(supervisor).count == 3 })
+        sleepMs(700)
+        let c = TestContainer("kill9")
+        try c.run(counterScript(ms: 2))
+        for stage in ["attach", "route", "emit-syslog"] {
+            let before = received(rsyslog, app: c.name).count
+            #expect(eventually { received(rsyslog, app: c.name).count > before + 200 })
+            let old = try #require(stagePids(supervisor)[stage])
+            kill(old, SIGKILL)
+            #expect(eventually(timeoutMs: 5000) { stagePids(supervisor)[stage].map { $0 != old } == true },
+                    "\(stage) restarted")
+            let after = received(rsyslog, app: c.name).count
+            #expect(eventually { received(rsyslog, app: c.name).count > after + 200 }, "delivery resumed after \(stage)")
+        }
+        try docker("stop", "-t", "5", c.name)
+        let total = (try engineLogs(c.name)).count
+        sleepMs(2000)
+        let got = received(rsyslog, app: c.name)
+        let distinct = Set(got)
+        let lost = total - distinct.count
+        let duplicated = got.count - distinct.count
+        print("kill -9 of each stage: \(total) lines, \(lost) lost, \(duplicated) duplicated")
+        #expect(lost <= total / 20, "lost \(lost) of \(total)")
+        #expect(duplicated <= total / 20, "duplicated \(duplicated) of \(total)")
+        #expect(distinct.max() == total, "the last line arrived")
+        #expect(supervisor.stderr.contains("attach exited"))
+        supervisor.stop()
+    }
+
+    @Test("a graceful appliance restart with STATE_DIR: nothing lost, nothing duplicated")
+    func gracefulRestart() throws {
+        let rsyslog = try Rsyslog()
+        let state = Env.tempDir()
+        let route = ["syslog+tcp://127.0.0.1:\(rsyslog.port)"]
+        var supervisor = try startSupervisor(route, env: ["STATE_DIR": state])
+        #expect(eventually { stagePids(supervisor).count == 3 })
+        sleepMs(700)
+        let c = TestContainer("graceful")
+        try c.run(counterScript(ms: 3))
+        for round in 0..<2 {
+            let before = received(rsyslog, app: c.name).count
+            #expect(eventually { received(rsyslog, app: c.name).count > before + 300 })
+            supervisor.signal(SIGTERM)
+            #expect(supervisor.wait(timeoutMs: 15_000) == 0, "round \(round)")
+            sleepMs(1500)  // the container logs on while the appliance is down
+            supervisor = try startSupervisor(route, env: ["STATE_DIR": state])
+        }
+        let before = received(rsyslog, app: c.name).count
+        #expect(eventually { received(rsyslog, app: c.name).count > before + 300 })
+        try docker("stop", "-t", "5", c.name)
+        let total = (try engineLogs(c.name)).count
+        #expect(eventually { received(rsyslog, app: c.name).count >= total })
+        sleepMs(1000)
+        let got = received(rsyslog, app: c.name)
+        #expect(got.count == total)
+        #expect(got.sorted() == Array(1...total), "every line once")
+        supervisor.stop()
+    }
+}
