@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "Emitter", dependencies: ["Syscall", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
+        .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSON"], exclude: ["Corpus"]),

@@ -10,7 +10,15 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 2. Live: attach follows a container that prints N lines as fast as it can; reported as CPU per line and
    peak memory (the rate is the container's own).
 3. Idle: attach follows C idle containers for S seconds; reported as CPU used.
+4. route alone: N records from a file, stdin -> /dev/null; records/s per CPU second.
+5. emit-syslog alone: N routed records from a file to a local UDP port, against the kernel's own ceiling
+   (udp-ceiling: sendmmsg of datagrams of the same size, doing nothing else), in the same run.
+6. The whole appliance (supervisor.sh, a TCP route to a local sink) against curl reading the engine's
+   logs?follow of the same container in the same run: ratio of the times to deliver all N lines after the
+   container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
 """
+import socket
+import threading
 import os
 import resource
 import subprocess
@@ -166,12 +174,165 @@ def idle(count, seconds):
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
 
 
+def write_records(path, n, width):
+    """n records of a typical shape, as attach writes them."""
+    container = ('{"id":"' + "ab" * 32 + '","name":"web","image":"nginx:1.27","hostname":"8713470e0e2c",'
+                 '"pid":18441,"labels":{"team":"db"}}')
+    pad = "x" * max(0, width - 8)
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write('{"time":"2026-11-24T20:42:17.%09dZ","source":"stdout","data":"%07d %s","container":%s}\n'
+                    % (i, i, pad, container))
+
+
+def run_timed(argv, stdin_path, stdout=subprocess.DEVNULL, env=None):
+    """Runs argv with a file on stdin; returns (wall seconds, CPU seconds of the child)."""
+    start = time.monotonic()
+    with open(stdin_path) as f:
+        p = subprocess.Popen(argv, stdin=f, stdout=stdout, stderr=subprocess.PIPE, env=env)
+        _, _, usage = os.wait4(p.pid, 0)
+    return time.monotonic() - start, usage.ru_utime + usage.ru_stime
+
+
+def stages_alone(n, width):
+    tmp = f"/tmp/logspout-bench-{os.getpid()}"
+    os.makedirs(tmp, exist_ok=True)
+    records, routed = f"{tmp}/records.ndjson", f"{tmp}/routed.ndjson"
+    write_records(records, n, width)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    port = sink.getsockname()[1]
+    best = None
+    for _ in range(3):
+        wall, cpu = run_timed([f"{BIN}/route", f"syslog://127.0.0.1:{port}"], records)
+        best = min(best or cpu, cpu)
+    print(f"route   {n} records of {os.path.getsize(records) // n} B, one route: {n / best:,.0f} records per CPU second "
+          f"(best of 3)")
+    with open(routed, "w") as out:
+        run_timed([f"{BIN}/route", f"syslog://127.0.0.1:{port}"], records, stdout=out)
+    size = 0
+    emit_wall = emit_cpu = None
+    for _ in range(3):
+        wall, cpu = run_timed([f"{BIN}/emit-syslog"], routed)
+        emit_wall, emit_cpu = min(emit_wall or wall, wall), min(emit_cpu or cpu, cpu)
+    size = 66 + width  # an rfc5424 message of this record: header + data
+    ceiling = subprocess.run([f"{BIN}/udp-ceiling", str(port), str(n), str(size)], capture_output=True, text=True).stdout
+    ceiling_rate = int(ceiling.rsplit(":", 1)[1].split()[0])
+    print(f"emit    {n} routed records -> UDP: {n / emit_wall:,.0f} datagrams/s ({n / emit_cpu:,.0f} per CPU second); "
+          f"kernel ceiling (udp-ceiling, {size} B) {ceiling_rate:,} datagrams/s; ratio {n / emit_wall / ceiling_rate:.2f}")
+    sink.close()
+    subprocess.run(["rm", "-rf", tmp])
+
+
+class TCPSink:
+    """Counts newline-framed messages on a TCP port."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.port = self.server.getsockname()[1]
+        self.count = 0
+        self.last = None
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            conn, _ = self.server.accept()
+            threading.Thread(target=self.read, args=(conn,), daemon=True).start()
+
+    def read(self, conn):
+        while True:
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                return
+            self.count += chunk.count(b"\n")
+            self.last = time.monotonic()
+
+
+def command(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode()
+    except OSError:
+        return ""
+
+
+def tree_pids(root):
+    """root and all its descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def appliance(n, width):
+    sink = TCPSink()
+    env = dict(os.environ, LOGSPOUT_BIN=BIN)
+    sup = subprocess.Popen(["/bin/busybox", "sh", "supervisor.sh", f"syslog+tcp://127.0.0.1:{sink.port}"],
+                           env=env, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    stages = [p for p in tree_pids(sup.pid) if command(p).rsplit("/", 1)[-1] in ("attach", "route", "emit-syslog")]
+    cpu0 = {p: cpu_of(p) for p in stages}
+    name = f"bench-pipe-{os.getpid()}"
+    cid = docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", fast_script(n, width))
+    try:
+        c = curl(cid)
+        started = time.monotonic()
+        counter = {"n": 0, "t": None}
+
+        def count_curl():
+            fd = c.stdout.fileno()
+            while counter["n"] < n:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return
+                counter["n"] += chunk.count(b"\n")
+            counter["t"] = time.monotonic()
+        reader = threading.Thread(target=count_curl, daemon=True)
+        reader.start()
+        peak = 0
+        deadline = time.monotonic() + 300
+        while (sink.count < n or counter["t"] is None) and time.monotonic() < deadline:
+            peak = max(peak, sum(pss_kb(p) for p in tree_pids(sup.pid)))
+            time.sleep(0.05)
+        if sink.count < n or counter["t"] is None:
+            sys.exit(f"bench: the appliance delivered {sink.count} of {n} (curl {counter['n']})")
+        per_stage = {command(p).rsplit("/", 1)[-1]: cpu_of(p) - cpu0[p] for p in stages}
+        cpu = sum(per_stage.values())
+        # The container sleeps 2 s before printing: both clocks start when it starts printing.
+        engine_s = counter["t"] - started - 2
+        pipe_s = sink.last - started - 2
+        print(f"pipe    {n} lines of {width} B through supervisor.sh (TCP route): engine logs?follow {engine_s:.2f} s, "
+              f"appliance {pipe_s:.2f} s; ratio {engine_s / pipe_s:.2f}; CPU {cpu / n * 1e6:.2f} µs/line over all stages; "
+              f"peak PSS of the appliance {peak / 1024:.1f} MB ({len(tree_pids(sup.pid))} processes); per stage "
+              + ", ".join(f"{k} {v / n * 1e6:.2f}" for k, v in sorted(per_stage.items())) + " µs/line")
+        c.kill()
+    finally:
+        sup.terminate()
+        sup.wait()
+        docker("rm", "-f", name, check=False)
+
+
 def main():
     n = int(os.environ.get("BENCH_LINES", "200000"))
     width = int(os.environ.get("BENCH_WIDTH", "100"))
     replay(n, width)
     live(n, width)
     idle(int(os.environ.get("BENCH_IDLE", "50")), 10)
+    stages_alone(int(os.environ.get("BENCH_RECORDS", "1000000")), width)
+    appliance(n, width)
 
 
 if __name__ == "__main__":

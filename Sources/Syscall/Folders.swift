@@ -12,3 +12,12 @@ extension Sys {
         }
     }
 }
+
+extension Sys {
+    /// Grows the pipe behind `fd` to `bytes` (`fcntl(F_SETPIPE_SZ)`), so a writer blocks less often;
+    /// ignored when `fd` is not a pipe or the system's limit is lower.
+    public static func growPipe(_ fd: Int32, to bytes: Int32 = 1 << 20) {
+        let F_SETPIPE_SZ: Int32 = 1031  // <fcntl.h>, a GNU extension Swift's Glibc module leaves out
+        _ = fcntl(fd, F_SETPIPE_SZ, bytes)
+    }
+}

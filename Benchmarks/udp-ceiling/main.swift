@@ -1,0 +1,42 @@
+// udp-ceiling: what this machine's kernel allows — sendmmsg of N datagrams of SIZE bytes to a local UDP
+// port, in batches of 1024, doing nothing else. emit-syslog's datagram rate is reported against it.
+//
+//     udp-ceiling PORT [COUNT] [SIZE]
+
+import Syscall
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let args = CommandLine.arguments
+guard args.count >= 2, let port = UInt16(args[1]) else {
+    Sys.diagnostic("usage: udp-ceiling PORT [COUNT] [SIZE]")
+    exit(64)
+}
+let count = args.count > 2 ? Int(args[2]) ?? 1_000_000 : 1_000_000
+let size = args.count > 3 ? Int(args[3]) ?? 150 : 150
+
+do {
+    guard let address = try Sys.resolve(host: "127.0.0.1", port: port, kind: .udp).first else { exit(69) }
+    let fd = try Sys.socket(for: address, kind: .udp)
+    _ = try Sys.connect(fd, to: address)
+    let buffer = [UInt8](repeating: UInt8(ascii: "x"), count: size * 1024)
+    let ranges = (0..<1024).map { $0 * size..<($0 + 1) * size }
+    var sent = 0
+    let start = Sys.monotonicNanos()
+    try buffer.withUnsafeBytes { raw in
+        while sent < count {
+            do throws(SyscallError) {
+                sent += try Sys.sendmmsg(fd, raw, ranges[0..<min(1024, count - sent)])
+            } catch {
+                if error.errno != .wouldBlock { throw error }
+                _ = try Sys.poll(fd, events: 4, timeout: 10)
+            }
+        }
+    }
+    let seconds = Double(Sys.monotonicNanos() - start) / 1e9
+    print("udp-ceiling: \(sent) datagrams of \(size) B in \(seconds) s: \(Int(Double(sent) / seconds)) datagrams/s")
+} catch {
+    Sys.diagnostic("udp-ceiling: \(error)")
+    exit(1)
+}
