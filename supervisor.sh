@@ -4,7 +4,7 @@
 # See docs/supervisor.md.
 set -eu
 # Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval.
-pid='' started='' pid_attach=''
+pid='' started='' pid_attach='' NOW=0 V=''
 
 log() { echo "supervisor: $*" >&2; }
 
@@ -31,36 +31,42 @@ run_stage() {
     esac
 }
 
-now() { cut -d. -f1 /proc/uptime; }
+# Seconds since boot, and the variable-name form of a stage name: shell builtins only (the loop forks
+# nothing but its sleep).
+now() { read -r up _ < /proc/uptime; NOW=${up%%.*}; }
 
 # start NAME: starts a stage in the background and notes its pid and start time.
 start() {
     name=$1
     shift
     ( run_stage "$name" "$@" ) &
-    eval "pid_$(var "$name")=$! started_$(var "$name")=$(now)"
+    var "$name"
+    now
+    eval "pid_$V=$! started_$V=$NOW"
 }
 
-var() { echo "$1" | tr -- - _; }
+var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
 
 # alive PID: the process exists and is not a zombie.
 alive() {
-    [ -r "/proc/$1/stat" ] || return 1
-    state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ "$state" != Z ]
+    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
 }
 
 # check NAME ARGS...: restarts a stage that died, at least 1 s after its last start; a stage that keeps
 # dying (5 deaths within 60 s) is reported and backed off, up to 30 s between restarts.
 check() {
     name=$1
-    v=$(var "$name")
+    var "$name"
+    v=$V
     eval "pid=\$pid_$v started=\$started_$v deaths=\${deaths_$v:-0} delay=\${delay_$v:-1} due=\${due_$v:-0}"
     if [ "$due" = 0 ]; then
         alive "$pid" && return 0
         status=0
         wait "$pid" 2>/dev/null || status=$?
-        t=$(now)
+        now
+        t=$NOW
         if [ $((t - started)) -gt 60 ]; then deaths=0; delay=1; fi
         deaths=$((deaths + 1))
         if [ "$deaths" -ge 5 ]; then
@@ -73,14 +79,16 @@ check() {
         eval "deaths_$v=$deaths delay_$v=$delay due_$v=$due"
         return 0
     fi
-    [ "$(now)" -ge "$due" ] || return 0
+    now
+    [ "$NOW" -ge "$due" ] || return 0
     eval "due_$v=0"
     start "$@"
 }
 
 # stop_stage NAME SECONDS: waits up to SECONDS for a stage to end by itself, then kills it.
 stop_stage() {
-    eval "pid=\$pid_$(var "$1")"
+    var "$1"
+    eval "pid=\$pid_$V"
     i=0
     while alive "$pid" && [ "$i" -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
     if alive "$pid"; then log "$1 did not finish in $2 s; killing it"; kill -9 "$pid" 2>/dev/null || true; fi
