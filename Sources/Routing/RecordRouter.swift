@@ -1,0 +1,414 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Records
+
+/// The record path: splits input into lines, checks each is a record, finds the routes that take it
+/// and writes one routed record per route.
+///
+/// It never decodes and re-encodes a record. It scans the line with `JSONScanner` for what matching
+/// needs (the stream, the container object), checking the rest (the `data` string is checked, not
+/// decoded), then writes the line's own bytes up to its final `}`, and the route's precomputed
+/// `,"route":{…}}` + `"\n"`.
+///
+/// Matching costs next to nothing per record: the routes that take a container are worked out once per
+/// container object text (id, name, labels and the rest, byte for byte: a rename changes the text) and
+/// cached, per stream. A record whose container object has the same bytes as the previous record's
+/// skips even the scan of that object. The cache is emptied when the route table changes (a new
+/// `RouteTable.generation`).
+public struct RecordRouter {
+    public private(set) var splitter: LineSplitter
+    var cache = MatchCache()
+    /// Records written and lines refused so far.
+    public private(set) var routedCount = 0
+    public private(set) var malformedCount = 0
+
+    /// A router for lines of at most `maxLineLength` bytes (longer ones are reported and skipped).
+    public init(maxLineLength: Int = 1 << 20) {
+        splitter = LineSplitter(maxLineLength: maxLineLength)
+    }
+
+    /// Routes every complete line of `chunk` through `table`, appending the routed records to `out`;
+    /// calls `malformed` for each line that is not a record (with its line number), and goes on.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, table: RouteTable, into out: inout [UInt8],
+                              malformed: (JSONError) -> Void) {
+        var splitter = self.splitter
+        self.splitter = LineSplitter(maxLineLength: 0)
+        defer { self.splitter = splitter }
+        splitter.feed(chunk) { piece in
+            handle(piece, table, &out, malformed)
+        }
+    }
+
+    /// Ends the input: routes a last line that had no `"\n"`.
+    public mutating func finish(table: RouteTable, into out: inout [UInt8], malformed: (JSONError) -> Void) {
+        var splitter = self.splitter
+        self.splitter = LineSplitter(maxLineLength: 0)
+        defer { self.splitter = splitter }
+        splitter.finish { piece in
+            handle(piece, table, &out, malformed)
+        }
+    }
+
+    @inline(__always)
+    mutating func handle(_ piece: LineSplitter.Piece, _ table: RouteTable, _ out: inout [UInt8],
+                         _ malformed: (JSONError) -> Void) {
+        switch piece {
+        case .line(let number, let bytes):
+            do {
+                routedCount &+= try route(line: bytes, table: table, into: &out)
+            } catch {
+                var e = error
+                e.line = number
+                malformedCount &+= 1
+                malformed(e)
+            }
+        case .tooLong(let error):
+            malformedCount &+= 1
+            malformed(error)
+        }
+    }
+
+    /// Routes one line (without its `"\n"`): appends one routed record per route of `table` that takes
+    /// it, and returns how many. Throws, appending nothing, when the line is not a record (the error's
+    /// line is 1).
+    public mutating func route(line: UnsafeRawBufferPointer, table: RouteTable, into out: inout [UInt8]) throws(JSONError) -> Int {
+        if cache.generation != table.generation { cache.reset(table.generation) }
+        var s = JSONScanner(line)
+        s.skipWhitespace()
+        let start = s.offset
+        var found: UInt8 = 0  // bits: time, source, data, container
+        var source = Source.stdout
+        var entry = 0
+        if try s.beginObject() {
+            var expected = Field.time
+            repeat {
+                let field = s.consumeKey(expected.name) ? expected : Field(try s.readKey())
+                expected = field.next
+                switch field {
+                case .time:
+                    guard s.peek() == 0x22 else { throw Self.mustBe("time", "a string", s) }
+                    _ = try s.readRawString()
+                    found |= 1
+                case .source:
+                    source = try Self.readSource(&s)
+                    found |= 2
+                case .data:
+                    guard s.peek() == 0x22 else { throw Self.mustBe("data", "a string", s) }
+                    _ = try s.readRawString()
+                    found |= 4
+                case .partial:
+                    switch s.peek() {
+                    case 0x74, 0x66: _ = try s.readBool()
+                    case 0x6E where s.readNull(): break
+                    default: throw Self.mustBe("partial", "true or false", s)
+                    }
+                case .container:
+                    entry = try cache.lookup(&s, table)
+                    found |= 8
+                case .route:
+                    try Self.checkRoute(&s)
+                case .unknown:
+                    try s.skipValue()
+                }
+            } while try s.nextMember()
+        }
+        let end = s.offset &- 1  // the record's final "}"
+        try s.expectEnd()
+        if found != 15 {
+            if found & 1 == 0 { throw Self.missing("time", s, start) }
+            if found & 2 == 0 { throw Self.missing("source", s, start) }
+            if found & 4 == 0 { throw Self.missing("data", s, start) }
+            throw Self.missing("container", s, start)
+        }
+        let targets = source == .stdout ? cache.entries[entry].stdout : cache.entries[entry].stderr
+        if targets.isEmpty { return 0 }
+        let base = line.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let body = UnsafeBufferPointer(start: base + start, count: end &- start)
+        for r in targets {
+            out.append(contentsOf: body)
+            table.routes[r].suffix.withUnsafeBufferPointer { out.append(contentsOf: $0) }
+        }
+        return targets.count
+    }
+
+    // MARK: Checking fields (the messages are those of RecordCodec, see docs/records.md)
+
+    /// The fields of a record.
+    enum Field {
+        case time, source, data, partial, container, route, unknown
+
+        var next: Field {
+            switch self {
+            case .time: .source
+            case .source: .data
+            case .data, .partial: .container
+            case .container: .route
+            case .route, .unknown: .unknown
+            }
+        }
+
+        var name: StaticString {
+            switch self {
+            case .time: "time"
+            case .source: "source"
+            case .data: "data"
+            case .partial: "partial"
+            case .container: "container"
+            case .route: "route"
+            case .unknown: ""
+            }
+        }
+
+        init(_ key: JSONRawString) {
+            if key.equals("time") { self = .time }
+            else if key.equals("source") { self = .source }
+            else if key.equals("data") { self = .data }
+            else if key.equals("partial") { self = .partial }
+            else if key.equals("container") { self = .container }
+            else if key.equals("route") { self = .route }
+            else { self = .unknown }
+        }
+    }
+
+    static func readSource(_ s: inout JSONScanner) throws(JSONError) -> Source {
+        guard s.peek() == 0x22 else { throw mustBe("source", #""stdout" or "stderr""#, s) }
+        let at = s.offset
+        let value = try s.readRawString()
+        if value.equals("stdout") { return .stdout }
+        if value.equals("stderr") { return .stderr }
+        s.offset = at
+        throw mustBe("source", #""stdout" or "stderr""#, s)
+    }
+
+    /// A `route` already on the record (routing routed records again): it must be valid, since readers
+    /// read every occurrence; the one this stage appends comes last and counts.
+    static func checkRoute(_ s: inout JSONScanner) throws(JSONError) {
+        if s.readNull() { return }
+        guard s.peek() == 0x7B else { throw mustBe("route", "an object", s) }
+        let start = s.offset
+        var id = false
+        var target = false
+        if try s.beginObject() {
+            repeat {
+                let key = try s.readKey()
+                if key.equals("id") {
+                    guard s.peek() == 0x22 else { throw mustBe("route.id", "a string", s) }
+                    _ = try s.readRawString()
+                    id = true
+                } else {
+                    if key.equals("target") { target = true }
+                    try s.skipValue()
+                }
+            } while try s.nextMember()
+        }
+        if !id { throw missing("route.id", s, start) }
+        if !target { throw missing("route.target", s, start) }
+    }
+
+    static func mustBe(_ field: StaticString, _ what: StaticString, _ s: JSONScanner) -> JSONError {
+        s.error("field \"\(field)\" must be \(what)")
+    }
+
+    static func missing(_ field: StaticString, _ s: JSONScanner, _ at: Int) -> JSONError {
+        s.error("missing field \"\(field)\"", at: at)
+    }
+}
+
+/// The routes that take each container seen, per stream, keyed by the container object's exact text.
+struct MatchCache {
+    struct Entry {
+        var text: [UInt8]
+        var stdout: [Int]
+        var stderr: [Int]
+    }
+
+    /// Entries beyond this empty the cache (a host with that many distinct containers at once is rare;
+    /// working the matches out again is cheap).
+    static let capacity = 4096
+    var entries: [Entry] = []
+    var byHash: [UInt64: Int] = [:]
+    /// The entry that matched last: tried first, without scanning the object.
+    var last = -1
+    var generation: UInt64 = .max
+
+    mutating func reset(_ generation: UInt64) {
+        entries.removeAll(keepingCapacity: true)
+        byHash.removeAll(keepingCapacity: true)
+        last = -1
+        self.generation = generation
+    }
+
+    /// Reads the container object at the scanner and returns the index of its entry.
+    @inline(__always)
+    mutating func lookup(_ s: inout JSONScanner, _ table: RouteTable) throws(JSONError) -> Int {
+        s.skipWhitespace()
+        let at = s.offset
+        let bytes = s.bytes
+        // The last container seen, then (with few containers) each of the others: a different
+        // container's text differs within its id, so a miss costs a few bytes of memcmp.
+        let count = entries.count
+        if count > 0 {
+            var k = last
+            for _ in 0..<min(count, Self.probes) {
+                if matches(k, bytes, at) {
+                    s.offset = at &+ entries[k].text.count
+                    last = k
+                    return k
+                }
+                k = k &+ 1 == count ? 0 : k &+ 1
+            }
+        }
+        return try lookupSlow(&s, at, table)
+    }
+
+    /// How many entries are compared byte for byte before scanning the object.
+    static let probes = 8
+
+    @inline(__always)
+    func matches(_ k: Int, _ bytes: UnsafeRawBufferPointer, _ at: Int) -> Bool {
+        entries[k].text.withUnsafeBytes { text -> Bool in
+            text.count <= bytes.count &- at && memcmp(text.baseAddress!, bytes.baseAddress! + at, text.count) == 0
+        }
+    }
+
+    mutating func lookupSlow(_ s: inout JSONScanner, _ at: Int, _ table: RouteTable) throws(JSONError) -> Int {
+        let fields = try ContainerScan.scan(&s)
+        let text = UnsafeRawBufferPointer(rebasing: s.bytes[at..<s.offset])
+        let h = Self.hash(text)
+        if let i = byHash[h], entries[i].text.elementsEqual(text) {
+            last = i
+            return i
+        }
+        // A container not seen with this table: work its routes out.
+        let (id, name, labels) = fields.decode(s.bytes)
+        var stdout: [Int] = []
+        var stderr: [Int] = []
+        for (i, route) in table.routes.enumerated() where route.spec.source.matches(id: id, name: name, labels: labels) {
+            if route.spec.source.accepts(.stdout) { stdout.append(i) }
+            if route.spec.source.accepts(.stderr) { stderr.append(i) }
+        }
+        if entries.count >= Self.capacity {
+            entries.removeAll(keepingCapacity: true)
+            byHash.removeAll(keepingCapacity: true)
+        }
+        entries.append(Entry(text: Array(text), stdout: stdout, stderr: stderr))
+        byHash[h] = entries.count - 1
+        last = entries.count - 1
+        return last
+    }
+
+    /// A 64-bit hash of `bytes`, a word at a time.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        var i = 0
+        let n = bytes.count
+        while i &+ 8 <= n {
+            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i &+= 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(bytes[i]) << shift
+            shift &+= 8
+            i &+= 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 29)
+    }
+}
+
+/// The fields matching needs from a container object, found while checking it (as RecordCodec would),
+/// without decoding anything.
+struct ContainerScan {
+    var id: Range<Int>
+    var idEscaped: Bool
+    var name: Range<Int>?
+    var nameEscaped = false
+    /// The extent of the labels object, when there is one.
+    var labels: Range<Int>?
+
+    /// Checks the container object at the scanner, leaving it after the object.
+    static func scan(_ s: inout JSONScanner) throws(JSONError) -> ContainerScan {
+        guard s.peek() == 0x7B else { throw RecordRouter.mustBe("container", "an object", s) }
+        let start = s.offset
+        var id: (Range<Int>, Bool)?
+        var name: (Range<Int>, Bool)?
+        var labels: Range<Int>?
+        if try s.beginObject() {
+            repeat {
+                let key = try s.readKey()
+                if key.equals("id") {
+                    guard s.peek() == 0x22 else { throw RecordRouter.mustBe("container.id", "a string", s) }
+                    id = raw(try s.readRawString(), s)
+                } else if key.equals("name") {
+                    if s.readNull() { name = nil; continue }
+                    guard s.peek() == 0x22 else { throw RecordRouter.mustBe("container.name", "a string", s) }
+                    name = raw(try s.readRawString(), s)
+                } else if key.equals("image") || key.equals("hostname") {
+                    if s.readNull() { continue }
+                    guard s.peek() == 0x22 else {
+                        throw key.equals("image") ? RecordRouter.mustBe("container.image", "a string", s)
+                            : RecordRouter.mustBe("container.hostname", "a string", s)
+                    }
+                    _ = try s.readRawString()
+                } else if key.equals("pid") {
+                    if s.readNull() { continue }
+                    guard let c = s.peek(), c == 0x2D || (c >= 0x30 && c <= 0x39) else {
+                        throw RecordRouter.mustBe("container.pid", "an integer", s)
+                    }
+                    let at = s.offset
+                    guard JSONScanner.integer(try s.readNumber()) != nil else {
+                        s.offset = at
+                        throw RecordRouter.mustBe("container.pid", "an integer", s)
+                    }
+                } else if key.equals("labels") {
+                    if s.readNull() { labels = nil; continue }
+                    guard s.peek() == 0x7B else { throw RecordRouter.mustBe("container.labels", "an object", s) }
+                    let from = s.offset
+                    if try s.beginObject() {
+                        repeat {
+                            let label = try s.readKey()
+                            guard s.peek() == 0x22 else {
+                                throw s.error("field \"container.labels.\(label.decoded)\" must be a string")
+                            }
+                            _ = try s.readRawString()
+                        } while try s.nextMember()
+                    }
+                    labels = from..<s.offset
+                } else {
+                    try s.skipValue()
+                }
+            } while try s.nextMember()
+        }
+        guard let id else { throw RecordRouter.missing("container.id", s, start) }
+        return ContainerScan(id: id.0, idEscaped: id.1, name: name?.0, nameEscaped: name?.1 ?? false, labels: labels)
+    }
+
+    /// The range of a raw string's body in the scanner's input.
+    static func raw(_ r: JSONRawString, _ s: JSONScanner) -> (Range<Int>, Bool) {
+        let from = r.raw.baseAddress.map { UnsafeRawPointer($0) - s.bytes.baseAddress! } ?? s.offset - 1
+        return (from..<from + r.raw.count, r.hasEscapes)
+    }
+
+    /// The decoded id, name and labels.
+    func decode(_ bytes: UnsafeRawBufferPointer) -> (String, String, [(String, String)]) {
+        func string(_ r: Range<Int>, _ escaped: Bool) -> String {
+            JSONRawString(raw: UnsafeRawBufferPointer(rebasing: bytes[r]), hasEscapes: escaped).decoded
+        }
+        let idText = string(id, idEscaped)
+        let nameText = name.map { string($0, nameEscaped) } ?? ""
+        var pairs: [(String, String)] = []
+        if let labels {
+            var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[labels]))
+            // Checked already: this cannot fail.
+            try? s.readObject { s, key throws(JSONError) in
+                pairs.append((key.decoded, try s.readString()))
+            }
+        }
+        return (idText, nameText, pairs)
+    }
+}

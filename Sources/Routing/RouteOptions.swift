@@ -1,0 +1,85 @@
+/// route's settings, from its arguments and environment.
+public struct RouteOptions: Sendable {
+    /// Route URIs: the arguments, then `ROUTE_URIS` (comma-separated).
+    public var uris: [String] = []
+    /// `ROUTESPATH`: the folder of persisted routes, used when it exists.
+    public var routesPath: String = "/mnt/routes"
+    /// deis-logger discovery, when `ETCD_HOST` is set.
+    public var etcd: EtcdSettings?
+    /// The longest input line accepted (longer ones are reported and skipped).
+    public var maxLineSize = 1 << 20
+
+    public init() {}
+
+    /// Reads the environment (`get` returns a variable's value) and the arguments (without the program
+    /// name). Throws a one-line message for bad usage; `--help` is the caller's.
+    public static func parse(arguments: [String], environment get: (String) -> String?) throws(RouteError) -> RouteOptions {
+        var options = RouteOptions()
+        for arg in arguments {
+            if arg.hasPrefix("-") { throw RouteError("unknown option '\(arg)' (see route --help)") }
+            options.uris.append(arg)
+        }
+        if let list = get("ROUTE_URIS") {
+            options.uris += list.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        }
+        if let path = get("ROUTESPATH"), !path.isEmpty { options.routesPath = path }
+        if let host = get("ETCD_HOST"), !host.isEmpty {
+            var settings = EtcdSettings(host: host)
+            if let text = get("ETCD_PORT"), !text.isEmpty {
+                guard let port = UInt16(text), port > 0 else { throw RouteError("ETCD_PORT '\(text)' is not a port (1…65535)") }
+                settings.port = port
+            }
+            if let text = get("ETCD_INTERVAL"), !text.isEmpty {
+                guard let seconds = Double(text), seconds >= 0.1, seconds <= 86400 else {
+                    throw RouteError("ETCD_INTERVAL '\(text)' is not a number of seconds (0.1…86400)")
+                }
+                settings.interval = seconds
+            }
+            options.etcd = settings
+        }
+        return options
+    }
+
+    /// The usage text of `route --help`.
+    public static let usage = """
+        usage: route [ROUTE-URI...]
+
+        Reads records (one JSON object per line, see docs/records.md) on standard input and writes one
+        routed record per record and matching route on standard output: the record with
+        "route":{"id":…,"target":{…}} added, everything emit-syslog needs. Diagnostics go to standard
+        error. With no route at all it reads and drops records, so that a route added later works.
+
+        route URIs:
+          syslog://HOST:PORT, syslog+udp://HOST:PORT   syslog over UDP (HOST alone: DNS SRV)
+          syslog+tcp://HOST:PORT                       syslog over TCP
+          query options: filter.name=NAME or GLOB (* ?), filter.id=ID-PREFIX,
+                         filter.sources=stdout,stderr, filter.labels=KEY or KEY:VALUE,...,
+                         append_tag=TEXT, format=rfc5424|rfc3164|deis, any other: passed to the emitter
+          e.g. route 'syslog+tcp://logs.example.com:514?filter.name=*_db&append_tag=.db'
+
+        options:
+          -h, --help      print this help and exit
+
+        environment:
+          ROUTE_URIS      more route URIs, comma-separated
+          ROUTESPATH      folder of persisted routes, one <id>.json each (default /mnt/routes; used when
+                          it exists); SIGHUP reads it again
+          ETCD_HOST       deis-logger discovery: read /deis/logs/{host,port,protocol} from etcd's v2 API
+          ETCD_PORT       etcd's client port (default 4001)
+          ETCD_INTERVAL   seconds between two reads of etcd (default 10)
+
+        signals: SIGHUP reloads ROUTESPATH; SIGTERM and SIGINT let route finish its input, then exit 0.
+
+        exit status: 0 at the end of input or when standard output is closed, 64 on bad usage,
+        70 on an internal error, 74 when reading standard input or writing standard output fails.
+
+        """
+}
+
+/// Exit codes of route (sysexits.h).
+public enum RouteExit: Int32, Sendable {
+    case ok = 0
+    case usage = 64
+    case software = 70
+    case ioError = 74
+}

@@ -1,0 +1,157 @@
+import JSON
+import Records
+
+extension RouteSpec {
+    /// A route from a URI, as given on route's command line or in `ROUTE_URIS`:
+    ///
+    ///     syslog://logs.example.com:514?filter.name=*_db&filter.sources=stderr&append_tag=.db
+    ///
+    /// Schemes: `syslog` and `syslog+udp` (protocol udp), `syslog+tcp` (protocol tcp). The address is
+    /// `host:port`, `[v6]:port`, or a bare name (DNS SRV). Query options: `filter.name` (a glob on the
+    /// whole name when it has `*` or `?`, else the exact name), `filter.id` (an id prefix),
+    /// `filter.sources` (comma list of stdout, stderr), `filter.labels` (comma list of `key` or
+    /// `key:value`), `append_tag`, `format`; any other option goes into the target as a string. Values
+    /// are percent-decoded (`+` is a space). The id is `RouteSpec.stableID(uri)`, the same on every
+    /// start.
+    public init(uri: String) throws(RouteError) {
+        do {
+            try self.init(parsingURI: uri)
+        } catch {
+            throw RouteError("bad route URI '\(uri)': \(error.message)")
+        }
+    }
+
+    private init(parsingURI uri: String) throws(RouteError) {
+        guard let schemeEnd = uri.firstRange(of: "://") else {
+            throw RouteError("expected scheme://host:port (syslog, syslog+udp or syslog+tcp)")
+        }
+        let scheme = uri[..<schemeEnd.lowerBound].lowercased()
+        let transport: String
+        switch scheme {
+        case "syslog", "syslog+udp": transport = "udp"
+        case "syslog+tcp": transport = "tcp"
+        case "syslog+tls": throw RouteError("scheme 'syslog+tls' is not supported (syslog, syslog+udp or syslog+tcp)")
+        default: throw RouteError("unknown scheme '\(scheme)' (syslog, syslog+udp or syslog+tcp)")
+        }
+        var rest = uri[schemeEnd.upperBound...]
+        if rest.contains("#") { throw RouteError("a route URI has no #fragment") }
+        var query: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        var authority = rest
+        if let slash = rest.firstIndex(of: "/") {
+            authority = rest[..<slash]
+            let path = rest[slash...]
+            guard path == "/" else { throw RouteError("unexpected path '\(path)'") }
+        }
+        if authority.contains("@") { throw RouteError("a route URI has no user@") }
+        guard !authority.isEmpty else { throw RouteError("no host") }
+        let addr = String(authority)
+        do { try RouteTarget.validateAddress(addr) } catch { throw RouteError(error.message) }
+
+        var source = RouteSource()
+        var target = RouteTarget(addr: addr, transport: transport)
+        for item in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let key: String
+            let value: String
+            if let eq = item.firstIndex(of: "=") {
+                key = try Self.percentDecode(item[..<eq])
+                value = try Self.percentDecode(item[item.index(after: eq)...])
+            } else {
+                key = try Self.percentDecode(item)
+                value = ""
+            }
+            switch key {
+            case "":
+                throw RouteError("an option without a name")
+            case "filter.name":
+                source.name = nil
+                source.glob = nil
+                if value.isEmpty { break }
+                if Glob.isPattern(value) { source.glob = value } else { source.name = value }
+            case "filter.id":
+                source.id = value.isEmpty ? nil : value
+            case "filter.sources":
+                var types: [Source] = []
+                for part in value.split(separator: ",") {
+                    let name = part.trimmingSpaces()
+                    if name.isEmpty { continue }
+                    guard let t = Source(name: name) else {
+                        throw RouteError("filter.sources: '\(name)' is not stdout or stderr")
+                    }
+                    if !types.contains(t) { types.append(t) }
+                }
+                source.types = types
+            case "filter.labels":
+                var labels: [LabelFilter] = []
+                for part in value.split(separator: ",") where !part.trimmingSpaces().isEmpty {
+                    do { labels.append(try LabelFilter(parsing: String(part))) } catch {
+                        throw RouteError("filter.labels: \(error.message)")
+                    }
+                }
+                source.labels = labels
+            case "append_tag":
+                target.appendTag = value
+            case "format":
+                guard RouteTarget.formats.contains(value) else {
+                    throw RouteError("unknown format '\(value)' (rfc5424, rfc3164 or deis)")
+                }
+                target.format = value
+            case "type", "addr", "protocol":
+                throw RouteError("option '\(key)' is set by the URI itself (scheme://host:port)")
+            default:
+                if key.hasPrefix("filter.") {
+                    throw RouteError("unknown filter '\(key)' (filter.name, filter.id, filter.sources, filter.labels)")
+                }
+                if let i = target.options.firstIndex(where: { $0.0 == key }) {
+                    target.options[i].1 = .string(value)
+                } else {
+                    target.options.append((key, .string(value)))
+                }
+            }
+        }
+        self.init(id: Self.stableID(uri), source: source, target: target)
+    }
+
+    /// The id of a route given as a URI: the first 12 hex digits of the 64-bit FNV-1a hash of the URI's
+    /// text, so the same URI names the same route on every start.
+    public static func stableID(_ uri: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in uri.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return hex(h, digits: 12)
+    }
+
+    /// Decodes `%XX` escapes and `+` (a space), as in a URL query.
+    static func percentDecode(_ s: Substring) throws(RouteError) -> String {
+        var out: [UInt8] = []
+        let u = Array(s.utf8)
+        var i = 0
+        func hexValue(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x41...0x46: return c - 0x41 + 10
+            case 0x61...0x66: return c - 0x61 + 10
+            default: return nil
+            }
+        }
+        while i < u.count {
+            let c = u[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < u.count, let hi = hexValue(u[i + 1]), let lo = hexValue(u[i + 2]) else {
+                    throw RouteError("bad %-escape in '\(s)'")
+                }
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(c == UInt8(ascii: "+") ? 0x20 : c)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,59 @@
+import JSON
+import Records
+import Testing
+@testable import Routing
+
+@Suite("deis-logger discovery and options")
+struct DiscoveryTests {
+    @Test("a route to the discovered address, replaced when it changes; down and back said once each")
+    func states() {
+        var state = DiscoveryState(settings: EtcdSettings(host: "127.0.0.1", port: 4001))
+        var (route, messages) = state.apply(.unreachable(reason: "connect to 127.0.0.1:4001 failed: Connection refused"))
+        #expect(route == nil)
+        #expect(messages == ["etcd at 127.0.0.1:4001 is down (connect to 127.0.0.1:4001 failed: Connection refused); no route from it yet"])
+        (route, messages) = state.apply(.unreachable(reason: "again"))
+        #expect(route == nil && messages == [])
+        (route, messages) = state.apply(.found(host: "logs", port: "514", transport: "udp"))
+        #expect(route == RouteSpec(id: "etcd", target: RouteTarget(addr: "logs:514", transport: "udp", format: "deis")))
+        #expect(messages == ["etcd at 127.0.0.1:4001 is back", "etcd at 127.0.0.1:4001: the deis logger is at logs:514 (udp); route etcd set"])
+        (route, messages) = state.apply(.found(host: "logs", port: "514", transport: "udp"))
+        #expect(route == nil && messages == [])
+        (route, messages) = state.apply(.found(host: "logs2", port: "601", transport: "TCP"))
+        #expect(route?.target == RouteTarget(addr: "logs2:601", transport: "tcp", format: "deis"))
+        (route, messages) = state.apply(.unreachable(reason: "timed out"))
+        #expect(route == nil)
+        #expect(messages == ["etcd at 127.0.0.1:4001 is down (timed out); keeping route etcd to logs2:601 (tcp)"])
+        #expect(state.route?.target.addr == "logs2:601")
+        (route, messages) = state.apply(.missing(key: "/deis/logs/host"))
+        #expect(route == nil)
+        #expect(messages == ["etcd at 127.0.0.1:4001 is back", "etcd at 127.0.0.1:4001: /deis/logs/host is not set; keeping route etcd to logs2:601 (tcp)"])
+        (route, messages) = state.apply(.missing(key: "/deis/logs/host"))
+        #expect(messages == [])
+        (route, messages) = state.apply(.found(host: "logs2", port: "99999", transport: "udp"))
+        #expect(route == nil)
+        #expect(messages == ["etcd at 127.0.0.1:4001: the deis logger's address is unusable (port '99999' of 'logs2:99999' is not in 1…65535); keeping route etcd to logs2:601 (tcp)"])
+        (route, messages) = state.apply(.found(host: "::1", port: "514", transport: "udp"))
+        #expect(route?.target.addr == "[::1]:514")
+    }
+
+    @Test("options: arguments, ROUTE_URIS, ROUTESPATH, ETCD_*; bad usage")
+    func options() throws {
+        let env = ["ROUTE_URIS": "syslog://a:1, syslog+tcp://b:2,", "ROUTESPATH": "/tmp/r", "ETCD_HOST": "etcd", "ETCD_PORT": "2379", "ETCD_INTERVAL": "0.5"]
+        let o = try RouteOptions.parse(arguments: ["syslog://c:3"], environment: { env[$0] })
+        #expect(o.uris == ["syslog://c:3", "syslog://a:1", "syslog+tcp://b:2"])
+        #expect(o.routesPath == "/tmp/r")
+        #expect(o.etcd == EtcdSettings(host: "etcd", port: 2379, interval: 0.5))
+        let defaults = try RouteOptions.parse(arguments: [], environment: { _ in nil })
+        #expect(defaults.uris == [] && defaults.routesPath == "/mnt/routes" && defaults.etcd == nil)
+        #expect(try RouteOptions.parse(arguments: [], environment: { ["ETCD_HOST": "h"][$0] }).etcd == EtcdSettings(host: "h", port: 4001, interval: 10))
+        #expect(throws: RouteError("unknown option '--verbose' (see route --help)")) {
+            try RouteOptions.parse(arguments: ["--verbose"], environment: { _ in nil })
+        }
+        #expect(throws: RouteError("ETCD_PORT 'x' is not a port (1…65535)")) {
+            try RouteOptions.parse(arguments: [], environment: { ["ETCD_HOST": "h", "ETCD_PORT": "x"][$0] })
+        }
+        #expect(throws: RouteError("ETCD_INTERVAL '0' is not a number of seconds (0.1…86400)")) {
+            try RouteOptions.parse(arguments: [], environment: { ["ETCD_HOST": "h", "ETCD_INTERVAL": "0"][$0] })
+        }
+    }
+}
