@@ -26,7 +26,7 @@ run_stage() {
     shift
     case $stage in
     attach) exec "$BIN/attach" > "$RUN/records" 3>&- 4>&- ;;
-    route) exec "$BIN/route" "$@" < "$RUN/records" > "$RUN/routed" 3>&- 4>&- ;;
+    route) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/route" "$@" < "$RUN/records" > "$RUN/routed" 3>&- 4>&- ;;
     emit-syslog) exec "$BIN/emit-syslog" < "$RUN/routed" 3>&- 4>&- ;;
     esac
 }

@@ -39,3 +39,7 @@ int logspout_sendmmsg(int fd, const struct iovec *iov, unsigned int count, int f
     }
     return sendmmsg(fd, headers, count, flags);
 }
+
+int logspout_accept(int fd) {
+    return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}

@@ -23,6 +23,8 @@ public struct RecordRouter {
     /// Records written and lines refused so far.
     public private(set) var routedCount = 0
     public private(set) var malformedCount = 0
+    /// Sees every valid record as it is routed (the bus's live subscriptions).
+    public var tap: ((RecordTap) -> Void)?
 
     /// A router for lines of at most `maxLineLength` bytes (longer ones are reported and skipped).
     public init(maxLineLength: Int = 1 << 20) {
@@ -123,6 +125,11 @@ public struct RecordRouter {
             throw Self.missing("container", s, start)
         }
         let targets = source == .stdout ? cache.entries[entry].stdout : cache.entries[entry].stderr
+        if let tap {
+            let e = cache.entries[entry]
+            tap(RecordTap(entry: entry, epoch: cache.epoch, id: e.id, name: e.name, source: source,
+                          text: UnsafeRawBufferPointer(rebasing: line[start...end])))
+        }
         if targets.isEmpty { return 0 }
         let base = line.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let body = UnsafeBufferPointer(start: base + start, count: end &- start)
@@ -216,12 +223,26 @@ public struct RecordRouter {
     }
 }
 
+/// A record seen by `RecordRouter.tap`: its container (the cache entry, numbered anew when `epoch`
+/// changes, with the id and name), its stream, and its text (the object, without a newline; valid only
+/// during the call).
+public struct RecordTap {
+    public let entry: Int
+    public let epoch: UInt64
+    public let id: String
+    public let name: String
+    public let source: Source
+    public let text: UnsafeRawBufferPointer
+}
+
 /// The routes that take each container seen, per stream, keyed by the container object's exact text.
 struct MatchCache {
     struct Entry {
         var text: [UInt8]
         var stdout: [Int]
         var stderr: [Int]
+        var id: String
+        var name: String
     }
 
     /// Entries beyond this empty the cache (a host with that many distinct containers at once is rare;
@@ -232,8 +253,11 @@ struct MatchCache {
     /// The entry that matched last: tried first, without scanning the object.
     var last = -1
     var generation: UInt64 = .max
+    /// Counts the times entries were emptied (and so renumbered).
+    var epoch: UInt64 = 0
 
     mutating func reset(_ generation: UInt64) {
+        epoch &+= 1
         entries.removeAll(keepingCapacity: true)
         byHash.removeAll(keepingCapacity: true)
         last = -1
@@ -290,10 +314,11 @@ struct MatchCache {
             if route.spec.source.accepts(.stderr) { stderr.append(i) }
         }
         if entries.count >= Self.capacity {
+            epoch &+= 1
             entries.removeAll(keepingCapacity: true)
             byHash.removeAll(keepingCapacity: true)
         }
-        entries.append(Entry(text: Array(text), stdout: stdout, stderr: stderr))
+        entries.append(Entry(text: Array(text), stdout: stdout, stderr: stderr, id: id, name: name))
         byHash[h] = entries.count - 1
         last = entries.count - 1
         return last

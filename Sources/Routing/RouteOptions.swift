@@ -8,6 +8,9 @@ public struct RouteOptions: Sendable {
     public var etcd: EtcdSettings?
     /// The longest input line accepted (longer ones are reported and skipped).
     public var maxLineSize = 1 << 20
+    /// The bus's Unix socket (`LOGSPOUT_BUS`, default `/tmp/logspout-bus.sock`; set empty for none).
+    public var busPath: String? = RouteOptions.defaultBusPath
+    public static let defaultBusPath = "/tmp/logspout-bus.sock"
 
     public init() {}
 
@@ -23,6 +26,7 @@ public struct RouteOptions: Sendable {
             options.uris += list.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         }
         if let path = get("ROUTESPATH"), !path.isEmpty { options.routesPath = path }
+        if let bus = get("LOGSPOUT_BUS") { options.busPath = bus.isEmpty ? nil : bus }
         if let host = get("ETCD_HOST"), !host.isEmpty {
             var settings = EtcdSettings(host: host)
             if let text = get("ETCD_PORT"), !text.isEmpty {
@@ -67,6 +71,8 @@ public struct RouteOptions: Sendable {
           ETCD_HOST       deis-logger discovery: read /deis/logs/{host,port,protocol} from etcd's v2 API
           ETCD_PORT       etcd's client port (default 4001)
           ETCD_INTERVAL   seconds between two reads of etcd (default 10)
+          LOGSPOUT_BUS    the bus's Unix socket: live subscriptions and route management for httpd
+                          (default /tmp/logspout-bus.sock; empty: no bus; see docs/bus.md)
 
         signals: SIGHUP reloads ROUTESPATH; SIGTERM and SIGINT let route finish its input, then exit 0.
 

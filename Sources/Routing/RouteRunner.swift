@@ -33,6 +33,8 @@ public final class RouteRunner {
     /// SIGTERM or SIGINT came: route ends at the end of its input.
     public private(set) var finishing = false
 
+    /// The bus (docs/bus.md), when it could listen.
+    var bus: Bus?
     var poller: EtcdPoller?
     var discovery: DiscoveryState?
     /// While starting with discovery: input waits until etcd's first answer (or this deadline), so the
@@ -76,6 +78,7 @@ public final class RouteRunner {
     /// Runs until the end of the input (or a closed standard output).
     public func run() -> RouteExit {
         Sys.ignoreSIGPIPE()
+        Sys.growPipe(1)
         do {
             signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
             epoll = try Epoll()
@@ -85,6 +88,16 @@ public final class RouteRunner {
             return .software
         }
         loadRoutes()
+        if let path = options.busPath {
+            let bus = Bus(path: path, runner: self)
+            do {
+                try bus.start()
+                self.bus = bus
+            } catch {
+                Self.diagnostic("bus: \(error); live streams and the routes API are off")
+            }
+        }
+        defer { bus?.stop() }
         if let settings = options.etcd {
             do {
                 let poller = try EtcdPoller(settings: settings)
@@ -214,6 +227,7 @@ public final class RouteRunner {
             if n < readBuffer.count && inputPollable { break }
         }
         flush()
+        bus?.flushSubscribers()
     }
 
     func endOfInput() {

@@ -211,3 +211,91 @@ extension Sys {
         _ = Glibc.read(fd, &v, 8)
     }
 }
+
+extension Sys {
+    /// A listening Unix stream socket at `path` (non-blocking, close-on-exec), replacing a stale socket
+    /// file, with the given permission bits.
+    public static func listenUnix(path: String, mode: mode_t = 0o600, backlog: Int32 = 128) throws(SyscallError) -> Int32 {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let utf8 = Array(path.utf8)
+        guard utf8.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw SyscallError("listen on", path, Errno(ENAMETOOLONG)) }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: utf8)
+            raw[utf8.count] = 0
+        }
+        let fd = try retrying("socket", "AF_UNIX") {
+            Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        // A socket file left by a process that is gone: nobody answers on it.
+        if let probe = try? connectUnix(path: path) {
+            Glibc.close(probe)
+            Glibc.close(fd)
+            throw SyscallError("listen on", path + " (another process serves it)", Errno(EADDRINUSE))
+        }
+        _ = Glibc.unlink(path)
+        let r = withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if r != 0 {
+            let e = Errno.current
+            Glibc.close(fd)
+            throw SyscallError("bind", path, e)
+        }
+        _ = chmod(path, mode)
+        if Glibc.listen(fd, backlog) != 0 {
+            let e = Errno.current
+            Glibc.close(fd)
+            throw SyscallError("listen on", path, e)
+        }
+        return fd
+    }
+
+    /// A listening TCP socket on `host:port` (non-blocking, close-on-exec, SO_REUSEADDR); host "" or
+    /// "0.0.0.0" for every IPv4 address, "::" for every address.
+    public static func listenTCP(host: String, port: UInt16, backlog: Int32 = 512) throws(SyscallError) -> Int32 {
+        let name = host.isEmpty ? "0.0.0.0" : host
+        guard let address = try resolve(host: name, port: port, kind: .tcp).first else {
+            throw SyscallError("listen on", "\(name):\(port)", Errno(EADDRNOTAVAIL))
+        }
+        let fd = try socket(for: address, kind: .tcp)
+        setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        let r = address.withSockaddr { Glibc.bind(fd, $0, $1) }
+        if r != 0 {
+            let e = Errno.current
+            Glibc.close(fd)
+            throw SyscallError("bind", address.description, e)
+        }
+        if Glibc.listen(fd, backlog) != 0 {
+            let e = Errno.current
+            Glibc.close(fd)
+            throw SyscallError("listen on", address.description, e)
+        }
+        return fd
+    }
+
+    /// `accept4(2)` without blocking: the new connection (non-blocking, close-on-exec), or nil when none
+    /// is waiting.
+    public static func accept(_ fd: Int32) throws(SyscallError) -> Int32? {
+        while true {
+            let c = logspout_accept(fd)
+            if c >= 0 { return c }
+            let e = Errno.current
+            if e == .interrupted || e == Errno(ECONNABORTED) { continue }
+            if e == .wouldBlock { return nil }
+            throw SyscallError("accept", "", e)
+        }
+    }
+
+    /// `write(2)` without blocking on a non-blocking descriptor: bytes written, 0 when it is full.
+    public static func writeNonBlocking(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SyscallError) -> Int {
+        while true {
+            let n = Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+            if n >= 0 { return n }
+            let e = Errno.current
+            if e == .interrupted { continue }
+            if e == .wouldBlock { return 0 }
+            throw SyscallError("write", "", e)
+        }
+    }
+}

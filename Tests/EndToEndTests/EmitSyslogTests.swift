@@ -202,6 +202,10 @@ struct EmitSyslogEndToEndTests {
         }
         #expect(arrived, "messages reach the new address: \(child.stderr)")
         #expect(child.stderr.contains("address changed"))
+        // SIGUSR1: the summary line, and emit-syslog goes on.
+        child.signal(SIGUSR1)
+        #expect(eventually(timeoutMs: 5000) { child.stderr.contains("emit-syslog: sent ") })
+        #expect(child.status == nil)
     }
 }
 

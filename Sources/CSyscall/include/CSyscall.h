@@ -28,4 +28,7 @@ int logspout_srv_lookup(const char *name, struct logspout_srv *out, int max, int
 /// sendmmsg(2) of `count` single-buffer datagrams on a connected socket (the mmsghdr type needs
 /// _GNU_SOURCE, which Swift's Glibc module is built without). Returns what sendmmsg returns.
 int logspout_sendmmsg(int fd, const struct iovec *iov, unsigned int count, int flags);
+
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC (a GNU extension, missing from Swift's Glibc module).
+int logspout_accept(int fd);
 #endif

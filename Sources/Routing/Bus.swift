@@ -1,0 +1,347 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Records
+import Syscall
+
+/// What a live subscription asks for (docs/bus.md): all given fields must match.
+public struct SubscriptionFilter: Sendable, Equatable {
+    /// A prefix of the container id.
+    public var id: String?
+    /// The container name, exactly.
+    public var name: String?
+    /// A substring of the container name.
+    public var substring: String?
+    /// The streams wanted; nil: both.
+    public var types: Set<Source>?
+
+    public init(id: String? = nil, name: String? = nil, substring: String? = nil, types: Set<Source>? = nil) {
+        self.id = id
+        self.name = name
+        self.substring = substring
+        self.types = types
+    }
+
+    /// Reads `{"id":…,"name":…,"filter":…,"types":[…]}`.
+    public init(json: JSONValue?) throws(RouteError) {
+        guard let json else { return }
+        guard json.object != nil else { throw RouteError("filter must be an object") }
+        id = json["id"]?.string
+        name = json["name"]?.string
+        substring = json["filter"]?.string
+        if let list = json["types"]?.array {
+            var set = Set<Source>()
+            for t in list {
+                guard let text = t.string, let source = Source(name: text) else {
+                    throw RouteError("filter types must be \"stdout\" or \"stderr\"")
+                }
+                set.insert(source)
+            }
+            types = set.isEmpty ? nil : set
+        }
+        if let id, id.isEmpty { self.id = nil }
+        if let name, name.isEmpty { self.name = nil }
+        if let substring, substring.isEmpty { self.substring = nil }
+    }
+
+    /// Whether a container with this id and name is wanted (the stream is checked apart).
+    public func matches(id cid: String, name cname: String) -> Bool {
+        if let id, !cid.hasPrefix(id) { return false }
+        if let name, cname != name { return false }
+        if let substring, !cname.contains(substring) { return false }
+        return true
+    }
+}
+
+/// A subscriber's queue: records wait here while the connection cannot take them; when it is full the
+/// oldest is dropped and counted, so a slow reader still sees the newest.
+struct SubscriberQueue {
+    let capacity: Int
+    private(set) var items: [[UInt8]] = []
+    private var head = 0
+    /// Records dropped since the last `{"missed":N}` was queued for sending.
+    private(set) var missed = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { items.count - head }
+
+    mutating func push(_ record: UnsafeRawBufferPointer) {
+        if count >= capacity {
+            head += 1
+            missed += 1
+        }
+        var line = [UInt8](record)
+        line.append(10)
+        items.append(line)
+        if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Moves queued lines into `out` (up to about `limit` bytes), the missed-notice first.
+    mutating func drain(into out: inout [UInt8], limit: Int) {
+        if missed > 0 {
+            out.append(contentsOf: Array("{\"missed\":\(missed)}\n".utf8))
+            missed = 0
+        }
+        while head < items.count && out.count < limit {
+            out.append(contentsOf: items[head])
+            head += 1
+        }
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        }
+    }
+}
+
+/// route's Unix-socket bus (docs/bus.md): route management commands and live subscriptions, served
+/// from route's event loop. A subscriber never slows the record path: it has a bounded queue, written
+/// without blocking.
+public final class Bus {
+    public let path: String
+    unowned let runner: RouteRunner
+    var listener: Int32 = -1
+    var listenerToken: UInt64 = 0
+    var connections: [Int32: Connection] = [:]
+    /// Subscribers' fds, and which of them each container (router cache entry) goes to.
+    var subscribers: Set<Int32> = []
+    var generation: UInt64 = 0
+    var matchCache: [Int: [Int32]] = [:]
+    var matchEpoch: UInt64 = .max
+    var matchGeneration: UInt64 = .max
+    /// Records each subscriber may have waiting.
+    public static let queueCapacity = 1024
+    static let maxRequestLine = 1 << 20
+
+    final class Connection {
+        let fd: Int32
+        var token: UInt64 = 0
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        var written = 0
+        var filter: SubscriptionFilter?
+        var queue = SubscriberQueue(capacity: Bus.queueCapacity)
+        var wantsWritable = false
+        var closing = false
+        init(fd: Int32) { self.fd = fd }
+    }
+
+    init(path: String, runner: RouteRunner) {
+        self.path = path
+        self.runner = runner
+    }
+
+    /// Listens on `path` and joins route's event loop.
+    func start() throws(SyscallError) {
+        listener = try Sys.listenUnix(path: path)
+        listenerToken = try runner.watch(listener) { [unowned self] _ in accept() }
+    }
+
+    /// Closes every connection and removes the socket file.
+    func stop() {
+        for c in Array(connections.values) { close(c) }
+        if listener >= 0 {
+            runner.unwatch(listener, token: listenerToken)
+            Sys.close(listener)
+            _ = unlink(path)
+            listener = -1
+        }
+    }
+
+    func accept() {
+        while let fd = try? Sys.accept(listener) {
+            let c = Connection(fd: fd)
+            do {
+                c.token = try runner.watch(fd) { [unowned self] events in event(c, events) }
+            } catch {
+                Sys.close(fd)
+                continue
+            }
+            connections[fd] = c
+        }
+    }
+
+    func event(_ c: Connection, _ events: UInt32) {
+        if events & Epoll.writable != 0 { write(c) }
+        if c.closing { return }
+        if events & Epoll.inputOrHangup != 0 { read(c) }
+    }
+
+    func read(_ c: Connection) {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n: Int
+            do { n = try Sys.read(c.fd, into: &buffer) } catch {
+                if error.errno == .wouldBlock { break }
+                close(c)
+                return
+            }
+            if n == 0 {
+                close(c)
+                return
+            }
+            // A subscriber has nothing more to say; what it sends is ignored.
+            if c.filter != nil { continue }
+            c.input.append(contentsOf: buffer[0..<n])
+            while let nl = c.input.firstIndex(of: 10) {
+                let line = Array(c.input[..<nl])
+                c.input.removeFirst(nl + 1)
+                handle(line, c)
+                if c.filter != nil || c.closing { break }
+            }
+            if c.input.count > Self.maxRequestLine {
+                close(c)
+                return
+            }
+            if n < buffer.count { break }
+        }
+        write(c)
+    }
+
+    /// Answers one request line.
+    func handle(_ line: [UInt8], _ c: Connection) {
+        if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { return }
+        let request: JSONValue
+        do { request = try JSONValue.parse(line) } catch {
+            return answer(c, error: 400, "bad request: \(error)")
+        }
+        guard let op = request["op"]?.string else { return answer(c, error: 400, "bad request: no \"op\"") }
+        let store = runner.store
+        switch op {
+        case "ping":
+            answer(c, [("ok", .bool(true))])
+        case "list":
+            let routes = store.list().sorted { $0.id < $1.id }.map { $0.json() }
+            answer(c, [("ok", .bool(true)), ("routes", .array(routes))])
+        case "get":
+            guard let id = request["id"]?.string else { return answer(c, error: 400, "bad request: no \"id\"") }
+            guard let spec = store.get(id: id) else { return answer(c, error: 404, "no route '\(id)'") }
+            answer(c, [("ok", .bool(true)), ("route", spec.json())])
+        case "add":
+            guard let route = request["route"] else { return answer(c, error: 400, "bad request: no \"route\"") }
+            do {
+                let spec = try store.add(route)
+                answer(c, [("ok", .bool(true)), ("route", spec.json())])
+            } catch {
+                answer(c, error: 400, error.message)
+            }
+        case "delete":
+            guard let id = request["id"]?.string else { return answer(c, error: 400, "bad request: no \"id\"") }
+            do {
+                if try store.remove(id: id) {
+                    answer(c, [("ok", .bool(true))])
+                } else {
+                    answer(c, error: 404, "no route '\(id)'")
+                }
+            } catch {
+                answer(c, error: 400, error.message)
+            }
+        case "subscribe":
+            do {
+                c.filter = try SubscriptionFilter(json: request["filter"])
+            } catch {
+                return answer(c, error: 400, error.message)
+            }
+            answer(c, [("ok", .bool(true))])
+            subscribers.insert(c.fd)
+            changed()
+        default:
+            answer(c, error: 400, "bad request: unknown op '\(op)'")
+        }
+    }
+
+    func answer(_ c: Connection, _ members: [(String, JSONValue)]) {
+        JSONValue.object(members).append(to: &c.output)
+        c.output.append(10)
+    }
+
+    func answer(_ c: Connection, error status: Int, _ message: String) {
+        answer(c, [("ok", .bool(false)), ("status", .number(String(status))), ("error", .string(message))])
+    }
+
+    /// The subscriptions changed: matches are worked out again, and the router's tap is on only while
+    /// someone listens.
+    func changed() {
+        generation &+= 1
+        if subscribers.isEmpty {
+            runner.router.tap = nil
+        } else if runner.router.tap == nil {
+            runner.router.tap = { [unowned self] tap in deliver(tap) }
+        }
+    }
+
+    /// A routed record: queue it for every subscriber that wants it.
+    func deliver(_ tap: RecordTap) {
+        if matchEpoch != tap.epoch || matchGeneration != generation {
+            matchCache.removeAll(keepingCapacity: true)
+            matchEpoch = tap.epoch
+            matchGeneration = generation
+        }
+        let fds: [Int32]
+        if let cached = matchCache[tap.entry] {
+            fds = cached
+        } else {
+            fds = subscribers.sorted().filter { connections[$0]?.filter?.matches(id: tap.id, name: tap.name) == true }
+            matchCache[tap.entry] = fds
+        }
+        for fd in fds {
+            guard let c = connections[fd], let filter = c.filter else { continue }
+            if let types = filter.types, !types.contains(tap.source) { continue }
+            c.queue.push(tap.text)
+        }
+    }
+
+    /// Writes what each subscriber has waiting, without blocking (after each burst of input).
+    func flushSubscribers() {
+        for fd in subscribers {
+            if let c = connections[fd], c.queue.count > 0 || c.queue.missed > 0 { write(c) }
+        }
+    }
+
+    func write(_ c: Connection) {
+        while true {
+            if c.written == c.output.count {
+                c.output.removeAll(keepingCapacity: c.output.capacity <= 1 << 20)
+                c.written = 0
+                c.queue.drain(into: &c.output, limit: 256 * 1024)
+                if c.output.isEmpty { break }
+            }
+            let n: Int
+            do {
+                n = try withRawBytes(c.output, c.written..<c.output.count) { raw throws(SyscallError) in
+                    try Sys.writeNonBlocking(c.fd, raw)
+                }
+            } catch {
+                close(c)
+                return
+            }
+            if n == 0 { break }
+            c.written += n
+        }
+        setWritable(c, c.written < c.output.count)
+    }
+
+    func setWritable(_ c: Connection, _ on: Bool) {
+        guard c.wantsWritable != on else { return }
+        c.wantsWritable = on
+        runner.unwatch(c.fd, token: c.token)
+        do {
+            c.token = try runner.watch(c.fd, events: Epoll.readable | (on ? Epoll.writable : 0)) { [unowned self] events in event(c, events) }
+        } catch {
+            close(c)
+        }
+    }
+
+    func close(_ c: Connection) {
+        guard !c.closing else { return }
+        c.closing = true
+        runner.unwatch(c.fd, token: c.token)
+        Sys.close(c.fd)
+        connections[c.fd] = nil
+        if subscribers.remove(c.fd) != nil { changed() }
+    }
+}

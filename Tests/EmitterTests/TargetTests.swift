@@ -1,0 +1,89 @@
+import JSON
+import Syscall
+import Testing
+@testable import Emitter
+
+@Suite("route targets and receiver addresses")
+struct TargetTests {
+    @Test("addresses: host:port, [v6]:port, literals, and bare names for SRV", arguments: [
+        ("logs.example.com:514", Address(host: "logs.example.com", port: 514)),
+        ("127.0.0.1:5514", Address(host: "127.0.0.1", port: 5514)),
+        ("127.0.0.1", Address(host: "127.0.0.1", port: 514)),
+        ("[::1]:6514", Address(host: "::1", port: 6514)),
+        ("[::1]", Address(host: "::1", port: 514)),
+        ("fe80::1", Address(host: "fe80::1", port: 514)),
+        ("syslog.service.consul", Address(host: "syslog.service.consul", port: nil)),
+    ])
+    func addresses(text: String, expected: Address) throws {
+        #expect(try Address(parsing: text) == expected)
+    }
+
+    @Test("bad addresses say why", arguments: [
+        ("host:0", "addr 'host:0': bad port"), ("host:99999", "addr 'host:99999': bad port"),
+        ("[::1", "addr '[::1': unclosed '['"), (":514", "addr ':514': no host"), ("[::1]x", "addr '[::1]x': bad port"),
+    ])
+    func badAddresses(text: String, message: String) {
+        #expect(throws: TargetError(message)) { try Address(parsing: text) }
+    }
+
+    @Test("a target carries protocol, format and append_tag; routes to one address and protocol share a connection")
+    func target() throws {
+        let t = try TargetSpec(target: try JSONValue.parse(#"{"type":"syslog","addr":"h:1","protocol":"tcp","format":"deis","append_tag":".x"}"#))
+        #expect(t.transport == .tcp && t.format == .deis && t.appendTag == ".x")
+        #expect(t.connectionKey == "tcp://h:1")
+        let u = try TargetSpec(target: try JSONValue.parse(#"{"addr":"h:1"}"#))
+        #expect(u.transport == .udp && u.format == nil && u.appendTag == "")
+    }
+
+    @Test("bad targets are refused with a message", arguments: [
+        (#"{"type":"http","addr":"h:1"}"#, "target type 'http' is not syslog"),
+        (#"{"type":"syslog"}"#, "target has no addr"),
+        (#"{"addr":"h:1","protocol":"tls"}"#, "protocol 'tls' is neither udp nor tcp"),
+        (#"{"addr":"h:1","format":"json"}"#, "format 'json' is not one of rfc5424, rfc3164, deis"),
+    ])
+    func badTargets(json: String, message: String) throws {
+        let value = try JSONValue.parse(json)
+        #expect(throws: TargetError(message)) { try TargetSpec(target: value) }
+    }
+}
+
+@Suite("DNS SRV selection (RFC 2782)")
+struct SRVTests {
+    let records = [
+        Sys.SRVRecord(priority: 20, weight: 0, port: 1, target: "backup"),
+        Sys.SRVRecord(priority: 10, weight: 60, port: 2, target: "a"),
+        Sys.SRVRecord(priority: 10, weight: 40, port: 3, target: "b"),
+    ]
+
+    @Test("the lowest priority wins; weights split the choice")
+    func weighted() {
+        #expect(selectSRV(records, random: { _ in 0 })?.target == "a")
+        #expect(selectSRV(records, random: { _ in 60 })?.target == "a")
+        #expect(selectSRV(records, random: { _ in 61 })?.target == "b")
+        #expect(selectSRV(records, random: { $0 })?.target == "b")
+        #expect(selectSRV([records[0]])?.target == "backup")
+        #expect(selectSRV([]) == nil)
+    }
+
+    @Test("over many draws the split follows the weights")
+    func distribution() {
+        var a = 0
+        for _ in 0..<10_000 where selectSRV(records)?.target == "a" { a += 1 }
+        #expect((5500...6500).contains(a))
+    }
+}
+
+@Suite("emit-syslog settings")
+struct OptionsTests {
+    @Test("environment values are read and checked")
+    func environment() throws {
+        let env = ["SYSLOG_FORMAT": "rfc3164", "SYSLOG_MAX_SIZE": "1024", "SYSLOG_TCP_FRAMING": "octet-counted",
+                   "SYSLOG_BUFFER_SIZE": "65536", "SYSLOG_RESOLVE_INTERVAL": "5"]
+        let o = try EmitterOptions.fromEnvironment { env[$0] }.get()
+        #expect(o.defaultFormat == .rfc3164 && o.maxDatagram == 1024 && o.framing == .octetCounted)
+        #expect(o.bufferSize == 65536 && o.resolveInterval == 5)
+        for (k, v) in [("SYSLOG_FORMAT", "json"), ("SYSLOG_MAX_SIZE", "10"), ("SYSLOG_TCP_FRAMING", "x"), ("SYSLOG_RESOLVE_INTERVAL", "0")] {
+            #expect(throws: TargetError.self) { try EmitterOptions.fromEnvironment { $0 == k ? v : nil }.get() }
+        }
+    }
+}
