@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "attach", targets: ["attach"]),
         .executable(name: "route", targets: ["route"]),
         .executable(name: "emit-syslog", targets: ["emit-syslog"]),
+        .executable(name: "httpd", targets: ["httpd"]),
     ],
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
@@ -35,6 +36,9 @@ let package = Package(
         // emit-syslog's engine: targets, UDP and TCP transports, DNS (A/AAAA and SRV).
         .target(name: "Emitter", dependencies: ["Syscall", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
+        // httpd's engine: live streams (text, JSON, SSE, WebSocket), the /routes API, the page; all from the bus.
+        .target(name: "HTTPServer", dependencies: ["Syscall", "HTTP", "JSON", "Records"]),
+        .executableTarget(name: "httpd", dependencies: ["HTTPServer", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 

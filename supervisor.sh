@@ -4,7 +4,7 @@
 # See docs/supervisor.md.
 set -eu
 # Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval.
-pid='' started='' pid_attach='' NOW=0 V=''
+pid='' started='' pid_attach='' pid_httpd='' NOW=0 V=''
 
 log() { echo "supervisor: $*" >&2; }
 
@@ -12,7 +12,7 @@ log() { echo "supervisor: $*" >&2; }
 find_bin() {
     here=$(cd "$(dirname "$0")" && pwd)
     for dir in "${LOGSPOUT_BIN:-}" "$here" "$here/.build/release"; do
-        if [ -n "$dir" ] && [ -x "$dir/attach" ] && [ -x "$dir/route" ] && [ -x "$dir/emit-syslog" ]; then
+        if [ -n "$dir" ] && [ -x "$dir/attach" ] && [ -x "$dir/route" ] && [ -x "$dir/emit-syslog" ] && [ -x "$dir/httpd" ]; then
             BIN=$dir; return 0
         fi
     done
@@ -28,6 +28,7 @@ run_stage() {
     attach) exec "$BIN/attach" > "$RUN/records" 3>&- 4>&- ;;
     route) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/route" "$@" < "$RUN/records" > "$RUN/routed" 3>&- 4>&- ;;
     emit-syslog) exec "$BIN/emit-syslog" < "$RUN/routed" 3>&- 4>&- ;;
+    httpd) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/httpd" < /dev/null 3>&- 4>&- ;;
     esac
 }
 
@@ -106,6 +107,8 @@ shutdown() {
     stop_stage route 10
     exec 4>&-
     stop_stage emit-syslog 10
+    kill -TERM "$pid_httpd" 2>/dev/null || true
+    stop_stage httpd 5
     rm -rf "$RUN"
     log "stopped"
     exit 0
@@ -118,14 +121,16 @@ main() {
     # Holding both ends of each pipe lets a stage restart while its neighbours wait for it.
     exec 3<> "$RUN/records" 4<> "$RUN/routed"
     trap shutdown TERM INT
-    log "starting $BIN/attach | route $* | emit-syslog"
+    log "starting $BIN/attach | route $* | emit-syslog, and httpd on port ${PORT:-8000}"
     start emit-syslog
     start route "$@"
     start attach
+    start httpd
     while :; do
         check attach
         check route "$@"
         check emit-syslog
+        check httpd
         sleep 0.5
     done
 }

@@ -12,9 +12,10 @@ fi
 
 # Real receivers and services the tests run: rsyslog, dnsmasq, etcd (and the engine's own packages).
 need=""
-for pair in rsyslogd:rsyslog dnsmasq:dnsmasq-base etcd:etcd-server curl:curl socat:socat unshare:util-linux; do
+for pair in rsyslogd:rsyslog dnsmasq:dnsmasq-base etcd:etcd-server curl:curl socat:socat unshare:util-linux chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || [ -x "/usr/bin/${pair%%:*}" ] || need="$need ${pair#*:}"
 done
+/usr/bin/python3 -c 'import websockets' 2>/dev/null || need="$need python3-websockets"
 if [ -n "$need" ]; then
     echo "test.sh: installing$need" >&2
     # shellcheck disable=SC2086 # a list of package names

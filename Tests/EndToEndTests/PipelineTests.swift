@@ -13,6 +13,7 @@ func startSupervisor(_ routes: [String], env: [String: String] = [:]) throws -> 
     var e = env
     e["DOCKER_HOST"] = try Env.dockerHost()
     e["LOGSPOUT_BIN"] = Env.binDir
+    if e["PORT"] == nil { e["PORT"] = String(UInt16.random(in: 20000...40000)) }
     // busybox ash: the shell of the container image.
     return try Child(["/bin/busybox", "sh", Env.repoRoot + "/supervisor.sh"] + routes, env: e)
 }
@@ -38,7 +39,7 @@ func stagePids(_ supervisor: Child) -> [String: pid_t] {
         // The stage runs in a subshell of the supervisor: its parent is a child of the supervisor, or itself.
         guard fields.count > 2, let ppid = pid_t(fields[1]) else { continue }
         let cmd = String(decoding: readFile("/proc/\(pid)/cmdline").split(separator: 0).first ?? [], as: UTF8.self)
-        for stage in ["attach", "route", "emit-syslog"] where cmd.hasSuffix("/" + stage) {
+        for stage in ["attach", "route", "emit-syslog", "httpd"] where cmd.hasSuffix("/" + stage) {
             let grand = String(decoding: readFile("/proc/\(ppid)/stat"), as: UTF8.self).split(separator: ")").last?.split(separator: " ")
             if ppid == supervisor.pid || grand.map({ $0.count > 1 && pid_t($0[1]) == supervisor.pid }) == true {
                 result[stage] = pid
@@ -54,7 +55,7 @@ struct PipelineEndToEndTests {
     func delivers() throws {
         let rsyslog = try Rsyslog()
         let supervisor = try startSupervisor(["syslog+tcp://127.0.0.1:\(rsyslog.port)?append_tag=.app"])
-        #expect(eventually { stagePids(supervisor).count == 3 })
+        #expect(eventually { stagePids(supervisor).count == 4 })
         sleepMs(700)
         let c = TestContainer("pipe")
         try c.run("for i in $(seq 1 500); do echo \"seq $i\"; done; echo 'to stderr' >&2; sleep 30")
@@ -79,7 +80,7 @@ struct PipelineEndToEndTests {
         let rsyslog = try Rsyslog()
         let state = Env.tempDir()
         let supervisor = try startSupervisor(["syslog+tcp://127.0.0.1:\(rsyslog.port)"], env: ["STATE_DIR": state])
-        #expect(eventually { stagePids(supervisor).count == 3 })
+        #expect(eventually { stagePids(supervisor).count == 4 })
         sleepMs(700)
         let c = TestContainer("kill9")
         try c.run(counterScript(ms: 2))
@@ -114,7 +115,7 @@ struct PipelineEndToEndTests {
         let state = Env.tempDir()
         let route = ["syslog+tcp://127.0.0.1:\(rsyslog.port)"]
         var supervisor = try startSupervisor(route, env: ["STATE_DIR": state])
-        #expect(eventually { stagePids(supervisor).count == 3 })
+        #expect(eventually { stagePids(supervisor).count == 4 })
         sleepMs(700)
         let c = TestContainer("graceful")
         try c.run(counterScript(ms: 3))

@@ -1,0 +1,344 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HTTP
+import JSON
+import Records
+import Syscall
+
+/// One HTTP client connection, and the bus connection serving it (an API request or a live stream).
+final class Client {
+    let id: UInt64
+    let fd: Int32
+    unowned let server: HTTPDaemon
+
+    var parser = HTTPRequestParser(pausesAfterEachRequest: true)
+    /// Bytes read but not yet parsed (after a request, until it is answered).
+    var pending: [UInt8] = []
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+    /// Serving a request (waiting for the bus, or streaming): no further request is parsed meanwhile.
+    var busy = false
+    var out: [UInt8] = []
+    var sent = 0
+    var wantsWritable = false
+    var closeAfterWrite = false
+    var closed = false
+    var keepAlive = true
+
+    /// When something must happen: the head or idle timeout, or a stream's keep-alive ping.
+    var deadline: UInt64?
+    var headStarted: UInt64?
+
+    // The bus connection.
+    var bus: Int32 = -1
+    var busIn: [UInt8] = []
+    var busAnswer: ((JSONValue) -> Void)?
+    var busPaused = false
+
+    // A live stream.
+    var stream: StreamMode?
+    var chunked = false
+    var layout = TextLayout(colors: true, bare: false)
+    var decoder = RecordDecoder()
+    var subscribed = false
+    var ws: WebSocketSession?
+    /// What the records of the current read make, written as one chunk.
+    var batch: [UInt8] = []
+
+    init(id: UInt64, fd: Int32, server: HTTPDaemon) {
+        self.id = id
+        self.fd = fd
+        self.server = server
+        deadline = Sys.monotonicNanos() + UInt64(server.options.idleTimeoutMs) * 1_000_000
+    }
+
+    var socketToken: UInt64 { id << 1 }
+    var busToken: UInt64 { id << 1 | 1 }
+
+    // MARK: - Reading requests
+
+    func socketEvent(_ events: UInt32) {
+        if events & Epoll.writable != 0 { flush() }
+        if closed { return }
+        if events & Epoll.inputOrHangup != 0 { readSocket() }
+    }
+
+    func readSocket() {
+        var buffer = server.readBuffer
+        defer { server.readBuffer = buffer }
+        while !closed {
+            let n: Int
+            do { n = try Sys.read(fd, into: &buffer) } catch {
+                if error.errno == .wouldBlock { return }
+                close()
+                return
+            }
+            if n == 0 {
+                // The client is gone (or half-closed: a stream has nothing more to send us either way).
+                close()
+                return
+            }
+            if let ws {
+                ws.receive(buffer[0..<n], client: self)
+                continue
+            }
+            if stream != nil { continue }  // a stream client sends nothing more we need
+            pending.append(contentsOf: buffer[0..<n])
+            if pending.count > 64 * 1024 * 1024 { close(); return }
+            if !busy { parsePending() }
+            if n < buffer.count { return }
+        }
+    }
+
+    /// Parses what is pending, up to the end of one request.
+    func parsePending() {
+        guard !busy, !closed, !pending.isEmpty else { return }
+        if headStarted == nil {
+            headStarted = Sys.monotonicNanos()
+            deadline = headStarted! + UInt64(server.options.headTimeoutMs) * 1_000_000
+        }
+        var ended = false
+        let consumed: Int
+        do {
+            consumed = try withRawBytes(pending, 0..<pending.count) { raw throws(HTTPRequestError) in
+                try parser.feed(raw) { event in
+                    switch event {
+                    case .head(let h):
+                        self.head = h
+                        self.body.removeAll()
+                    case .body(let b): self.body.append(contentsOf: b)
+                    case .end: ended = true
+                    }
+                }
+            }
+        } catch {
+            respondError(error.status, error.message, close: true)
+            return
+        }
+        pending.removeFirst(consumed)
+        guard ended, let head else { return }
+        headStarted = nil
+        deadline = nil
+        busy = true
+        keepAlive = head.keepAlive
+        handle(head)
+    }
+
+    /// A response is complete: go on with the next request, if any.
+    func requestDone() {
+        guard !closed else { return }
+        head = nil
+        body.removeAll()
+        busy = false
+        if !keepAlive {
+            closeAfterWrite = true
+            if sent == out.count { close() }
+            return
+        }
+        parser.resume()
+        deadline = Sys.monotonicNanos() + UInt64(server.options.idleTimeoutMs) * 1_000_000
+        parsePending()
+    }
+
+    // MARK: - Routing requests
+
+    func handle(_ head: HTTPRequestHead) {
+        let path = head.path
+        if path == "/logs" || path.hasPrefix("/logs/") {
+            guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
+            return startStream(head)
+        }
+        if path == "/routes" {
+            switch head.method {
+            case "GET": return api(["op": .string("list")]) { answer in
+                self.respondJSON(200, answer["routes"] ?? .array([]))
+            }
+            case "POST": return addRoute()
+            default: return methodNotAllowed("GET, POST")
+            }
+        }
+        if path.hasPrefix("/routes/") {
+            let id = String(path.dropFirst("/routes/".count))
+            guard isValidRouteID(id) else {
+                return respondJSONError(400, "invalid route id '\(id)': it must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+            }
+            switch head.method {
+            case "GET": return api(["op": .string("get"), "id": .string(id)]) { answer in
+                self.respondJSON(200, answer["route"] ?? .null)
+            }
+            case "DELETE": return api(["op": .string("delete"), "id": .string(id)]) { _ in
+                self.respondJSON(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
+            }
+            default: return methodNotAllowed("GET, DELETE")
+            }
+        }
+        if path == "/health" {
+            guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
+            return health()
+        }
+        if path == "/" || path == "/index.html" {
+            guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
+            return respond(200, contentType: "text/html; charset=utf-8", body: Array(Page.html.utf8),
+                           extra: [("Cache-Control", "no-cache")])
+        }
+        respondJSONError(404, "no such path '\(path)'; see docs/http.md")
+    }
+
+    func addRoute() {
+        let route: JSONValue
+        do { route = try JSONValue.parse(body) } catch {
+            return respondJSONError(400, "invalid JSON: \(error)")
+        }
+        guard route.object != nil else { return respondJSONError(400, "a route is a JSON object") }
+        api(["op": .string("add"), "route": route]) { answer in
+            self.respondJSON(201, answer["route"] ?? .null)
+        }
+    }
+
+    func health() {
+        guard openBus() else {
+            return respond(503, contentType: "application/json", body: Array(#"{"status":"the bus is unreachable"}"#.utf8) + [10])
+        }
+        sendBus(.object([("op", .string("ping"))]))
+        busAnswer = { _ in
+            self.closeBus()
+            self.respond(200, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8) + [10])
+        }
+    }
+
+    /// Sends one request over a new bus connection and answers with `ok`, or with the bus's error.
+    func api(_ request: [String: JSONValue], ok: @escaping (JSONValue) -> Void) {
+        guard openBus() else { return respondJSONError(503, "route's bus is unreachable") }
+        sendBus(.object(request.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        busAnswer = { answer in
+            self.closeBus()
+            if answer["ok"]?.bool == true {
+                ok(answer)
+            } else {
+                self.respondJSONError(answer["status"]?.int ?? 500, answer["error"]?.string ?? "the bus failed")
+            }
+        }
+    }
+
+    func methodNotAllowed(_ allow: String) {
+        respondJSONError(405, "method \(head?.method ?? "?") not allowed here; allowed: \(allow)", extra: [("Allow", allow)])
+    }
+
+    // MARK: - Responses
+
+    func respond(_ status: Int, contentType: String, body: [UInt8], extra: [(String, String)] = [], close: Bool = false) {
+        var headers: [(String, String)] = [("Content-Type", contentType), ("Content-Length", String(body.count))]
+        headers += extra
+        if close || !keepAlive { headers.append(("Connection", "close")) }
+        out += serializeResponseHead(status: status, headers: headers)
+        if head?.method != "HEAD" { out += body }
+        if close { keepAlive = false }
+        flush()
+        requestDone()
+    }
+
+    func respondJSON(_ status: Int, _ value: JSONValue) {
+        var body = value.encoded()
+        body.append(10)
+        respond(status, contentType: "application/json", body: body)
+    }
+
+    func respondJSONError(_ status: Int, _ message: String, extra: [(String, String)] = []) {
+        var body = JSONValue.object([("error", .string(message))]).encoded()
+        body.append(10)
+        respond(status, contentType: "application/json", body: body, extra: extra)
+    }
+
+    /// A request that cannot be parsed: answer and close the connection.
+    func respondError(_ status: Int, _ message: String, close: Bool) {
+        keepAlive = false
+        busy = true
+        var body = JSONValue.object([("error", .string(message))]).encoded()
+        body.append(10)
+        out += serializeResponseHead(status: status, headers: [("Content-Type", "application/json"),
+                                                              ("Content-Length", String(body.count)), ("Connection", "close")])
+        out += body
+        closeAfterWrite = true
+        flush()
+    }
+
+    // MARK: - Writing
+
+    /// Writes what is waiting without blocking; asks for EPOLLOUT when the socket is full.
+    func flush() {
+        guard !closed else { return }
+        while sent < out.count {
+            let n: Int
+            do {
+                n = try withRawBytes(out, sent..<out.count) { raw throws(SyscallError) in try Sys.writeNonBlocking(fd, raw) }
+            } catch {
+                close()
+                return
+            }
+            if n == 0 { break }
+            sent += n
+        }
+        if sent == out.count {
+            out.removeAll(keepingCapacity: out.capacity <= 1 << 20)
+            sent = 0
+            if closeAfterWrite {
+                close()
+                return
+            }
+        } else if sent > 1 << 20 {
+            out.removeFirst(sent)
+            sent = 0
+        }
+        let full = !out.isEmpty
+        if full != wantsWritable {
+            wantsWritable = full
+            server.watch(fd, token: socketToken, events: Epoll.readable | (full ? Epoll.writable : 0))
+        }
+        // A stream whose client keeps up takes more from the bus; one that does not is held back.
+        if stream != nil, bus >= 0 {
+            let waiting = out.count - sent
+            if !busPaused && waiting > server.options.clientBufferBytes {
+                busPaused = true
+                server.watch(bus, token: busToken, events: 0)
+            } else if busPaused && waiting < server.options.clientBufferBytes / 4 {
+                busPaused = false
+                server.watch(bus, token: busToken, events: Epoll.readable)
+            }
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        closeBus()
+        server.epoll.remove(fd)
+        Sys.close(fd)
+        server.clients[id] = nil
+    }
+
+    // MARK: - Timers
+
+    func timerFired(_ now: UInt64) {
+        if stream != nil {
+            keepAlivePing(now)
+            return
+        }
+        // A head that did not arrive in time, or an idle keep-alive connection.
+        if headStarted != nil && !busy {
+            respondError(408, "the request head did not arrive within \(server.options.headTimeoutMs / 1000) s", close: true)
+            deadline = now + 1_000_000_000  // then close, even if it does not read
+            headStarted = nil
+            return
+        }
+        close()
+    }
+}
+
+/// Route ids become file names (docs/route.md): `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
+func isValidRouteID(_ id: String) -> Bool {
+    let u = Array(id.utf8)
+    guard (1...64).contains(u.count) else { return false }
+    func alnum(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
+    return alnum(u[0]) && u.dropFirst().allSatisfy { alnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+}

@@ -1,0 +1,335 @@
+// httpd in the appliance (supervisor.sh), against the real engine, with real clients: curl, Python's
+// websockets, raw sockets for what clients do not do on purpose (stall, pipeline, send garbage).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Syscall
+import Testing
+
+/// An appliance with httpd on a random port, its routes folder in a temp dir.
+final class Appliance {
+    let port: UInt16
+    let routes: String
+    var supervisor: Child
+    let routeArgs: [String]
+    let env: [String: String]
+
+    init(_ routeArgs: [String] = ["syslog://127.0.0.1:9"], env: [String: String] = [:]) throws {
+        port = UInt16.random(in: 20000...40000)
+        routes = Env.tempDir()
+        self.routeArgs = routeArgs
+        var e = env
+        e["PORT"] = String(port)
+        e["ROUTESPATH"] = routes
+        self.env = e
+        supervisor = try startSupervisor(routeArgs, env: e)
+        try waitHealthy()
+    }
+
+    func waitHealthy() throws {
+        guard eventually(timeoutMs: 15_000, { (try? self.curl(["/health"]).stdout) == #"{"status":"ok"}"# + "\n" }) else {
+            throw TestFailure("httpd did not become healthy: \(supervisor.stderr)")
+        }
+        sleepMs(300)  // attach lists the containers just after it subscribes
+    }
+
+    func restart() throws {
+        supervisor.signal(SIGTERM)
+        _ = supervisor.wait(timeoutMs: 15_000)
+        supervisor = try startSupervisor(routeArgs, env: env)
+        try waitHealthy()
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// curl with `args` (the first one that starts with "/" is a path on this appliance).
+    @discardableResult
+    func curl(_ args: [String], timeoutMs: Int = 20_000) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(["/usr/bin/curl", "-sS"] + args.map { $0.hasPrefix("/") ? base + $0 : $0 }, timeoutMs: timeoutMs)
+    }
+
+    /// A streaming curl left running.
+    func stream(_ path: String, _ extra: [String] = []) throws -> Child {
+        try Child(["/usr/bin/curl", "-sSN"] + extra + [base + path])
+    }
+
+    deinit { supervisor.stop() }
+}
+
+/// A TCP connection to 127.0.0.1:port for hand-made requests.
+final class RawClient {
+    let fd: Int32
+    init(port: UInt16) throws { fd = try Sys.connectTCP(host: "127.0.0.1", port: port) }
+    deinit { close(fd) }
+    func send(_ s: String) { _ = try? Sys.writeAll(fd, Array(s.utf8)) }
+    /// What arrives within `ms` (until the peer closes or it is quiet for 300 ms).
+    func receive(ms: Int32 = 3000) -> String {
+        var result: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var wait = ms
+        while (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            result += buf[0..<n]
+            wait = 300
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+    /// What arrives until `marker` has been seen (or `ms` pass).
+    func receive(until marker: String, ms: Int = 5000) -> String {
+        var result: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let deadline = Sys.monotonicNanos() + UInt64(ms) * 1_000_000
+        while Sys.monotonicNanos() < deadline, !String(decoding: result, as: UTF8.self).contains(marker) {
+            guard (try? Sys.poll(fd, events: Int16(POLLIN), timeout: 100)) == true else { continue }
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            result += buf[0..<n]
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// Whether the server closed the connection.
+    func closedByPeer() -> Bool {
+        guard (try? Sys.poll(fd, events: Int16(POLLIN), timeout: 2000)) == true else { return false }
+        var b: UInt8 = 0
+        return recv(fd, &b, 1, Int32(MSG_PEEK)) == 0
+    }
+}
+
+func lines(_ s: String) -> [String] { s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+
+@Suite("httpd: live streams, the routes API, the server", .serialized)
+struct HTTPEndToEndTests {
+    @Test("/logs plain text: colours, name column, colors=off, single-container bare lines, types")
+    func plainText() throws {
+        let app = try Appliance()
+        let c = TestContainer("http-text")
+        let coloured = try app.stream("/logs/filter:\(c.name)")
+        let plain = try app.stream("/logs/filter:\(c.name)?colors=off")
+        let byName = try app.stream("/logs/name:\(c.name)")
+        let stderrOnly = try app.stream("/logs/name:\(c.name)?types=stderr")
+        let sources = try app.stream("/logs/name:\(c.name)?sources=stdout")
+        sleepMs(500)
+        try c.run("sleep 1; echo one; printf 'two\\ttab\\n'; echo err >&2; sleep 30")
+        let byID = try app.stream("/logs/id:\(c.id.prefix(12))")
+        #expect(eventually { lines(String(decoding: plain.stdout, as: UTF8.self)).count >= 3 && byID.stdout.count > 0 })
+        sleepMs(300)
+        let name = c.name
+        let pad = String(repeating: " ", count: max(0, 16 - name.count))
+        // One container on this connection: the first colour of the cycle; stdout and stderr may interleave.
+        #expect(Set(lines(String(decoding: coloured.stdout, as: UTF8.self))) ==
+                Set(["one", "two\ttab", "err"].map { "\u{1B}[1;37m\(pad)\(name)|\($0)\u{1B}[0m" }))
+        #expect(Set(lines(String(decoding: plain.stdout, as: UTF8.self))) == ["\(pad)\(name)|one", "\(pad)\(name)|two\ttab", "\(pad)\(name)|err"])
+        #expect(Set(lines(String(decoding: byName.stdout, as: UTF8.self))) == ["one", "two\ttab", "err"])
+        #expect(String(decoding: byID.stdout, as: UTF8.self).contains("one\ntwo\ttab\n"))
+        #expect(String(decoding: stderrOnly.stdout, as: UTF8.self) == "err\n")
+        #expect(String(decoding: sources.stdout, as: UTF8.self) == "one\ntwo\ttab\n")
+    }
+
+    @Test("headers come at once; JSON lines and Server-Sent Events carry id, name, type, data, time")
+    func jsonAndSSE() throws {
+        let app = try Appliance()
+        let c = TestContainer("http-json")
+        // Headers before any line.
+        let early = try RawClient(port: app.port)
+        early.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\n\r\n")
+        let head = early.receive(ms: 3000)
+        #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(head.contains("Transfer-Encoding: chunked\r\n") && head.contains("Content-Type: text/plain; charset=utf-8\r\n"))
+        let sseHead = try RawClient(port: app.port)
+        sseHead.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        let sseHeaders = sseHead.receive(ms: 3000)
+        #expect(sseHeaders.contains("Content-Type: text/event-stream\r\n") && sseHeaders.contains("X-Accel-Buffering: no\r\n"))
+        let json = try app.stream("/logs/name:\(c.name)", ["-H", "Accept: application/json"])
+        let sse = try app.stream("/logs/name:\(c.name)", ["-H", "Accept: text/event-stream"])
+        sleepMs(400)
+        try c.run("echo 'say \"hi\"'; sleep 7")
+        #expect(eventually { !json.stdout.isEmpty && String(decoding: sse.stdout, as: UTF8.self).contains("data: ") })
+        let object = try JSONValue.parse(lines(String(decoding: json.stdout, as: UTF8.self)).first ?? "")
+        #expect(object["id"]?.string == c.id)
+        #expect(object["name"]?.string == c.name)
+        #expect(object["type"]?.string == "stdout")
+        #expect(object["data"]?.string == "say \"hi\"")
+        #expect(object["time"]?.string?.count == 30)
+        #expect(object.object?.map(\.0) == ["id", "name", "type", "data", "time"])
+        // SSE: headers for proxies, a data line per record, a comment ping within ~5 s.
+        #expect(eventually(timeoutMs: 8000) { String(decoding: sse.stdout, as: UTF8.self).contains(": ping\n\n") })
+        let text = String(decoding: sse.stdout, as: UTF8.self)
+        let data = text.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) } ?? ""
+        #expect(try JSONValue.parse(data) == object)
+    }
+
+    @Test("WebSocket: upgrade, one text frame of JSON per record, ping/pong, close handshake")
+    func webSocket() throws {
+        let app = try Appliance()
+        let c = TestContainer("http-ws")
+        let script = """
+            import asyncio, json, sys, websockets
+            async def main():
+                async with websockets.connect(sys.argv[1]) as ws:
+                    print("open", flush=True)
+                    pong = await ws.ping()
+                    await asyncio.wait_for(pong, 5)
+                    print("pong", flush=True)
+                    for _ in range(2):
+                        print(await asyncio.wait_for(ws.recv(), 20), flush=True)
+                    await ws.close()
+                    print("closed", ws.close_code, flush=True)
+            asyncio.run(main())
+            """
+        let client = try Child(["/usr/bin/python3", "-c", script, "ws://127.0.0.1:\(app.port)/logs/name:\(c.name)"])
+        #expect(eventually(timeoutMs: 5000) { String(decoding: client.stdout, as: UTF8.self).contains("pong") })
+        try c.run("echo first; echo second >&2; sleep 10")
+        #expect(client.wait(timeoutMs: 20_000) == 0, "\(client.stderr)")
+        let out = lines(String(decoding: client.stdout, as: UTF8.self))
+        try #require(out.count == 5, "\(out) \(client.stderr)")
+        let messages = try out[2...3].map { try JSONValue.parse($0) }
+        #expect(Set(messages.compactMap { $0["data"]?.string }) == ["first", "second"])
+        #expect(Set(messages.compactMap { $0["type"]?.string }) == ["stdout", "stderr"])
+        #expect(out[4] == "closed 1000")
+        // A bad upgrade is refused.
+        let bad = try app.curl(["-i", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 8",
+                                "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "/logs"])
+        #expect(bad.stdout.hasPrefix("HTTP/1.1 426"))
+        #expect(bad.stdout.contains("Sec-WebSocket-Version: 13"))
+    }
+
+    @Test("the routes API: add (both forms), list, get, delete; persisted across a restart; errors")
+    func routesAPI() throws {
+        let app = try Appliance()
+        func call(_ method: String, _ path: String, _ body: String? = nil) throws -> (code: Int, type: String, body: String) {
+            var args = ["-i", "-X", method, path]
+            if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
+            let r = try app.curl(args)
+            let parts = r.stdout.components("\r\n\r\n")
+            let headLines = parts.first?.split(separator: "\r\n") ?? []
+            let code = Int(headLines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+            let type = headLines.first { $0.lowercased().hasPrefix("content-type:") }.map { String($0.dropFirst(14)) } ?? ""
+            return (code, type, parts.dropFirst().joined(separator: "\r\n\r\n"))
+        }
+        let added = try call("POST", "/routes", #"{"source":{"filter":"db","types":["stderr"]},"target":{"type":"syslog","addr":"logs.example.com:514","append_tag":".db"}}"#)
+        #expect(added.code == 201 && added.type == "application/json")
+        let route = try JSONValue.parse(added.body)
+        let id = try #require(route["id"]?.string)
+        #expect(id.count == 12 && id.allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(route["target"]?["append_tag"]?.string == ".db")
+        let flat = try call("POST", "/routes", #"{"id":"flat1","adapter":"syslog+tcp","address":"logs.example.com:6514","filter_name":"web"}"#)
+        #expect(flat.code == 201, "\(flat.body)")
+        let list = try call("GET", "/routes")
+        #expect(list.code == 200 && list.type == "application/json")
+        let ids = try JSONValue.parse(list.body).array?.compactMap { $0["id"]?.string } ?? []
+        #expect(ids.count == 3 && ids.contains(id) && ids.contains("flat1"))
+        #expect(try call("GET", "/routes/\(id)").code == 200)
+        // Persisted: the appliance comes back with it.
+        try app.restart()
+        #expect(try call("GET", "/routes/\(id)").body.contains(id))
+        #expect(try JSONValue.parse(try call("GET", "/routes").body).array?.count == 3)
+        #expect(try call("DELETE", "/routes/\(id)").code == 200)
+        #expect(try call("GET", "/routes/\(id)").code == 404)
+        #expect(try call("DELETE", "/routes/\(id)").code == 404)
+        // Errors.
+        for (body, fragment) in [("{not json", "invalid JSON"), (#"{"target":{"type":"kafka","addr":"x:1"}}"#, "kafka"),
+                                 (#"{"id":"../etc","target":{"type":"syslog","addr":"x:1"}}"#, "id"), ("[1]", "object")] {
+            let r = try call("POST", "/routes", body)
+            #expect(r.code == 400 && r.type == "application/json", "\(body): \(r)")
+            #expect(r.body.contains(fragment), "\(body): \(r.body)")
+        }
+        #expect(try call("GET", "/nope").code == 404)
+        let wrong = try app.curl(["-i", "-X", "PUT", "/routes"])
+        #expect(wrong.stdout.hasPrefix("HTTP/1.1 405") && wrong.stdout.contains("Allow: GET, POST\r\n"))
+        #expect(try call("GET", "/routes/a%20b").code == 400)
+    }
+
+    @Test("a route added over HTTP takes effect for the very next record")
+    func routeTakesEffect() throws {
+        let app = try Appliance()
+        let udp = try UDPListener()
+        let c = TestContainer("http-effect")
+        let body = #"{"source":{"name":"\#(c.name)"},"target":{"type":"syslog","addr":"127.0.0.1:\#(udp.port)","format":"rfc3164"}}"#
+        #expect(try app.curl(["-X", "POST", "--data-binary", body, "/routes"]).stdout.contains("\"id\""))
+        try c.run("echo routed; sleep 10")
+        #expect(eventually { udp.texts(timeoutMs: 200).contains { $0.hasSuffix("]: routed") } })
+    }
+
+    @Test("a stalled subscriber loses only its own lines; syslog gets all 100,000")
+    func stalledSubscriber() throws {
+        let rsyslog = try Rsyslog()
+        let app = try Appliance(["syslog+tcp://127.0.0.1:\(rsyslog.port)"])
+        let c = TestContainer("http-stall")
+        let stalled = try RawClient(port: app.port)
+        stalled.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\n\r\n")
+        sleepMs(300)
+        try c.run("seq 1 100000 | sed 's/^/seq /'; sleep 60")
+        #expect(eventually(timeoutMs: 60_000) { received(rsyslog, app: c.name).count >= 100_000 })
+        #expect(Set(received(rsyslog, app: c.name)) == Set(1...100_000))
+        // The stalled client, reading now, is told what it missed.
+        let text = stalled.receive(ms: 3000)
+        #expect(text.contains(" skipped: this client reads more slowly than the logs arrive"))
+    }
+
+    @Test("200 concurrent stream clients each get every line")
+    func manyClients() throws {
+        let app = try Appliance()
+        let c = TestContainer("http-many")
+        var clients: [RawClient] = []
+        for _ in 0..<200 {
+            let client = try RawClient(port: app.port)
+            client.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\n\r\n")
+            clients.append(client)
+        }
+        sleepMs(1000)
+        try c.run("for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i; done; sleep 30")
+        sleepMs(3000)
+        var complete = 0
+        for client in clients {
+            let text = client.receive(until: "line-10\n")
+            if (1...10).allSatisfy({ text.contains("line-\($0)\n") }) { complete += 1 }
+        }
+        #expect(complete == 200)
+    }
+
+    @Test("the server: keep-alive and pipelining, malformed requests get 400 and a close, slow heads time out, /health")
+    func server() throws {
+        let app = try Appliance(env: ["HTTPD_HEAD_TIMEOUT": "1"])
+        let pipelined = try RawClient(port: app.port)
+        pipelined.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /routes HTTP/1.1\r\nHost: x\r\n\r\n")
+        let two = pipelined.receive()
+        #expect(two.components("HTTP/1.1 200 OK").count == 3, "\(two)")
+        let garbage = try RawClient(port: app.port)
+        garbage.send("BLAH\r\n\r\n")
+        #expect(garbage.receive().hasPrefix("HTTP/1.1 400"))
+        #expect(garbage.closedByPeer())
+        let slow = try RawClient(port: app.port)
+        slow.send("GET /health HTTP/1.1\r\nHost:")
+        let answer = slow.receive(ms: 4000)
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+        // Still serving everyone else.
+        #expect(try app.curl(["/health"]).stdout == #"{"status":"ok"}"# + "\n")
+        let big = try app.curl(["-i", "-H", "X-Big: " + String(repeating: "a", count: 20000), "/health"])
+        #expect(big.stdout.hasPrefix("HTTP/1.1 431"))
+        // Without route's bus: 503.
+        let port = UInt16.random(in: 40001...50000)
+        let lone = try Child([Env.binDir + "/httpd"], env: ["PORT": String(port), "LOGSPOUT_BUS": "/nonexistent/bus.sock"])
+        defer { lone.stop() }
+        #expect(eventually(timeoutMs: 5000) {
+            (try? run(["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/health"]).stdout) == "503"
+        })
+        #expect(lone.stderr.isEmpty)
+    }
+}
+
+extension String {
+    func components(_ separator: String) -> [String] {
+        var parts: [String] = []
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: separator) {
+            parts.append(String(rest[..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
+    }
+}
