@@ -77,7 +77,7 @@ kbd{position:absolute;right:6px;font-family:inherit;font-size:11px;line-height:1
 .only:hover{color:var(--acc)}
 #wrap{position:relative;flex:1;min-height:0}
 #log{position:absolute;inset:0;overflow-y:auto;overflow-anchor:none;padding:6px 0 14px;font:12.5px/1.55 ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace}
-.l{display:flex;padding:0 14px 0 10px;border-left:2px solid transparent}
+.l{display:flex;padding:0 14px 0 10px;border-left:2px solid transparent;content-visibility:auto;contain-intrinsic-size:auto 19px}
 .l:hover{background:var(--hov)}
 .l.e{border-left-color:var(--err);background:var(--errbg)}
 .t{flex:none;width:12ch;margin-right:1.5ch;color:var(--dim);font-variant-numeric:tabular-nums}

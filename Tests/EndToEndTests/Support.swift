@@ -251,3 +251,27 @@ extension Array where Element == Record {
     func of(_ containerName: String) -> [Record] { filter { $0.container.name == containerName } }
     func of(id: String) -> [Record] { filter { $0.container.id == id } }
 }
+
+/// A process below `root` (a child, grandchild…) whose program is named `name`.
+func descendant(of root: pid_t, named name: String) -> pid_t? {
+    var parents: [pid_t: pid_t] = [:]
+    var names: [pid_t: String] = [:]
+    guard let dir = opendir("/proc") else { return nil }
+    while let entry = readdir(dir) {
+        let text = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let pid = pid_t(text) else { continue }
+        let stat = String(decoding: readFile("/proc/\(pid)/stat"), as: UTF8.self)
+        guard let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2, let ppid = pid_t(fields[1]) else { continue }
+        parents[pid] = ppid
+        names[pid] = String(decoding: readFile("/proc/\(pid)/cmdline").split(separator: 0).first ?? [], as: UTF8.self)
+    }
+    closedir(dir)
+    for (pid, program) in names where program.hasSuffix("/" + name) || program == name {
+        var p = pid
+        while let parent = parents[p], parent > 1 {
+            if parent == root { return pid }
+            p = parent
+        }
+    }
+    return nil
+}
