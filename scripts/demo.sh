@@ -11,7 +11,7 @@ export DOCKER_HOST
 if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsyslog >/dev/null
 fi
-swift build -c release --product attach --product route --product emit-syslog 2>&1 | tail -n 1
+swift build -c release --product attach --product route --product emit-syslog --product httpd 2>&1 | tail -n 1
 
 dir=$(mktemp -d /tmp/logspout-demo.XXXXXX)
 port=${DEMO_PORT:-5514}
@@ -44,5 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
+echo "demo.sh: the live page: http://localhost:${PORT:-8000}/ (curl localhost:${PORT:-8000}/logs)" >&2
 echo "demo.sh: syslog messages received by rsyslog on 127.0.0.1:$port (Ctrl-C to stop):" >&2
 tail -n +1 -f "$dir/received.log"
