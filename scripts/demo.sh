@@ -11,7 +11,7 @@ export DOCKER_HOST
 if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsyslog >/dev/null
 fi
-swift build -c release --product attach --product route --product emit-syslog --product httpd 2>&1 | tail -n 1
+swift build -c release 2>&1 | tail -n 1
 
 dir=$(mktemp -d /tmp/logspout-demo.XXXXXX)
 port=${DEMO_PORT:-5514}
