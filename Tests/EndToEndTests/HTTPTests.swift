@@ -319,6 +319,61 @@ struct HTTPEndToEndTests {
         })
         #expect(lone.stderr.isEmpty)
     }
+
+    @Test("the live page in a real browser (headless Chromium) shows the lines as text")
+    func page() throws {
+        let app = try Appliance()
+        let html = try app.curl(["-i", "/"])
+        #expect(html.stdout.hasPrefix("HTTP/1.1 200 OK") && html.stdout.contains("Content-Type: text/html; charset=utf-8"))
+        let c = TestContainer("http-page")
+        try c.run("i=0; while true; do i=$((i+1)); echo \"page line $i\"; echo \"<b>bold</b> $i\" >&2; sleep 0.1; done")
+        let port = String(UInt16.random(in: 40001...50000))
+        let browser = try run(["/usr/bin/python3", "-c", Self.devtools, "\(app.base)/", "3", port], timeoutMs: 60_000)
+        #expect(browser.status == 0, "\(browser.stderr)")
+        let result = try JSONValue.parse(browser.stdout.split(separator: "\n").last.map(String.init) ?? "")
+        let text = result["text"]?.string ?? ""
+        #expect(text.contains(c.name))
+        #expect(text.contains("page line "))
+        #expect(text.contains("<b>bold</b> "), "log text is shown as text")
+        #expect(result["bold"]?.int == 0, "and never becomes markup")
+    }
+
+    /// Drives headless Chromium over the DevTools protocol: opens the page, waits, reads what it shows.
+    static let devtools = #"""
+import asyncio, json, subprocess, sys, time, urllib.request, websockets, tempfile
+url = sys.argv[1]
+port = int(sys.argv[3])
+prof = tempfile.mkdtemp()
+chrome = subprocess.Popen(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
+                           f"--user-data-dir={prof}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(100):
+        try:
+            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+            page = next(t for t in targets if t["type"] == "page")
+            break
+        except Exception:
+            time.sleep(0.1)
+    async def main():
+        async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
+            n = 0
+            async def call(method, **params):
+                nonlocal n
+                n += 1
+                await ws.send(json.dumps({"id": n, "method": method, "params": params}))
+                while True:
+                    m = json.loads(await ws.recv())
+                    if m.get("id") == n:
+                        return m
+            await call("Page.navigate", url=url)
+            await asyncio.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 3)
+            expression = "JSON.stringify({text: document.body.innerText, bold: [...document.querySelectorAll('b')].filter(e => e.textContent === 'bold').length})"
+            r = await call("Runtime.evaluate", expression=expression, returnByValue=True)
+            print(r["result"]["result"]["value"])
+    asyncio.run(main())
+finally:
+    chrome.kill()
+"""#
 }
 
 extension String {
