@@ -310,6 +310,12 @@ struct HTTPEndToEndTests {
         #expect(try app.curl(["/health"]).stdout == #"{"status":"ok"}"# + "\n")
         let big = try app.curl(["-i", "-H", "X-Big: " + String(repeating: "a", count: 20000), "/health"])
         #expect(big.stdout.hasPrefix("HTTP/1.1 431"))
+        let bodyFile = Env.tempDir() + "/big.json"
+        let fd = open(bodyFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = [UInt8](repeating: 32, count: 2 << 20).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let tooBig = try app.curl(["-i", "-X", "POST", "--data-binary", "@" + bodyFile, "/routes"])
+        #expect(tooBig.stdout.hasPrefix("HTTP/1.1 413"), "\(tooBig.stdout.prefix(200))")
         // Without route's bus: 503.
         let port = UInt16.random(in: 40001...50000)
         let lone = try Child([Env.binDir + "/httpd"], env: ["PORT": String(port), "LOGSPOUT_BUS": "/nonexistent/bus.sock"])
