@@ -354,7 +354,7 @@ public final class Emitter {
         d.buffer.withUnsafeBytes { raw in
             while d.head < raw.count {
                 do throws(SyscallError) {
-                    let n = try Sys.sendNonBlocking(d.fd, UnsafeRawBufferPointer(rebasing: raw[d.head...]))
+                    let n = try Sys.writeNonBlocking(d.fd, UnsafeRawBufferPointer(rebasing: raw[d.head...]))
                     if n == 0 { break }
                     d.head += n
                 } catch {

@@ -168,18 +168,6 @@ extension Sys {
         }
     }
 
-    /// `send(2)` without blocking; returns bytes sent (0 when the socket is full).
-    public static func sendNonBlocking(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SyscallError) -> Int {
-        while true {
-            let n = Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
-            if n >= 0 { return n }
-            let e = Errno.current
-            if e == .interrupted { continue }
-            if e == .wouldBlock { return 0 }
-            throw SyscallError("send", "", e)
-        }
-    }
-
     /// Whether the peer of a stream socket has closed it (a zero-byte read is waiting); drains what the
     /// peer sent meanwhile (syslog receivers send nothing).
     public static func peerClosed(_ fd: Int32) -> Bool {

@@ -77,7 +77,8 @@ enum Digits {
     }
 }
 
-/// Proleptic Gregorian calendar arithmetic (Howard Hinnant's algorithms), UTC.
+/// Floor division and normalized timestamps, for calendar arithmetic in UTC (the calendar itself is
+/// `Timestamp.civil(fromDays:)` and `Timestamp.days(fromCivil:)`).
 enum Civil {
     @inline(__always)
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
@@ -98,26 +99,5 @@ enum Civil {
         return Timestamp(
             seconds: t.seconds &+ floorDiv(n, 1_000_000_000),
             nanoseconds: Int32(floorMod(n, 1_000_000_000)))
-    }
-
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

@@ -289,7 +289,7 @@ struct CivilTime {
         let t = Civil.normalized(t0)
         let days = Civil.floorDiv(t.seconds, 86400)
         let secondOfDay = Int(t.seconds - days * 86400)
-        let (y, m, d) = Civil.civil(fromDays: days)
+        let (y, m, d) = Timestamp.civil(fromDays: days)
         self.year = y
         self.month = Int(m)
         self.day = Int(d)
@@ -303,6 +303,6 @@ struct CivilTime {
 
     /// The day of the year, from 1.
     var yearDay: Int {
-        Int(days - Civil.days(fromCivil: year, 1, 1)) + 1
+        Int(days - Timestamp.days(fromCivil: year, 1, 1)) + 1
     }
 }

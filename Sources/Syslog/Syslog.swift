@@ -159,7 +159,7 @@ public struct SyslogFormatter: Sendable {
             stamp5424Second = t.seconds
             let days = Civil.floorDiv(t.seconds, 86400)
             let secondOfDay = Int(t.seconds - days * 86400)
-            let (y, m, d) = Civil.civil(fromDays: days)
+            let (y, m, d) = Timestamp.civil(fromDays: days)
             stamp5424Valid = y >= 0 && y <= 9999
             withUnsafeMutableBytes(of: &stamp5424) { b in
                 func two(_ v: Int, at i: Int) {

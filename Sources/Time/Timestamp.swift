@@ -99,7 +99,9 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     }
 
     // Howard Hinnant's days_from_civil and civil_from_days (proleptic Gregorian calendar).
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+
+    /// Days since 1970-01-01 of a date of the proleptic Gregorian calendar.
+    public static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -108,7 +110,8 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
         return era * 146097 + doe - 719468
     }
 
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+    /// The date (year, month 1–12, day 1–31) of a count of days since 1970-01-01.
+    public static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = z0 + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097

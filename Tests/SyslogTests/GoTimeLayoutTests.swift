@@ -191,7 +191,7 @@ struct GoTimeLayoutTests {
         (100_001, "100001.01.01 01"),
     ])
     func shortYear(year: Int64, expected: String) {
-        let t = Timestamp(seconds: Civil.days(fromCivil: year, 1, 1) * 86400, nanoseconds: 0)
+        let t = Timestamp(seconds: Timestamp.days(fromCivil: year, 1, 1) * 86400, nanoseconds: 0)
         #expect(GoTimeLayout("2006.01.02 06").format(t) == expected)
     }
 
