@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "route", targets: ["route"]),
         .executable(name: "emit-syslog", targets: ["emit-syslog"]),
         .executable(name: "httpd", targets: ["httpd"]),
+        .executable(name: "logspout", targets: ["logspout"]),
     ],
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
@@ -39,6 +40,8 @@ let package = Package(
         // httpd's engine: live streams (text, JSON, SSE, WebSocket), the /routes API, the page; all from the bus.
         .target(name: "HTTPServer", dependencies: ["Syscall", "HTTP", "JSON", "Records"]),
         .executableTarget(name: "httpd", dependencies: ["HTTPServer", "Syscall"]),
+        // All four stages in one executable, for the container image (shared code pages).
+        .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 

@@ -1,55 +1,10 @@
 // httpd: logspout's HTTP face — live streams (/logs: text, JSON, SSE, WebSocket), the /routes API, the
-// page at /, /health. Holds no state: everything comes from route's bus. The work is HTTPDaemon.run.
+// page at /, /health. The command line is `HTTPDCommand` and the work `HTTPDaemon.run` (Sources/HTTPServer).
 
 import HTTPServer
-import Syscall
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let usage = """
-    usage: httpd
-
-    Serves logspout's HTTP face on PORT (default 8000): GET /logs (plain text, or JSON, Server-Sent Events,
-    WebSocket), /logs/filter:TEXT, /logs/id:ID, /logs/name:NAME (?types=stdout,stderr, ?colors=off),
-    GET/POST /routes, GET/DELETE /routes/ID, GET /health, and a live page at /. Live streams and routes
-    come from route's bus (see docs/http.md and docs/bus.md).
-
-    environment:
-      PORT           the TCP port (default 8000)
-      HTTPD_HOST     the address to listen on (default: every IPv4 address; "::" for every address)
-      LOGSPOUT_BUS   route's bus socket (default /tmp/logspout-bus.sock)
-      HTTPD_HEAD_TIMEOUT  seconds a client may take to send a request head (default 10)
-
-    exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened.
-
-    """
-
-for arg in CommandLine.arguments.dropFirst() {
-    if arg == "-h" || arg == "--help" {
-        print(usage, terminator: "")
-        exit(0)
-    }
-    Sys.diagnostic("httpd: unknown argument '\(arg)' (see httpd --help)")
-    exit(64)
-}
-
-var options = ServerOptions()
-if let text = Sys.environment("PORT"), !text.isEmpty {
-    guard let port = UInt16(text), port > 0 else {
-        Sys.diagnostic("httpd: PORT '\(text)' is not a port (1…65535)")
-        exit(64)
-    }
-    options.port = port
-}
-if let host = Sys.environment("HTTPD_HOST") { options.host = host }
-if let bus = Sys.environment("LOGSPOUT_BUS"), !bus.isEmpty { options.busPath = bus }
-if let text = Sys.environment("HTTPD_HEAD_TIMEOUT"), !text.isEmpty {
-    guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
-        Sys.diagnostic("httpd: HTTPD_HEAD_TIMEOUT '\(text)' is not a number of seconds (up to 3600)")
-        exit(64)
-    }
-    options.headTimeoutMs = Int(seconds * 1000)
-}
-exit(HTTPDaemon(options: options).run())
+exit(HTTPDCommand.main(CommandLine.arguments))

@@ -102,7 +102,9 @@ final class UDPListener {
         var result: [[UInt8]] = []
         var buf = [UInt8](repeating: 0, count: 70000)
         var wait = timeoutMs
-        while (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true {
+        // Stops when quiet for 200 ms, or after a second of steady traffic.
+        let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000 + 1_000_000_000
+        while Sys.monotonicNanos() < deadline, (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 { break }
             result.append(Array(buf[0..<n]))

@@ -1,0 +1,14 @@
+# The logspout appliance: one static executable (every stage, by the name it is called by), a static
+# busybox for supervisor.sh, nothing else.
+# Build it with scripts/image.sh, which compiles the static executables and lays out the context
+# (no registry is needed: the image starts from scratch).
+FROM scratch
+COPY rootfs/ /
+ENV PATH=/bin:/logspout \
+    DOCKER_HOST=unix:///tmp/docker.sock \
+    ROUTESPATH=/mnt/routes \
+    STATE_DIR=/var/lib/logspout \
+    PORT=8000
+VOLUME ["/mnt/routes", "/var/lib/logspout"]
+EXPOSE 8000
+ENTRYPOINT ["/bin/sh", "/logspout/supervisor.sh"]

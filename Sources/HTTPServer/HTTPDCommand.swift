@@ -1,0 +1,51 @@
+import Syscall
+
+/// `httpd`'s command line: the environment, then `HTTPDaemon.run`. Returns the exit status.
+public enum HTTPDCommand {
+    static let usage = """
+        usage: httpd
+
+        Serves logspout's HTTP face on PORT (default 8000): GET /logs (plain text, or JSON, Server-Sent Events,
+        WebSocket), /logs/filter:TEXT, /logs/id:ID, /logs/name:NAME (?types=stdout,stderr, ?colors=off),
+        GET/POST /routes, GET/DELETE /routes/ID, GET /health, and a live page at /. Live streams and routes
+        come from route's bus (see docs/http.md and docs/bus.md).
+
+        environment:
+          PORT           the TCP port (default 8000)
+          HTTPD_HOST     the address to listen on (default: every IPv4 address; "::" for every address)
+          LOGSPOUT_BUS   route's bus socket (default /tmp/logspout-bus.sock)
+          HTTPD_HEAD_TIMEOUT  seconds a client may take to send a request head (default 10)
+
+        exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened.
+
+        """
+
+    public static func main(_ argv: [String]) -> Int32 {
+        for arg in argv.dropFirst() {
+            if arg == "-h" || arg == "--help" {
+                print(usage, terminator: "")
+                return 0
+            }
+            Sys.diagnostic("httpd: unknown argument '\(arg)' (see httpd --help)")
+            return 64
+        }
+        var options = ServerOptions()
+        if let text = Sys.environment("PORT"), !text.isEmpty {
+            guard let port = UInt16(text), port > 0 else {
+                Sys.diagnostic("httpd: PORT '\(text)' is not a port (1…65535)")
+                return 64
+            }
+            options.port = port
+        }
+        if let host = Sys.environment("HTTPD_HOST") { options.host = host }
+        if let bus = Sys.environment("LOGSPOUT_BUS"), !bus.isEmpty { options.busPath = bus }
+        if let text = Sys.environment("HTTPD_HEAD_TIMEOUT"), !text.isEmpty {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+                Sys.diagnostic("httpd: HTTPD_HEAD_TIMEOUT '\(text)' is not a number of seconds (up to 3600)")
+                return 64
+            }
+            options.headTimeoutMs = Int(seconds * 1000)
+        }
+        return HTTPDaemon(options: options).run()
+    }
+}

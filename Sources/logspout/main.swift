@@ -1,0 +1,39 @@
+// logspout: every stage in one executable, chosen by the name it is called by (a link named attach,
+// route, emit-syslog or httpd) or by its first argument (`logspout route syslog://…`). The container
+// image ships this one static executable: its code pages are then shared by all the stages' processes.
+
+import Attacher
+import Emitter
+import HTTPServer
+import Routing
+import Syscall
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let stages: [String: ([String]) -> Int32] = [
+    "attach": AttachCommand.main,
+    "route": RouteCommand.main,
+    "emit-syslog": EmitSyslogCommand.main,
+    "httpd": HTTPDCommand.main,
+]
+
+var argv = CommandLine.arguments
+let called = String(argv.first?.split(separator: "/").last ?? "logspout")
+if let stage = stages[called] {
+    exit(stage(argv))
+}
+if argv.count > 1, let stage = stages[argv[1]] {
+    argv.removeFirst()
+    exit(stage(argv))
+}
+let names = stages.keys.sorted().joined(separator: ", ")
+let help = argv.count > 1 && (argv[1] == "-h" || argv[1] == "--help")
+let text = "usage: logspout STAGE [ARGUMENTS...], or call it by a stage's name (\(names))\n"
+if help {
+    print(text, terminator: "")
+    exit(0)
+}
+Sys.diagnostic(String(text.dropLast()))
+exit(64)

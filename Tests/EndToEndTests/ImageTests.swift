@@ -1,0 +1,58 @@
+// The container image, as users run it: built by scripts/image.sh on the private engine, run with the
+// engine's socket mounted at /tmp/docker.sock.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Syscall
+import Testing
+
+@Suite("the container image", .serialized)
+struct ImageEndToEndTests {
+    static let tag = "logspout:test"
+
+    @Test("docker run the image: every line reaches syslog, /health answers, docker restart loses and repeats nothing")
+    func image() throws {
+        let host = try Env.dockerHost()
+        let build = try run(["/bin/bash", Env.repoRoot + "/scripts/image.sh", Self.tag], env: ["DOCKER_HOST": host], timeoutMs: 600_000)
+        #expect(build.status == 0, "\(build.stderr)")
+        let socket = String(host.dropFirst("unix://".count))
+        let udp = try UDPListener()
+        let port = UInt16.random(in: 20000...40000)
+        let appliance = TestContainer("appliance")
+        appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
+                                       "-v", "\(socket):/tmp/docker.sock", Self.tag, "syslog://127.0.0.1:\(udp.port)?append_tag=.img"])
+        #expect(eventually(timeoutMs: 15_000) {
+            (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/health"]).stdout) == #"{"status":"ok"}"# + "\n"
+        })
+        sleepMs(500)
+        let c = TestContainer("imaged")
+        try c.run(counterScript(ms: 20))
+        var got: [String] = []
+        func collect() { got += udp.texts(timeoutMs: 300) }
+        #expect(eventually(timeoutMs: 10_000) { collect(); return got.count >= 20 })
+        // A graceful restart of the appliance (docker restart: SIGTERM to its supervisor, then start).
+        try docker("restart", "-t", "10", appliance.name)
+        #expect(try docker("inspect", "-f", "{{.State.Running}}", appliance.name) == "true")
+        let before = got.count
+        #expect(eventually(timeoutMs: 15_000) { collect(); return got.count >= before + 30 })
+        try docker("stop", "-t", "5", c.name)
+        let total = (try engineLogs(c.name)).count
+        #expect(eventually(timeoutMs: 10_000) { collect(); return got.count >= total })
+        let numbers = got.compactMap { line -> Int? in
+            guard line.contains(" \(c.name).img ") else { return nil }
+            return line.split(separator: " ").last.flatMap { Int($0) }
+        }
+        #expect(numbers.sorted() == Array(1...total), "every line once, across the restart")
+        #expect(!got.contains { $0.contains(" \(appliance.name)") }, "the appliance skips its own container")
+        let first = try #require(got.first { $0.contains(" \(c.name).img ") })
+        #expect(first.hasPrefix("<14>1 ") && first.contains(" \(c.id.prefix(12)) \(c.name).img "))
+        // docker stop: the supervisor drains and exits 0, within seconds.
+        let started = Sys.monotonicNanos()
+        try docker("stop", "-t", "10", appliance.name)
+        #expect(Sys.monotonicNanos() - started < 8_000_000_000)
+        #expect(try docker("inspect", "-f", "{{.State.ExitCode}}", appliance.name) == "0")
+        let logs = try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host])
+        #expect(logs.stderr.contains("supervisor: stopped"))
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# image.sh [TAG] - builds the logspout container image (default tag logspout:latest) on the engine at
+# DOCKER_HOST (the private one of scripts/engine.sh when unset): static release executables, a static
+# busybox, supervisor.sh, FROM scratch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tag=${1:-logspout:latest}
+
+if [ -z "${DOCKER_HOST:-}" ]; then
+    bash scripts/engine.sh start
+    eval "$(bash scripts/engine.sh env)"
+    export DOCKER_HOST
+fi
+# The linker's notes about getaddrinfo in static programs are expected: name lookups use the
+# resolver built into the C library (files and dns) and /etc/resolv.conf, both present at run time.
+swift build -c release --scratch-path .build-image --static-swift-stdlib -Xswiftc -static-executable --product logspout 2>&1 \
+    | grep -v "statically linked applications requires at runtime" | tail -n 1
+
+context=.build-image/context
+rm -rf "$context"
+mkdir -p "$context/rootfs/bin" "$context/rootfs/logspout" "$context/rootfs/etc" "$context/rootfs/tmp" \
+    "$context/rootfs/mnt/routes" "$context/rootfs/var/lib/logspout"
+chmod 1777 "$context/rootfs/tmp"
+# One executable for every stage (their code pages are shared in memory), named by links.
+strip -o "$context/rootfs/logspout/logspout" .build-image/release/logspout
+for stage in attach route emit-syslog httpd; do
+    ln -s logspout "$context/rootfs/logspout/$stage"
+done
+cp supervisor.sh "$context/rootfs/logspout/supervisor.sh"
+busybox=/bin/busybox
+[ -x "$busybox" ] || { bash scripts/engine.sh install; }
+cp "$busybox" "$context/rootfs/bin/busybox"
+for applet in sh cat cut dirname kill ls mkdir mkfifo mktemp ps rm sed sleep tr; do
+    ln -s busybox "$context/rootfs/bin/$applet"
+done
+printf 'root:x:0:0:root:/:/bin/sh\n' > "$context/rootfs/etc/passwd"
+printf 'hosts: files dns\n' > "$context/rootfs/etc/nsswitch.conf"
+cp Dockerfile "$context/Dockerfile"
+docker build -q -t "$tag" "$context" >/dev/null
+echo "image.sh: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.1f MB", $1 / 1e6}'))" >&2
