@@ -93,12 +93,12 @@ public enum RecordCodec {
         }
     }
 
-    /// The fields of a record object.
-    enum RecordField {
+    /// The fields of a record object (public for readers that scan records themselves, like route's).
+    public enum RecordField: Sendable {
         case time, source, data, partial, container, route, unknown
 
         /// The field usually written after this one.
-        var next: RecordField {
+        public var next: RecordField {
             switch self {
             case .time: .source
             case .source: .data
@@ -108,7 +108,8 @@ public enum RecordCodec {
             }
         }
 
-        var name: StaticString {
+        /// The field's key.
+        public var name: StaticString {
             switch self {
             case .time: "time"
             case .source: "source"
@@ -120,8 +121,9 @@ public enum RecordCodec {
             }
         }
 
+        /// The field a key names (any JSON escapes allowed).
         @inline(__always)
-        init(_ key: JSONRawString) {
+        public init(_ key: JSONRawString) {
             if key.hasEscapes {
                 self = RecordField(name: key.decoded)
                 return
@@ -138,7 +140,7 @@ public enum RecordCodec {
             }
         }
 
-        init(name: String) {
+        public init(name: String) {
             switch name {
             case "time": self = .time
             case "source": self = .source
@@ -179,8 +181,9 @@ public enum RecordCodec {
             }
         }
 
+        /// The field a key names (any JSON escapes allowed).
         @inline(__always)
-        init(_ key: JSONRawString) {
+        public init(_ key: JSONRawString) {
             if key.hasEscapes {
                 switch key.decoded {
                 case "id": self = .id

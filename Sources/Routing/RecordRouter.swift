@@ -84,9 +84,9 @@ public struct RecordRouter {
         var source = Source.stdout
         var entry = 0
         if try s.beginObject() {
-            var expected = Field.time
+            var expected = RecordCodec.RecordField.time
             repeat {
-                let field = s.consumeKey(expected.name) ? expected : Field(try s.readKey())
+                let field = s.consumeKey(expected.name) ? expected : RecordCodec.RecordField(try s.readKey())
                 expected = field.next
                 switch field {
                 case .time:
@@ -141,43 +141,6 @@ public struct RecordRouter {
     }
 
     // MARK: Checking fields (the messages are those of RecordCodec, see docs/records.md)
-
-    /// The fields of a record.
-    enum Field {
-        case time, source, data, partial, container, route, unknown
-
-        var next: Field {
-            switch self {
-            case .time: .source
-            case .source: .data
-            case .data, .partial: .container
-            case .container: .route
-            case .route, .unknown: .unknown
-            }
-        }
-
-        var name: StaticString {
-            switch self {
-            case .time: "time"
-            case .source: "source"
-            case .data: "data"
-            case .partial: "partial"
-            case .container: "container"
-            case .route: "route"
-            case .unknown: ""
-            }
-        }
-
-        init(_ key: JSONRawString) {
-            if key.equals("time") { self = .time }
-            else if key.equals("source") { self = .source }
-            else if key.equals("data") { self = .data }
-            else if key.equals("partial") { self = .partial }
-            else if key.equals("container") { self = .container }
-            else if key.equals("route") { self = .route }
-            else { self = .unknown }
-        }
-    }
 
     static func readSource(_ s: inout JSONScanner) throws(JSONError) -> Source {
         guard s.peek() == 0x22 else { throw mustBe("source", #""stdout" or "stderr""#, s) }
