@@ -53,9 +53,28 @@ public enum AttachCommand {
         options.excludeLabels = AttachOptions.parseLabels(
             [Sys.environment("EXCLUDE_LABEL"), Sys.environment("EXCLUDE_LABELS")].compactMap { $0 }.joined(separator: ","))
         if let dir = Sys.environment("STATE_DIR"), !dir.isEmpty { options.stateDirectory = dir }
-        // Inside a container Docker sets the hostname to the short container id: skip our own container.
-        let host = Sys.hostname()
-        if host.count >= 12, host.allSatisfy(\.isHexDigit) { options.selfID = host }
+        options.selfID = ownContainerID(mountinfo: (try? Sys.readFile("/proc/self/mountinfo")) ?? [], hostname: Sys.hostname())
         return options
     }
+}
+
+/// The id of the container attach runs in, to skip it: Docker bind-mounts `/etc/hostname`, `/etc/hosts`
+/// and `/etc/resolv.conf` from `…/containers/<64 hex>/`, which `/proc/self/mountinfo` shows whatever the
+/// network mode; else the hostname, which Docker sets to the short id (but not with `--network host`).
+/// Empty when attach is not in a container.
+public func ownContainerID(mountinfo: [UInt8], hostname: String) -> String {
+    let marker = Array("/containers/".utf8)
+    var i = 0
+    while i + marker.count + 64 <= mountinfo.count {
+        if mountinfo[i] == marker[0], Array(mountinfo[i..<i + marker.count]) == marker {
+            let id = mountinfo[(i + marker.count)..<(i + marker.count + 64)]
+            let end = i + marker.count + 64
+            if id.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }), end == mountinfo.count || mountinfo[end] == UInt8(ascii: "/") {
+                return String(decoding: id, as: UTF8.self)
+            }
+        }
+        i += 1
+    }
+    if hostname.count >= 12, hostname.allSatisfy(\.isHexDigit) { return hostname }
+    return ""
 }

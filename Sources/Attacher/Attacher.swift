@@ -486,7 +486,8 @@ public final class Attacher {
 
     func started(_ stream: LogsStream, _ head: HTTPHead) {
         guard head.status == 200 else {
-            if head.status != 404 { stream.failed = "GET logs answered \(head.status) \(head.reason)" }
+            // 404: gone; 409: being removed (a --rm container that already ended). Nothing to read either way.
+            if head.status != 404 && head.status != 409 { stream.failed = "GET logs answered \(head.status) \(head.reason)" }
             stream.ended = true
             return
         }

@@ -83,3 +83,17 @@ struct IgnoreTests {
         #expect(!o.ignores(info(id: "ffff56789abcdef")))
     }
 }
+
+@Suite("attach's own container")
+struct SelfTests {
+    let id = String(repeating: "3f", count: 32)
+
+    @Test("found in mountinfo (any network mode), else from a hex hostname, else none")
+    func selfID() {
+        let mountinfo = "1234 1000 254:0 /var/lib/docker/containers/\(id)/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/vda rw\n"
+        #expect(ownContainerID(mountinfo: Array(mountinfo.utf8), hostname: "vm") == id)
+        #expect(ownContainerID(mountinfo: [], hostname: "3f3f3f3f3f3f") == "3f3f3f3f3f3f")
+        #expect(ownContainerID(mountinfo: Array("25 1 0:23 / / rw - ext4 /dev/vda rw\n".utf8), hostname: "vm") == "")
+        #expect(ownContainerID(mountinfo: Array("/containers/xyz/hostname".utf8), hostname: "laptop") == "")
+    }
+}

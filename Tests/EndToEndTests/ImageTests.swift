@@ -21,7 +21,10 @@ struct ImageEndToEndTests {
         let port = UInt16.random(in: 20000...40000)
         let appliance = TestContainer("appliance")
         appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
-                                       "-v", "\(socket):/tmp/docker.sock", Self.tag, "syslog://127.0.0.1:\(udp.port)?append_tag=.img"])
+                                       "-v", "\(socket):/tmp/docker.sock", Self.tag, "syslog://127.0.0.1:\(udp.port)?append_tag=.img",
+                                       // emit-syslog complains about this one on stderr: the appliance's own
+                                       // output, which must not be routed (it skips its own container).
+                                       "syslog://unresolvable.invalid:514"])
         #expect(eventually(timeoutMs: 15_000) {
             (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/health"]).stdout) == #"{"status":"ok"}"# + "\n"
         })
@@ -45,6 +48,8 @@ struct ImageEndToEndTests {
         }
         #expect(numbers.sorted() == Array(1...total), "every line once, across the restart")
         #expect(!got.contains { $0.contains(" \(appliance.name)") }, "the appliance skips its own container")
+        let own = try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host])
+        #expect(own.stderr.contains("unresolvable.invalid"), "the appliance did write to its stderr")
         let first = try #require(got.first { $0.contains(" \(c.name).img ") })
         #expect(first.hasPrefix("<14>1 ") && first.contains(" \(c.id.prefix(12)) \(c.name).img "))
         // docker stop: the supervisor drains and exits 0, within seconds.
