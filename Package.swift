@@ -13,8 +13,8 @@ let package = Package(
     ],
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
-        // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
         .target(name: "CSyscall", linkerSettings: [.linkedLibrary("resolv")]),
+        // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
         // A byte-level JSON scanner and writer (generic values, string escaping).
         .target(name: "JSON"),
@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Records", dependencies: ["JSON"]),
         // Timestamps: RFC 3339 with nanoseconds, civil calendar arithmetic.
         .target(name: "Time"),
-        // HTTP/1.1 message parsing and a client over Unix or TCP sockets.
+        // HTTP/1.1: request and response parsers, a client, WebSocket, Server-Sent Events.
         .target(name: "HTTP", dependencies: ["Syscall"]),
         // The Docker Engine API: client, log stream framing, line assembly.
         .target(name: "Docker", dependencies: ["Syscall", "HTTP", "JSON", "Time"]),
