@@ -16,6 +16,8 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 6. The whole appliance (supervisor.sh, a TCP route to a local sink) against curl reading the engine's
    logs?follow of the same container in the same run: ratio of the times to deliver all N lines after the
    container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
+7. The container image (scripts/image.sh) doing the same with a live /logs viewer: peak sum of PSS of
+   every process in the container.
 """
 import socket
 import threading
@@ -325,6 +327,33 @@ def appliance(n, width):
         docker("rm", "-f", name, check=False)
 
 
+def image_under_load(n, width, tag="logspout:latest"):
+    """The container image (scripts/image.sh) with a TCP route and one live /logs client: peak PSS of every
+    process in the container while n lines flow."""
+    sink = TCPSink()
+    port = 18000 + os.getpid() % 1000
+    app = f"bench-image-{os.getpid()}"
+    docker("run", "-d", "--name", app, "--network", "host", "-e", f"PORT={port}", "-v", f"{SOCK}:/tmp/docker.sock",
+           tag, f"syslog+tcp://127.0.0.1:{sink.port}")
+    name = f"bench-image-src-{os.getpid()}"
+    try:
+        time.sleep(2)
+        viewer = subprocess.Popen(["curl", "-sN", f"http://127.0.0.1:{port}/logs"], stdout=subprocess.DEVNULL)
+        docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", fast_script(n, width))
+        peak, count = 0, 0
+        deadline = time.monotonic() + 300
+        while sink.count < n and time.monotonic() < deadline:
+            pids = docker("top", app, "-o", "pid").split()[1:]
+            count = len(pids)
+            peak = max(peak, sum(pss_kb(int(p)) for p in pids))
+            time.sleep(0.05)
+        viewer.kill()
+        print(f"image   {n} lines through the container ({tag}, TCP route, one /logs viewer): {sink.count} delivered; "
+              f"peak PSS {peak / 1024:.1f} MB over {count} processes")
+    finally:
+        docker("rm", "-f", name, app, check=False)
+
+
 def main():
     n = int(os.environ.get("BENCH_LINES", "200000"))
     width = int(os.environ.get("BENCH_WIDTH", "100"))
@@ -333,6 +362,7 @@ def main():
     idle(int(os.environ.get("BENCH_IDLE", "50")), 10)
     stages_alone(int(os.environ.get("BENCH_RECORDS", "1000000")), width)
     appliance(n, width)
+    image_under_load(n, width)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ bash scripts/engine.sh start
 eval "$(bash scripts/engine.sh env)"
 export DOCKER_HOST
 command -v curl >/dev/null || apt-get install -y -qq curl >/dev/null
-swift build -c release --product attach >/dev/null
-swift build -c release --product records-bench >/dev/null
+swift build -c release >/dev/null
+bash scripts/image.sh logspout:latest
 
 echo "== machine: $(nproc) cores, $(uname -r), $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})')"
 echo "== codec (records-bench, one core)"
