@@ -230,7 +230,8 @@ public enum RecordCodec {
         }
     }
 
-    static func readSource(_ s: inout JSONScanner) throws(JSONError) -> Source {
+    /// Reads the `source` value at the scanner ("stdout" or "stderr"), with the codec's error message.
+    public static func readSource(_ s: inout JSONScanner) throws(JSONError) -> Source {
         guard s.peek() == 0x22 else { throw mustBe("source", #""stdout" or "stderr""#, s) }
         let at = s.offset
         let value = try s.readRawString()
@@ -348,11 +349,13 @@ public enum RecordCodec {
         return route
     }
 
-    static func mustBe(_ field: StaticString, _ what: StaticString, _ s: JSONScanner) -> JSONError {
+    /// The error for a field of the wrong type: `field "source" must be "stdout" or "stderr"`.
+    public static func mustBe(_ field: StaticString, _ what: StaticString, _ s: JSONScanner) -> JSONError {
         s.error("field \"\(field)\" must be \(what)")
     }
 
-    static func missing(_ field: StaticString, _ s: JSONScanner, _ at: Int) -> JSONError {
+    /// The error for a missing field, at the object that lacks it: `missing field "container.id"`.
+    public static func missing(_ field: StaticString, _ s: JSONScanner, _ at: Int) -> JSONError {
         s.error("missing field \"\(field)\"", at: at)
     }
 

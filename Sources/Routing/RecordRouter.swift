@@ -90,21 +90,21 @@ public struct RecordRouter {
                 expected = field.next
                 switch field {
                 case .time:
-                    guard s.peek() == 0x22 else { throw Self.mustBe("time", "a string", s) }
+                    guard s.peek() == 0x22 else { throw RecordCodec.mustBe("time", "a string", s) }
                     _ = try s.readRawString()
                     found |= 1
                 case .source:
-                    source = try Self.readSource(&s)
+                    source = try RecordCodec.readSource(&s)
                     found |= 2
                 case .data:
-                    guard s.peek() == 0x22 else { throw Self.mustBe("data", "a string", s) }
+                    guard s.peek() == 0x22 else { throw RecordCodec.mustBe("data", "a string", s) }
                     _ = try s.readRawString()
                     found |= 4
                 case .partial:
                     switch s.peek() {
                     case 0x74, 0x66: _ = try s.readBool()
                     case 0x6E where s.readNull(): break
-                    default: throw Self.mustBe("partial", "true or false", s)
+                    default: throw RecordCodec.mustBe("partial", "true or false", s)
                     }
                 case .container:
                     entry = try cache.lookup(&s, table)
@@ -119,10 +119,10 @@ public struct RecordRouter {
         let end = s.offset &- 1  // the record's final "}"
         try s.expectEnd()
         if found != 15 {
-            if found & 1 == 0 { throw Self.missing("time", s, start) }
-            if found & 2 == 0 { throw Self.missing("source", s, start) }
-            if found & 4 == 0 { throw Self.missing("data", s, start) }
-            throw Self.missing("container", s, start)
+            if found & 1 == 0 { throw RecordCodec.missing("time", s, start) }
+            if found & 2 == 0 { throw RecordCodec.missing("source", s, start) }
+            if found & 4 == 0 { throw RecordCodec.missing("data", s, start) }
+            throw RecordCodec.missing("container", s, start)
         }
         let targets = source == .stdout ? cache.entries[entry].stdout : cache.entries[entry].stderr
         if let tap {
@@ -140,23 +140,13 @@ public struct RecordRouter {
         return targets.count
     }
 
-    // MARK: Checking fields (the messages are those of RecordCodec, see docs/records.md)
-
-    static func readSource(_ s: inout JSONScanner) throws(JSONError) -> Source {
-        guard s.peek() == 0x22 else { throw mustBe("source", #""stdout" or "stderr""#, s) }
-        let at = s.offset
-        let value = try s.readRawString()
-        if value.equals("stdout") { return .stdout }
-        if value.equals("stderr") { return .stderr }
-        s.offset = at
-        throw mustBe("source", #""stdout" or "stderr""#, s)
-    }
+    // MARK: Checking fields (with RecordCodec's messages, see docs/records.md)
 
     /// A `route` already on the record (routing routed records again): it must be valid, since readers
     /// read every occurrence; the one this stage appends comes last and counts.
     static func checkRoute(_ s: inout JSONScanner) throws(JSONError) {
         if s.readNull() { return }
-        guard s.peek() == 0x7B else { throw mustBe("route", "an object", s) }
+        guard s.peek() == 0x7B else { throw RecordCodec.mustBe("route", "an object", s) }
         let start = s.offset
         var id = false
         var target = false
@@ -164,7 +154,7 @@ public struct RecordRouter {
             repeat {
                 let key = try s.readKey()
                 if key.equals("id") {
-                    guard s.peek() == 0x22 else { throw mustBe("route.id", "a string", s) }
+                    guard s.peek() == 0x22 else { throw RecordCodec.mustBe("route.id", "a string", s) }
                     _ = try s.readRawString()
                     id = true
                 } else {
@@ -173,16 +163,8 @@ public struct RecordRouter {
                 }
             } while try s.nextMember()
         }
-        if !id { throw missing("route.id", s, start) }
-        if !target { throw missing("route.target", s, start) }
-    }
-
-    static func mustBe(_ field: StaticString, _ what: StaticString, _ s: JSONScanner) -> JSONError {
-        s.error("field \"\(field)\" must be \(what)")
-    }
-
-    static func missing(_ field: StaticString, _ s: JSONScanner, _ at: Int) -> JSONError {
-        s.error("missing field \"\(field)\"", at: at)
+        if !id { throw RecordCodec.missing("route.id", s, start) }
+        if !target { throw RecordCodec.missing("route.target", s, start) }
     }
 }
 
@@ -321,7 +303,7 @@ struct ContainerScan {
 
     /// Checks the container object at the scanner, leaving it after the object.
     static func scan(_ s: inout JSONScanner) throws(JSONError) -> ContainerScan {
-        guard s.peek() == 0x7B else { throw RecordRouter.mustBe("container", "an object", s) }
+        guard s.peek() == 0x7B else { throw RecordCodec.mustBe("container", "an object", s) }
         let start = s.offset
         var id: (Range<Int>, Bool)?
         var name: (Range<Int>, Bool)?
@@ -330,32 +312,32 @@ struct ContainerScan {
             repeat {
                 let key = try s.readKey()
                 if key.equals("id") {
-                    guard s.peek() == 0x22 else { throw RecordRouter.mustBe("container.id", "a string", s) }
+                    guard s.peek() == 0x22 else { throw RecordCodec.mustBe("container.id", "a string", s) }
                     id = raw(try s.readRawString(), s)
                 } else if key.equals("name") {
                     if s.readNull() { name = nil; continue }
-                    guard s.peek() == 0x22 else { throw RecordRouter.mustBe("container.name", "a string", s) }
+                    guard s.peek() == 0x22 else { throw RecordCodec.mustBe("container.name", "a string", s) }
                     name = raw(try s.readRawString(), s)
                 } else if key.equals("image") || key.equals("hostname") {
                     if s.readNull() { continue }
                     guard s.peek() == 0x22 else {
-                        throw key.equals("image") ? RecordRouter.mustBe("container.image", "a string", s)
-                            : RecordRouter.mustBe("container.hostname", "a string", s)
+                        throw key.equals("image") ? RecordCodec.mustBe("container.image", "a string", s)
+                            : RecordCodec.mustBe("container.hostname", "a string", s)
                     }
                     _ = try s.readRawString()
                 } else if key.equals("pid") {
                     if s.readNull() { continue }
                     guard let c = s.peek(), c == 0x2D || (c >= 0x30 && c <= 0x39) else {
-                        throw RecordRouter.mustBe("container.pid", "an integer", s)
+                        throw RecordCodec.mustBe("container.pid", "an integer", s)
                     }
                     let at = s.offset
                     guard JSONScanner.integer(try s.readNumber()) != nil else {
                         s.offset = at
-                        throw RecordRouter.mustBe("container.pid", "an integer", s)
+                        throw RecordCodec.mustBe("container.pid", "an integer", s)
                     }
                 } else if key.equals("labels") {
                     if s.readNull() { labels = nil; continue }
-                    guard s.peek() == 0x7B else { throw RecordRouter.mustBe("container.labels", "an object", s) }
+                    guard s.peek() == 0x7B else { throw RecordCodec.mustBe("container.labels", "an object", s) }
                     let from = s.offset
                     if try s.beginObject() {
                         repeat {
@@ -372,7 +354,7 @@ struct ContainerScan {
                 }
             } while try s.nextMember()
         }
-        guard let id else { throw RecordRouter.missing("container.id", s, start) }
+        guard let id else { throw RecordCodec.missing("container.id", s, start) }
         return ContainerScan(id: id.0, idEscaped: id.1, name: name?.0, nameEscaped: name?.1 ?? false, labels: labels)
     }
 

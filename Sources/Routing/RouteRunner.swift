@@ -241,15 +241,12 @@ public final class RouteRunner {
     /// Writes the routed records (blocking: a full pipe holds route back).
     func flush() {
         guard !out.isEmpty else { return }
-        do {
-            try Sys.writeAll(output, out)
-        } catch {
-            if error.errno != .brokenPipe {
-                Self.diagnostic("standard output: \(error)")
-                exitCode = .ioError
-            } else {
-                exitCode = .ok
-            }
+        switch Sys.writeOutput(output, out) {
+        case .written: break
+        case .closed: exitCode = .ok
+        case .failed(let error):
+            Self.diagnostic("standard output: \(error)")
+            exitCode = .ioError
         }
         out.removeAll(keepingCapacity: true)
     }

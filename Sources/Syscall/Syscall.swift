@@ -238,3 +238,24 @@ public func withRawBytes<R, E: Error>(_ array: [UInt8], _ range: Range<Int>,
     }
     return try result.get()
 }
+
+/// How writing a stage's standard output went.
+public enum OutputStatus: Equatable, Sendable {
+    case written
+    /// The reader is gone (EPIPE): the stage ends quietly, like `yes | head`.
+    case closed
+    case failed(SyscallError)
+}
+
+extension Sys {
+    /// Writes `bytes` to a stage's output (waiting while the pipe is full: that is the backpressure
+    /// between stages) and says how it went.
+    public static func writeOutput(_ fd: Int32, _ bytes: [UInt8]) -> OutputStatus {
+        do {
+            try writeAll(fd, bytes)
+            return .written
+        } catch {
+            return error.errno == .brokenPipe ? .closed : .failed(error)
+        }
+    }
+}
