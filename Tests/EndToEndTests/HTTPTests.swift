@@ -17,7 +17,7 @@ final class Appliance {
     let env: [String: String]
 
     init(_ routeArgs: [String] = ["syslog://127.0.0.1:9"], env: [String: String] = [:]) throws {
-        port = UInt16.random(in: 20000...40000)
+        port = Env.freePort()
         routes = Env.tempDir()
         self.routeArgs = routeArgs
         var e = env
@@ -317,7 +317,7 @@ struct HTTPEndToEndTests {
         let tooBig = try app.curl(["-i", "-X", "POST", "--data-binary", "@" + bodyFile, "/routes"])
         #expect(tooBig.stdout.hasPrefix("HTTP/1.1 413"), "\(tooBig.stdout.prefix(200))")
         // Without route's bus: 503.
-        let port = UInt16.random(in: 40001...50000)
+        let port = Env.freePort()
         let lone = try Child([Env.binDir + "/httpd"], env: ["PORT": String(port), "LOGSPOUT_BUS": "/nonexistent/bus.sock"])
         defer { lone.stop() }
         #expect(eventually(timeoutMs: 5000) {
@@ -333,7 +333,7 @@ struct HTTPEndToEndTests {
         #expect(html.stdout.hasPrefix("HTTP/1.1 200 OK") && html.stdout.contains("Content-Type: text/html; charset=utf-8"))
         let c = TestContainer("http-page")
         try c.run("i=0; while true; do i=$((i+1)); echo \"page line $i\"; echo \"<b>bold</b> $i\" >&2; sleep 0.1; done")
-        let port = String(UInt16.random(in: 40001...50000))
+        let port = String(Env.freePort())
         let browser = try run(["/usr/bin/python3", "-c", Self.devtools, "\(app.base)/", "3", port], timeoutMs: 60_000)
         #expect(browser.status == 0, "\(browser.stderr)")
         let result = try JSONValue.parse(browser.stdout.split(separator: "\n").last.map(String.init) ?? "")

@@ -18,7 +18,7 @@ struct ImageEndToEndTests {
         #expect(build.status == 0, "\(build.stderr)")
         let socket = String(host.dropFirst("unix://".count))
         let udp = try UDPListener()
-        let port = UInt16.random(in: 20000...40000)
+        let port = Env.freePort()
         let appliance = TestContainer("appliance")
         appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
                                        "-v", "\(socket):/tmp/docker.sock", Self.tag, "syslog://127.0.0.1:\(udp.port)?append_tag=.img",

@@ -13,7 +13,7 @@ func startSupervisor(_ routes: [String], env: [String: String] = [:]) throws -> 
     var e = env
     e["DOCKER_HOST"] = try Env.dockerHost()
     e["LOGSPOUT_BIN"] = Env.binDir
-    if e["PORT"] == nil { e["PORT"] = String(UInt16.random(in: 20000...40000)) }
+    if e["PORT"] == nil { e["PORT"] = String(Env.freePort()) }
     // busybox ash: the shell of the container image.
     return try Child(["/bin/busybox", "sh", Env.repoRoot + "/supervisor.sh"] + routes, env: e)
 }

@@ -18,7 +18,7 @@ final class Rsyslog {
 
     init() throws {
         dir = Env.tempDir()
-        port = UInt16.random(in: 20000...40000)
+        port = Env.freePort()
         let conf = """
             global(workDirectory="\(dir)" maxMessageSize="65536" parser.escapeControlCharactersOnReceive="off")
             module(load="imudp")

@@ -7,6 +7,7 @@ import Glibc
 #endif
 import JSON
 import Records
+import Synchronization
 import Syscall
 import Testing
 
@@ -48,6 +49,33 @@ enum Env {
         var template = Array("/tmp/logspout-test-XXXXXX".utf8CString)
         let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         return p.map { String(cString: $0) } ?? "/tmp"
+    }
+
+    /// A port for a listener of ours: chosen at random below the kernel's ephemeral range (32768 and up,
+    /// where the client side of every connection takes its port, so a port from there can be taken between
+    /// choosing and binding), free for TCP and UDP on every address right now, never handed out twice in
+    /// one run.
+    static func freePort() -> UInt16 {
+        while true {
+            let port = UInt16.random(in: 10000...32000)
+            guard usedPorts.withLock({ $0.insert(port).inserted }) else { continue }
+            if canBind(port, SOCK_STREAM) && canBind(port, SOCK_DGRAM) { return port }
+        }
+    }
+
+    private static let usedPorts = Mutex<Set<UInt16>>([])
+
+    private static func canBind(_ port: UInt16, _ type: __socket_type) -> Bool {
+        let fd = socket(AF_INET, Int32(type.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = 0
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     /// A name no other test uses.
