@@ -13,7 +13,7 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 4. route alone: N records from a file, stdin -> /dev/null; records/s per CPU second.
 5. emit-syslog alone: N routed records from a file to a local UDP port, against the kernel's own ceiling
    (udp-ceiling: sendmmsg of datagrams of the same size, doing nothing else), in the same run.
-6. The whole appliance (supervisor.sh, a TCP route to a local sink) against curl reading the engine's
+6. The whole appliance (supervisor.sh with STATE_DIR, a TCP route to a local sink) against curl reading the engine's
    logs?follow of the same container in the same run: ratio of the times to deliver all N lines after the
    container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
 7. The container image (scripts/image.sh) doing the same with a live /logs viewer: peak sum of PSS of
@@ -25,6 +25,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 BIN = os.environ.get("LOGSPOUT_BIN", ".build/release")
@@ -281,7 +282,8 @@ def tree_pids(root):
 
 def appliance(n, width):
     sink = TCPSink()
-    env = dict(os.environ, LOGSPOUT_BIN=BIN)
+    state = tempfile.mkdtemp(prefix="logspout-bench-state-")  # cursors saved as in the image
+    env = dict(os.environ, LOGSPOUT_BIN=BIN, STATE_DIR=state)
     sup = subprocess.Popen(["/bin/busybox", "sh", "supervisor.sh", f"syslog+tcp://127.0.0.1:{sink.port}"],
                            env=env, stderr=subprocess.DEVNULL)
     time.sleep(1.5)

@@ -46,8 +46,10 @@ public final class Attacher {
     /// Saved cursors (STATE_DIR), and those loaded at start for containers not yet seen.
     var cursorFile: CursorFile?
     var savedCursors: [String: ResumeCursor] = [:]
-    /// Write the cursor file at most this often while records flow.
-    static let cursorWriteNanos: UInt64 = 200_000_000
+    /// Write the cursor file at most this often while records flow (as often as records are written, so a
+    /// kill -9 repeats next to nothing), and make it durable (fsync) at most this often.
+    static let cursorWriteNanos: UInt64 = 2_000_000
+    static let cursorSyncNanos: UInt64 = 1_000_000_000
     /// How long a stream may hold a line without its "\n" before it is emitted (the local log driver
     /// never sends the "\n" of a line it cut into pieces).
     static let idleFlushNanos: UInt64 = 250_000_000
@@ -607,17 +609,20 @@ public final class Attacher {
         }
     }
 
-    /// Saves every container's cursor, after the records it accounts for were written (at most every
-    /// 200 ms while records flow, and at exit).
+    /// Saves every container's cursor, after the records it accounts for were written: at most every
+    /// 2 ms while records flow (as often as they are written), fsynced at most once a second and at exit
+    /// (what a killed attach wrote stays in the page cache; only a power cut needs the fsync).
     func saveCursors(force: Bool) {
         guard var file = cursorFile, file.dirty, out.isEmpty, exitCode != .ioError else { return }
         let now = Sys.monotonicNanos()
         guard force || now - file.lastWrite >= Self.cursorWriteNanos else { return }
         var all = containers.map { ($0.key, $0.value.cursor) }
         all += savedCursors.map { ($0.key, $0.value) }
+        let durable = force || now - file.lastDurableWrite >= Self.cursorSyncNanos
         do {
-            try file.save(all)
+            try file.save(all, durable: durable)
             file.dirty = false
+            if durable { file.lastDurableWrite = now }
         } catch {
             Self.diagnostic("STATE_DIR: \(error)")
         }

@@ -9,6 +9,7 @@ struct CursorFile {
     let path: String
     var dirty = false
     var lastWrite: UInt64 = 0
+    var lastDurableWrite: UInt64 = 0
 
     init(directory: String) {
         path = directory + "/cursors"
@@ -41,7 +42,7 @@ struct CursorFile {
         return Array(out.utf8)
     }
 
-    func save(_ cursors: [(String, ResumeCursor)]) throws(SyscallError) {
-        try Sys.writeFileAtomically(path, Self.encode(cursors))
+    func save(_ cursors: [(String, ResumeCursor)], durable: Bool) throws(SyscallError) {
+        try Sys.writeFileAtomically(path, Self.encode(cursors), durable: durable)
     }
 }

@@ -60,4 +60,40 @@ struct ImageEndToEndTests {
         let logs = try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host])
         #expect(logs.stderr.contains("supervisor: stopped"))
     }
+
+    @Test("names in the static image: /etc/hosts, DNS A and SRV records through the image's own resolver")
+    func names() throws {
+        let host = try Env.dockerHost()
+        if (try? docker("image", "inspect", "-f", "{{.Id}}", Self.tag)) == nil {
+            let build = try run(["/bin/bash", Env.repoRoot + "/scripts/image.sh", Self.tag], env: ["DOCKER_HOST": host], timeoutMs: 600_000)
+            #expect(build.status == 0, "\(build.stderr)")
+        }
+        let udp = try UDPListener()
+        let dns = try DNSServer(["--host-record=a.test,127.0.0.1", "--srv-host=logs.test,a.test,\(udp.port),10,10"])
+        let port = Env.freePort()
+        let appliance = TestContainer("appliance-names")
+        appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
+                                       "--add-host", "hosts.test:127.0.0.1", "-v", "\(dns.dir)/resolv.conf:/etc/resolv.conf:ro",
+                                       "-v", "\(String(host.dropFirst("unix://".count))):/tmp/docker.sock", Self.tag,
+                                       "syslog://hosts.test:\(udp.port)?append_tag=.hosts",
+                                       "syslog://a.test:\(udp.port)?append_tag=.a",
+                                       "syslog://logs.test?append_tag=.srv"])
+        #expect(eventually(timeoutMs: 15_000) {
+            (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/health"]).stdout) == #"{"status":"ok"}"# + "\n"
+        })
+        sleepMs(500)
+        let c = TestContainer("named")
+        try c.run("while true; do echo resolved; sleep 0.2; done")
+        var got: Set<String> = []
+        let wanted: Set<String> = [".hosts", ".a", ".srv"].reduce(into: []) { $0.insert(" \(c.name)\($1) ") }
+        #expect(eventually(timeoutMs: 15_000) {
+            for text in udp.texts(timeoutMs: 300) {
+                for w in wanted where text.contains(w) && text.hasSuffix(" resolved") { got.insert(w) }
+            }
+            return got == wanted
+        }, "every route's name was resolved: \(got)")
+        let logs = try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host])
+        #expect(!logs.stderr.contains("emit-syslog:"), "no lookup failed: \(logs.stderr)")
+        try docker("stop", "-t", "10", appliance.name)
+    }
 }

@@ -103,7 +103,8 @@ struct PipelineEndToEndTests {
         let duplicated = got.count - distinct.count
         print("kill -9 of each stage: \(total) lines, \(lost) lost, \(duplicated) duplicated")
         #expect(lost <= total / 20, "lost \(lost) of \(total)")
-        #expect(duplicated <= total / 20, "duplicated \(duplicated) of \(total)")
+        // attach saves its cursors after every write: a kill -9 repeats at most the batch it had just written.
+        #expect(duplicated <= 25, "duplicated \(duplicated) of \(total)")
         #expect(distinct.max() == total, "the last line arrived")
         #expect(supervisor.stderr.contains("attach exited"))
         supervisor.stop()
