@@ -1,5 +1,5 @@
 # The logspout appliance: one static executable (every stage, by the name it is called by), a static
-# busybox for supervisor.sh, nothing else.
+# busybox for supervisor.sh, the system's CA bundle (syslog over TLS), nothing else.
 # Build it with scripts/image.sh, which compiles the static executables and lays out the context
 # (no registry is needed: the image starts from scratch).
 FROM scratch
@@ -8,6 +8,7 @@ ENV PATH=/bin:/logspout \
     DOCKER_HOST=unix:///tmp/docker.sock \
     ROUTESPATH=/mnt/routes \
     STATE_DIR=/var/lib/logspout \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     PORT=8000
 VOLUME ["/mnt/routes", "/var/lib/logspout"]
 EXPOSE 8000

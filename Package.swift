@@ -14,6 +14,8 @@ let package = Package(
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
         .target(name: "CSyscall", linkerSettings: [.linkedLibrary("resolv")]),
+        // Client-side TLS over OpenSSL (libssl), for syslog over TLS; its macros and error queue stay in C.
+        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
         // A byte-level JSON scanner and writer (generic values, string escaping).
@@ -34,8 +36,8 @@ let package = Package(
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
         .target(name: "Syslog", dependencies: ["Records", "JSON", "Time"]),
-        // emit-syslog's engine: targets, UDP and TCP transports, DNS (A/AAAA and SRV).
-        .target(name: "Emitter", dependencies: ["Syscall", "Syslog", "Records", "JSON", "Time"]),
+        // emit-syslog's engine: targets, UDP, TCP and TLS transports, DNS (A/AAAA and SRV).
+        .target(name: "Emitter", dependencies: ["Syscall", "CTLS", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
         // httpd's engine: live streams (text, JSON, SSE, WebSocket), the /routes API, the page; all from the bus.
         .target(name: "HTTPServer", dependencies: ["Syscall", "HTTP", "JSON", "Records"]),

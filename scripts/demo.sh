@@ -11,6 +11,7 @@ export DOCKER_HOST
 if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsyslog >/dev/null
 fi
+bash scripts/build-deps.sh
 swift build -c release 2>&1 | tail -n 1
 
 dir=$(mktemp -d /tmp/logspout-demo.XXXXXX)

@@ -11,14 +11,16 @@ if [ -z "${DOCKER_HOST:-}" ]; then
     eval "$(bash scripts/engine.sh env)"
     export DOCKER_HOST
 fi
-# The linker's notes about getaddrinfo in static programs are expected: name lookups use the
-# resolver built into the C library (files and dns) and /etc/resolv.conf, both present at run time.
+bash scripts/build-deps.sh
+# The linker's notes about getaddrinfo and dlopen in static programs are expected: name lookups use the
+# resolver built into the C library (files and dns) and /etc/resolv.conf, both present at run time;
+# nothing loads shared libraries (OpenSSL's providers are built in).
 swift build -c release --scratch-path .build-image --static-swift-stdlib -Xswiftc -static-executable --product logspout 2>&1 \
     | grep -v "statically linked applications requires at runtime" | tail -n 1
 
 context=.build-image/context
 rm -rf "$context"
-mkdir -p "$context/rootfs/bin" "$context/rootfs/logspout" "$context/rootfs/etc" "$context/rootfs/tmp" \
+mkdir -p "$context/rootfs/bin" "$context/rootfs/logspout" "$context/rootfs/etc/ssl/certs" "$context/rootfs/tmp" \
     "$context/rootfs/mnt/routes" "$context/rootfs/var/lib/logspout"
 chmod 1777 "$context/rootfs/tmp"
 # One executable for every stage (their code pages are shared in memory), named by links.
@@ -35,6 +37,8 @@ for applet in sh cat cut dirname kill ls mkdir mkfifo mktemp ps rm sed sleep tr;
 done
 printf 'root:x:0:0:root:/:/bin/sh\n' > "$context/rootfs/etc/passwd"
 printf 'hosts: files dns\n' > "$context/rootfs/etc/nsswitch.conf"
+# The system's CA bundle, for syslog over TLS (the Dockerfile points SSL_CERT_FILE at it).
+cp /etc/ssl/certs/ca-certificates.crt "$context/rootfs/etc/ssl/certs/ca-certificates.crt"
 cp Dockerfile "$context/Dockerfile"
 docker build -q -t "$tag" "$context" >/dev/null
 echo "image.sh: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.1f MB", $1 / 1e6}'))" >&2

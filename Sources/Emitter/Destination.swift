@@ -17,7 +17,7 @@ public struct EmitterStats: Sendable, Equatable {
 ///
 /// UDP: one connected datagram socket; the messages of a read burst are sent together with `sendmmsg`.
 /// TCP: one long-lived connection; messages wait in a bounded queue while it is down or full, and what
-/// would overflow the queue is dropped and counted.
+/// would overflow the queue is dropped and counted. TLS: the same over a TLS session on the connection.
 final class Destination {
     enum State: Equatable {
         /// No address yet: a lookup runs.
@@ -26,6 +26,8 @@ final class Destination {
         case idle
         /// TCP connect in progress.
         case connecting
+        /// TLS handshake in progress.
+        case handshaking
         /// Ready to send.
         case ready
     }
@@ -33,6 +35,9 @@ final class Destination {
     let key: String
     let address: Address
     let kind: SocketKind
+    /// TLS over the TCP connection.
+    let secure: Bool
+    var tls: TLSSession?
     var state = State.resolving
     var addresses: [SocketAddress] = []
     /// Which of `addresses` the next TCP connect tries.
@@ -54,10 +59,11 @@ final class Destination {
     /// Whether EPOLLOUT interest is on.
     var wantsWritable = false
 
-    init(key: String, address: Address, kind: SocketKind, capacity: Int) {
+    init(key: String, address: Address, kind: SocketKind, secure: Bool = false, capacity: Int) {
         self.key = key
         self.address = address
         self.kind = kind
+        self.secure = secure
         self.capacity = capacity
         buffer.reserveCapacity(min(capacity, 1 << 20))
     }
@@ -80,6 +86,7 @@ final class Destination {
     }
 
     func closeSocket() {
+        tls = nil  // sends close_notify when it can, before the socket closes
         if fd >= 0 { Sys.close(fd) }
         fd = -1
         wantsWritable = false

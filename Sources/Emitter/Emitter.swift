@@ -24,6 +24,8 @@ public struct EmitterOptions: Sendable {
     public var resolveInterval = 60
     /// How long to wait at the end of input for TCP receivers to take what is queued, in ms.
     public var drainTimeoutMs = 5000
+    /// Syslog over TLS: the trust store and client certificate (`LOGSPOUT_TLS_*`).
+    public var tls = TLSOptions()
 
     public init() {}
 
@@ -54,6 +56,10 @@ public struct EmitterOptions: Sendable {
             }
             o.framing = framing
         }
+        switch TLSOptions.fromEnvironment(get) {
+        case .success(let tls): o.tls = tls
+        case .failure(let e): return .failure(e)
+        }
         return .success(o)
     }
 
@@ -61,9 +67,10 @@ public struct EmitterOptions: Sendable {
         usage: emit-syslog < routed-records.ndjson
 
         Reads routed records (docs/records.md) on standard input and sends each to the syslog receiver its
-        route names: UDP (one message per datagram, batched with sendmmsg) or TCP (one long-lived connection
-        per receiver, a bounded buffer while it is away). Diagnostics go to standard error; a summary line
-        at exit and on SIGUSR1. SIGTERM and SIGINT mean "finish": it reads on until its input ends.
+        route names: UDP (one message per datagram, batched with sendmmsg), TCP or TLS (one long-lived
+        connection per receiver, a bounded buffer while it is away). Diagnostics go to standard error; a
+        summary line at exit and on SIGUSR1. SIGTERM and SIGINT mean "finish": it reads on until its input
+        ends.
 
         environment:
           SYSLOG_FORMAT            rfc5424 (default), rfc3164 or deis, for routes that name no format
@@ -74,6 +81,10 @@ public struct EmitterOptions: Sendable {
           SYSLOG_TCP_FRAMING       newline (default) or octet-counted (RFC 6587)
           SYSLOG_BUFFER_SIZE       bytes kept per receiver while it is away or slow (default 8388608)
           SYSLOG_RESOLVE_INTERVAL  seconds between lookups of receiver addresses (default 60)
+          LOGSPOUT_TLS_CA_CERTS    comma-separated PEM files of CAs to trust for TLS receivers
+          LOGSPOUT_TLS_DISABLE_SYSTEM_ROOTS  true: trust only LOGSPOUT_TLS_CA_CERTS, not the system's CAs
+          LOGSPOUT_TLS_CLIENT_CERT, LOGSPOUT_TLS_CLIENT_KEY  PEM client certificate and key (mutual TLS)
+          LOGSPOUT_TLS_HARDENING   true: TLS 1.2 or later with forward-secret AEAD ciphers only
 
         exit status: 0 at the end of input, 64 on bad usage or a bad environment value.
 
@@ -103,6 +114,8 @@ public final class Emitter {
     var warnedNoRoute = false
     var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
     var message: [UInt8] = []
+    /// The TLS context, made at start when LOGSPOUT_TLS_* is set, else with the first TLS receiver.
+    var tlsContext: TLSContext?
 
     static let inputToken: UInt64 = 0
     static let signalToken: UInt64 = 1
@@ -129,6 +142,12 @@ public final class Emitter {
         } catch {
             Self.diagnostic("\(error)")
             return 70
+        }
+        if options.tls.isCustomized {
+            do { tlsContext = try Self.makeTLSContext(options.tls) } catch {
+                Self.diagnostic("\(error)")
+                return 64
+            }
         }
         // A pipe or socket on stdin joins the epoll set; a regular file (which epoll refuses) is always
         // ready: it is read between waits that do not block.
@@ -184,7 +203,19 @@ public final class Emitter {
             Self.diagnostic("\(d.key): \(d.ranges.count) messages not delivered at exit")
         }
         Self.diagnostic(stats.summary)
+        for d in destinations.values { d.closeSocket() }
         return 0
+    }
+
+    /// The TLS context for `options`; files that cannot be read are named with their variable.
+    static func makeTLSContext(_ options: TLSOptions) throws(TargetError) -> TLSContext {
+        var files = options.caFiles.map { ("LOGSPOUT_TLS_CA_CERTS", $0) }
+        if let c = options.clientCert { files.append(("LOGSPOUT_TLS_CLIENT_CERT", c)) }
+        if let k = options.clientKey { files.append(("LOGSPOUT_TLS_CLIENT_KEY", k)) }
+        for (name, path) in files {
+            do { _ = try Sys.readFile(path) } catch { throw TargetError("\(name) '\(path)': \(error.errno)") }
+        }
+        return try TLSContext(options)
     }
 
     // MARK: - Input
@@ -259,8 +290,8 @@ public final class Emitter {
 
     func destination(for spec: TargetSpec) -> Destination {
         if let d = destinations[spec.connectionKey] { return d }
-        let d = Destination(key: spec.connectionKey, address: spec.address,
-                            kind: spec.transport == .udp ? .udp : .tcp, capacity: options.bufferSize)
+        let d = Destination(key: spec.connectionKey, address: spec.address, kind: spec.transport == .udp ? .udp : .tcp,
+                            secure: spec.transport == .tls, capacity: options.bufferSize)
         d.token = nextToken
         nextToken += 1
         destinations[d.key] = d
@@ -346,11 +377,15 @@ public final class Emitter {
     }
 
     func flushTCP(_ d: Destination) {
+        if let tls = d.tls {
+            flushTLS(d, tls)
+            return
+        }
         if Sys.peerClosed(d.fd) {
             lost(d, "the receiver closed the connection")
             return
         }
-        var failure: SyscallError?
+        var failure: String?
         d.buffer.withUnsafeBytes { raw in
             while d.head < raw.count {
                 do throws(SyscallError) {
@@ -358,11 +393,36 @@ public final class Emitter {
                     if n == 0 { break }
                     d.head += n
                 } catch {
-                    failure = error
+                    failure = error.description
                     break
                 }
             }
         }
+        wrote(d, failure: failure, wantsWritable: d.pendingBytes > 0)
+    }
+
+    /// Writes the queue through the TLS session, as far as it takes it.
+    func flushTLS(_ d: Destination, _ tls: TLSSession) {
+        var failure: String?
+        var wantsWritable = false
+        d.buffer.withUnsafeBytes { raw in
+            while d.head < raw.count {
+                let (n, step) = tls.write(UnsafeRawBufferPointer(rebasing: raw[d.head...]))
+                d.head += n
+                switch step {
+                case .done: continue
+                case .wantWrite: wantsWritable = true
+                case .wantRead: break  // readable interest is always on
+                case .closed(let why), .failed(let why): failure = why
+                }
+                break
+            }
+        }
+        wrote(d, failure: failure, wantsWritable: wantsWritable)
+    }
+
+    /// After a write to a TCP or TLS receiver: count, compact, and wait for room if needed.
+    func wrote(_ d: Destination, failure: String?, wantsWritable: Bool) {
         // Count whole messages handed to the kernel.
         if d.head == d.buffer.count {
             stats.sent += d.ranges.count
@@ -370,10 +430,10 @@ public final class Emitter {
         }
         d.compact()
         if let failure {
-            lost(d, failure.description)
+            lost(d, failure)
             return
         }
-        setWritable(d, d.pendingBytes > 0)
+        setWritable(d, wantsWritable)
         if d.lastReport != "" && d.lastReport != "connected" { report(d, "connected") }
     }
 
@@ -452,10 +512,38 @@ public final class Emitter {
     }
 
     func connectedTCP(_ d: Destination) {
-        d.state = .ready
-        d.backoff.reset()
         var one: Int32 = 1
         _ = setsockopt(d.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if d.secure {
+            do {
+                if tlsContext == nil { tlsContext = try Self.makeTLSContext(options.tls) }
+                d.tls = try TLSSession(context: tlsContext!, fd: d.fd, host: d.address.host)
+            } catch {
+                lost(d, error.description)
+                return
+            }
+            d.state = .handshaking
+            handshake(d)
+            return
+        }
+        ready(d)
+    }
+
+    /// One step of a TLS handshake; the socket's events drive the next.
+    func handshake(_ d: Destination) {
+        guard let tls = d.tls else { return }
+        switch tls.handshake() {
+        case .done: ready(d)
+        case .wantRead: setWritable(d, false)
+        case .wantWrite: setWritable(d, true)
+        case .closed(let why), .failed(let why): lost(d, why)
+        }
+    }
+
+    /// The connection (and TLS session) is up: send what waits.
+    func ready(_ d: Destination) {
+        d.state = .ready
+        d.backoff.reset()
         if d.lastReport != "" { report(d, "connected") }
         flushTCP(d)
     }
@@ -488,6 +576,23 @@ public final class Emitter {
             } else if events & Epoll.writable != 0 {
                 connectedTCP(d)
             }
+            return
+        }
+        if d.state == .handshaking {
+            handshake(d)
+            return
+        }
+        if let tls = d.tls {
+            // What a TLS receiver sends (session tickets, alerts, its close) is read and let go.
+            if events & Epoll.inputOrHangup != 0 {
+                switch tls.discardInput() {
+                case .closed(let why), .failed(let why):
+                    lost(d, why)
+                    return
+                default: break
+                }
+            }
+            if !d.isEmpty { flushTCP(d) }
             return
         }
         if events & Epoll.inputOrHangup != 0,

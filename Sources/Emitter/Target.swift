@@ -3,7 +3,7 @@ import Syslog
 
 /// Where a routed record goes and how it is written, read from its `route.target`.
 public struct TargetSpec: Sendable, Equatable {
-    public enum TransportProtocol: String, Sendable { case udp, tcp }
+    public enum TransportProtocol: String, Sendable { case udp, tcp, tls }
 
     public var address: Address
     public var transport: TransportProtocol
@@ -13,7 +13,7 @@ public struct TargetSpec: Sendable, Equatable {
     /// The key of the connection this target uses: targets with the same address and protocol share it.
     public var connectionKey: String { "\(transport.rawValue)://\(address)" }
 
-    /// Reads a route target: `{"type":"syslog","addr":…,"protocol":"udp"|"tcp","format":…,"append_tag":…}`.
+    /// Reads a route target: `{"type":"syslog","addr":…,"protocol":"udp"|"tcp"|"tls","format":…,"append_tag":…}`.
     public init(target: JSONValue) throws(TargetError) {
         guard let type = target["type"]?.string ?? Optional("syslog"), type == "syslog" else {
             throw TargetError("target type '\(target["type"]?.string ?? "?")' is not syslog")
@@ -22,7 +22,7 @@ public struct TargetSpec: Sendable, Equatable {
         address = try Address(parsing: addr)
         let proto = (target["protocol"]?.string ?? "udp").lowercased()
         guard let transport = TransportProtocol(rawValue: proto) else {
-            throw TargetError("protocol '\(proto)' is neither udp nor tcp")
+            throw TargetError("protocol '\(proto)' is not udp, tcp or tls")
         }
         self.transport = transport
         if let f = target["format"]?.string, !f.isEmpty {

@@ -56,6 +56,7 @@ public struct RouteOptions: Sendable {
         route URIs:
           syslog://HOST:PORT, syslog+udp://HOST:PORT   syslog over UDP (HOST alone: DNS SRV)
           syslog+tcp://HOST:PORT                       syslog over TCP
+          syslog+tls://HOST:PORT                       syslog over TLS (emit-syslog's LOGSPOUT_TLS_*)
           query options: filter.name=NAME or GLOB (* ?), filter.id=ID-PREFIX,
                          filter.sources=stdout,stderr, filter.labels=KEY or KEY:VALUE,...,
                          append_tag=TEXT, format=rfc5424|rfc3164|deis, any other: passed to the emitter

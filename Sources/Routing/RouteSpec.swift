@@ -110,8 +110,8 @@ public struct RouteTarget: Sendable, Equatable {
     func validate() throws(RouteError) {
         guard type == "syslog" else { throw RouteError("unknown target type '\(type)' (only syslog)") }
         try Self.validateAddress(addr)
-        guard transport == "udp" || transport == "tcp" else {
-            throw RouteError("protocol '\(transport)' is not supported (udp or tcp)")
+        guard transport == "udp" || transport == "tcp" || transport == "tls" else {
+            throw RouteError("protocol '\(transport)' is not supported (udp, tcp or tls)")
         }
         if let format, !Self.formats.contains(format) {
             throw RouteError("unknown format '\(format)' (rfc5424, rfc3164 or deis)")
@@ -282,8 +282,8 @@ public struct RouteSpec: Sendable, Equatable {
         switch adapter {
         case "syslog", "syslog+udp": transport = "udp"
         case "syslog+tcp": transport = "tcp"
-        case "syslog+tls": throw RouteError("adapter 'syslog+tls' is not supported (syslog, syslog+udp or syslog+tcp)")
-        default: throw RouteError("unknown adapter '\(adapter)' (syslog, syslog+udp or syslog+tcp)")
+        case "syslog+tls": transport = "tls"
+        default: throw RouteError("unknown adapter '\(adapter)' (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
         guard let address else { throw RouteError(#"missing field "address""#) }
         var targetFields: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string(address)), ("protocol", .string(transport))]

@@ -6,7 +6,7 @@ extension RouteSpec {
     ///
     ///     syslog://logs.example.com:514?filter.name=*_db&filter.sources=stderr&append_tag=.db
     ///
-    /// Schemes: `syslog` and `syslog+udp` (protocol udp), `syslog+tcp` (protocol tcp). The address is
+    /// Schemes: `syslog` and `syslog+udp` (protocol udp), `syslog+tcp` (protocol tcp), `syslog+tls` (protocol tls). The address is
     /// `host:port`, `[v6]:port`, or a bare name (DNS SRV). Query options: `filter.name` (a glob on the
     /// whole name when it has `*` or `?`, else the exact name), `filter.id` (an id prefix),
     /// `filter.sources` (comma list of stdout, stderr), `filter.labels` (comma list of `key` or
@@ -23,15 +23,15 @@ extension RouteSpec {
 
     private init(parsingURI uri: String) throws(RouteError) {
         guard let schemeEnd = uri.firstRange(of: "://") else {
-            throw RouteError("expected scheme://host:port (syslog, syslog+udp or syslog+tcp)")
+            throw RouteError("expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
         let scheme = uri[..<schemeEnd.lowerBound].lowercased()
         let transport: String
         switch scheme {
         case "syslog", "syslog+udp": transport = "udp"
         case "syslog+tcp": transport = "tcp"
-        case "syslog+tls": throw RouteError("scheme 'syslog+tls' is not supported (syslog, syslog+udp or syslog+tcp)")
-        default: throw RouteError("unknown scheme '\(scheme)' (syslog, syslog+udp or syslog+tcp)")
+        case "syslog+tls": transport = "tls"
+        default: throw RouteError("unknown scheme '\(scheme)' (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
         var rest = uri[schemeEnd.upperBound...]
         if rest.contains("#") { throw RouteError("a route URI has no #fragment") }

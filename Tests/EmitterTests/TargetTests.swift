@@ -31,6 +31,8 @@ struct TargetTests {
         let t = try TargetSpec(target: try JSONValue.parse(#"{"type":"syslog","addr":"h:1","protocol":"tcp","format":"deis","append_tag":".x"}"#))
         #expect(t.transport == .tcp && t.format == .deis && t.appendTag == ".x")
         #expect(t.connectionKey == "tcp://h:1")
+        let tls = try TargetSpec(target: try JSONValue.parse(#"{"type":"syslog","addr":"h:6514","protocol":"TLS"}"#))
+        #expect(tls.transport == .tls && tls.connectionKey == "tls://h:6514")
         let u = try TargetSpec(target: try JSONValue.parse(#"{"addr":"h:1"}"#))
         #expect(u.transport == .udp && u.format == nil && u.appendTag == "")
     }
@@ -38,7 +40,7 @@ struct TargetTests {
     @Test("bad targets are refused with a message", arguments: [
         (#"{"type":"http","addr":"h:1"}"#, "target type 'http' is not syslog"),
         (#"{"type":"syslog"}"#, "target has no addr"),
-        (#"{"addr":"h:1","protocol":"tls"}"#, "protocol 'tls' is neither udp nor tcp"),
+        (#"{"addr":"h:1","protocol":"dtls"}"#, "protocol 'dtls' is not udp, tcp or tls"),
         (#"{"addr":"h:1","format":"json"}"#, "format 'json' is not one of rfc5424, rfc3164, deis"),
     ])
     func badTargets(json: String, message: String) throws {
@@ -84,6 +86,32 @@ struct OptionsTests {
         #expect(o.bufferSize == 65536 && o.resolveInterval == 5)
         for (k, v) in [("SYSLOG_FORMAT", "json"), ("SYSLOG_MAX_SIZE", "10"), ("SYSLOG_TCP_FRAMING", "x"), ("SYSLOG_RESOLVE_INTERVAL", "0")] {
             #expect(throws: TargetError.self) { try EmitterOptions.fromEnvironment { $0 == k ? v : nil }.get() }
+        }
+    }
+
+    @Test("LOGSPOUT_TLS_*: CA files, system roots, client certificate and key, hardening")
+    func tls() throws {
+        #expect(try EmitterOptions.fromEnvironment { _ in nil }.get().tls == TLSOptions())
+        #expect(!TLSOptions().isCustomized)
+        let env = ["LOGSPOUT_TLS_CA_CERTS": "/a.pem, /b.pem,", "LOGSPOUT_TLS_DISABLE_SYSTEM_ROOTS": "true",
+                   "LOGSPOUT_TLS_CLIENT_CERT": "/c.pem", "LOGSPOUT_TLS_CLIENT_KEY": "/c.key", "LOGSPOUT_TLS_HARDENING": "TRUE"]
+        let o = try EmitterOptions.fromEnvironment { env[$0] }.get().tls
+        #expect(o.caFiles == ["/a.pem", "/b.pem"] && !o.systemRoots && o.clientCert == "/c.pem" && o.clientKey == "/c.key" && o.hardening)
+        #expect(o.isCustomized)
+        #expect(throws: TargetError("LOGSPOUT_TLS_CLIENT_CERT and LOGSPOUT_TLS_CLIENT_KEY go together: set both or neither")) {
+            try EmitterOptions.fromEnvironment { $0 == "LOGSPOUT_TLS_CLIENT_CERT" ? "/c.pem" : nil }.get()
+        }
+        #expect(throws: TargetError("LOGSPOUT_TLS_HARDENING 'maybe' is neither true nor false")) {
+            try EmitterOptions.fromEnvironment { $0 == "LOGSPOUT_TLS_HARDENING" ? "maybe" : nil }.get()
+        }
+    }
+
+    @Test("a CA file that cannot be read is named with its variable")
+    func unreadable() {
+        var o = TLSOptions()
+        o.caFiles = ["/nonexistent/ca.pem"]
+        #expect(throws: TargetError("LOGSPOUT_TLS_CA_CERTS '/nonexistent/ca.pem': No such file or directory")) {
+            try Emitter.makeTLSContext(o)
         }
     }
 }

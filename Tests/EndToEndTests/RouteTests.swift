@@ -176,7 +176,7 @@ struct RouteEndToEndTests {
         #expect(r.status == 0)
         #expect(r.stderr == """
             route: bad route URI 'syslog://b:99999': port '99999' of 'b:99999' is not in 1…65535
-            route: bad route URI 'udp://x:1': unknown scheme 'udp' (syslog, syslog+udp or syslog+tcp)
+            route: bad route URI 'udp://x:1': unknown scheme 'udp' (syslog, syslog+udp, syslog+tcp or syslog+tls)
 
             """)
         var expected = ""

@@ -56,6 +56,8 @@ struct RouteJSONTests {
         let plain = try spec(#"{"id":"p","adapter":"syslog","address":"logs:514","filter_name":"web","filter_id":"","filter_sources":[],"filter_labels":null,"options":{}}"#)
         #expect(plain == RouteSpec(id: "p", source: RouteSource(name: "web"), target: RouteTarget(addr: "logs:514")))
         #expect(try spec(#"{"id":"u","adapter":"syslog+udp","address":"logs:514"}"#).target.transport == "udp")
+        #expect(try spec(#"{"id":"t","adapter":"syslog+tls","address":"logs:6514"}"#).target.transport == "tls")
+        #expect(try spec(#"{"id":"t","target":{"type":"syslog","addr":"logs:6514","protocol":"tls"}}"#).target.transport == "tls")
         // Written back in the seed's form.
         #expect(plain.json().description == #"{"id":"p","source":{"name":"web"},"target":{"type":"syslog","addr":"logs:514","protocol":"udp"}}"#)
     }
@@ -66,7 +68,7 @@ struct RouteJSONTests {
         (#"{"id":"a","target":{"addr":"l:1"}}"#, #"missing field "target.type""#),
         (#"{"id":"a","target":{"type":"syslog"}}"#, #"missing field "target.addr""#),
         (#"{"id":"a","target":{"type":"http","addr":"l:1"}}"#, "unknown target type 'http' (only syslog)"),
-        (#"{"id":"a","target":{"type":"syslog","addr":"l:1","protocol":"tls"}}"#, "protocol 'tls' is not supported (udp or tcp)"),
+        (#"{"id":"a","target":{"type":"syslog","addr":"l:1","protocol":"dtls"}}"#, "protocol 'dtls' is not supported (udp, tcp or tls)"),
         (#"{"id":"a","target":{"type":"syslog","addr":"l:1","format":"gelf"}}"#, "unknown format 'gelf' (rfc5424, rfc3164 or deis)"),
         (#"{"id":"a","target":{"type":"syslog","addr":"l:99999"}}"#, "port '99999' of 'l:99999' is not in 1…65535"),
         (#"{"id":"a","target":{"type":"syslog","addr":7}}"#, #"field "target.addr" must be a string"#),
@@ -79,8 +81,7 @@ struct RouteJSONTests {
         (#"{"id":"a","extra":1,"target":{"type":"syslog","addr":"l:1"}}"#, #"unknown field "extra" (a route has id, source and target)"#),
         (#"{"id":"../etc","target":{"type":"syslog","addr":"l:1"}}"#, "invalid route id '../etc' (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)"),
         (#"{"id":1,"target":{"type":"syslog","addr":"l:1"}}"#, #"field "id" must be a string"#),
-        (#"{"id":"a","adapter":"raw","address":"l:1"}"#, "unknown adapter 'raw' (syslog, syslog+udp or syslog+tcp)"),
-        (#"{"id":"a","adapter":"syslog+tls","address":"l:1"}"#, "adapter 'syslog+tls' is not supported (syslog, syslog+udp or syslog+tcp)"),
+        (#"{"id":"a","adapter":"raw","address":"l:1"}"#, "unknown adapter 'raw' (syslog, syslog+udp, syslog+tcp or syslog+tls)"),
         (#"{"id":"a","address":"l:1"}"#, #"missing field "adapter""#),
         (#"{"id":"a","adapter":"syslog"}"#, #"missing field "address""#),
         (#"{"id":"a","adapter":"syslog","address":"l:1","filter_image":"x"}"#, #"unknown field "filter_image" in a flat (gliderlabs) route"#),

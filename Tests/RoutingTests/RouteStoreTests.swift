@@ -111,7 +111,7 @@ struct RouteStoreTests {
     func reload() throws {
         let folder = tempFolder()
         let store = RouteStore(routesPath: folder)
-        #expect(store.addArguments(["syslog://arg:514", "bogus://x"]) == ["bad route URI 'bogus://x': unknown scheme 'bogus' (syslog, syslog+udp or syslog+tcp)"])
+        #expect(store.addArguments(["syslog://arg:514", "bogus://x"]) == ["bad route URI 'bogus://x': unknown scheme 'bogus' (syslog, syslog+udp, syslog+tcp or syslog+tls)"])
         store.setDiscovered(RouteSpec(id: "etcd", target: RouteTarget(addr: "deis:514", format: "deis")))
         writeText(folder + "/one.json", #"{"id":"one","target":{"type":"syslog","addr":"one:514"}}"#)
         #expect(store.reload().loaded == 1)
