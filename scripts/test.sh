@@ -10,12 +10,15 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 1
 fi
 
-# Real receivers and services the tests run: rsyslog, dnsmasq, etcd (and the engine's own packages).
+bash scripts/build-deps.sh
+# Real receivers and services the tests run: rsyslog (and its TLS driver), dnsmasq, etcd, openssl (test
+# certificates), curl, socat, chromium (and the engine's own packages).
 need=""
-for pair in rsyslogd:rsyslog dnsmasq:dnsmasq-base etcd:etcd-server curl:curl socat:socat unshare:util-linux chromium:chromium; do
+for pair in rsyslogd:rsyslog openssl:openssl dnsmasq:dnsmasq-base etcd:etcd-server curl:curl socat:socat unshare:util-linux chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || [ -x "/usr/bin/${pair%%:*}" ] || need="$need ${pair#*:}"
 done
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || need="$need python3-websockets"
+dpkg -s rsyslog-openssl >/dev/null 2>&1 || need="$need rsyslog-openssl"  # rsyslog's TLS driver (ossl): a module, no command
 if [ -n "$need" ]; then
     echo "test.sh: installing$need" >&2
     # shellcheck disable=SC2086 # a list of package names

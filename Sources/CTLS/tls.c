@@ -150,6 +150,8 @@ int logspout_tls_handshake(void *session, char *err, size_t errlen) {
     return status_of(session, ret, "TLS handshake", err, errlen);
 }
 
+int logspout_tls_is_tls13(void *session) { return SSL_version(session) == TLS1_3_VERSION; }
+
 long logspout_tls_write(void *session, const void *bytes, size_t len, int *status, char *err, size_t errlen) {
     ERR_clear_error();
     errno = 0;

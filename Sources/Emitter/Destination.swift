@@ -28,6 +28,9 @@ final class Destination {
         case connecting
         /// TLS handshake in progress.
         case handshaking
+        /// TLS 1.3 handshake done on our side: waiting briefly for the receiver's verdict (a session
+        /// ticket, or an alert refusing us) before anything is sent, so a refusal loses no message.
+        case confirming
         /// Ready to send.
         case ready
     }
@@ -47,6 +50,8 @@ final class Destination {
     var resolvedAt: UInt64 = 0
     var lookupPending = false
     var retryAt: UInt64?
+    /// When a `.confirming` session counts as accepted without having heard from the receiver.
+    var confirmBy: UInt64?
     var backoff = Backoff(initialMs: 100, capMs: 2000)
     /// The description of the last state reported on stderr, so each change is said once.
     var lastReport = ""

@@ -529,10 +529,17 @@ public final class Emitter {
         ready(d)
     }
 
+    /// How long a TLS 1.3 receiver has to refuse us (an alert) before messages are sent.
+    static let confirmNanos: UInt64 = 200_000_000
+
     /// One step of a TLS handshake; the socket's events drive the next.
     func handshake(_ d: Destination) {
         guard let tls = d.tls else { return }
         switch tls.handshake() {
+        case .done where tls.isTLS13:
+            d.state = .confirming
+            d.confirmBy = Sys.monotonicNanos() + Self.confirmNanos
+            setWritable(d, false)
         case .done: ready(d)
         case .wantRead: setWritable(d, false)
         case .wantWrite: setWritable(d, true)
@@ -543,6 +550,7 @@ public final class Emitter {
     /// The connection (and TLS session) is up: send what waits.
     func ready(_ d: Destination) {
         d.state = .ready
+        d.confirmBy = nil
         d.backoff.reset()
         if d.lastReport != "" { report(d, "connected") }
         flushTCP(d)
@@ -550,6 +558,7 @@ public final class Emitter {
 
     /// The connection failed or broke: close it and try again later (the next address first).
     func lost(_ d: Destination, _ why: String) {
+        d.confirmBy = nil
         if d.fd >= 0 { epoll.remove(d.fd) }
         d.closeSocket()
         d.state = .idle
@@ -582,6 +591,14 @@ public final class Emitter {
             handshake(d)
             return
         }
+        if d.state == .confirming, let tls = d.tls {
+            // The receiver's first word after the handshake: a session ticket (accepted) or an alert.
+            switch tls.discardInput() {
+            case .closed(let why), .failed(let why): lost(d, why)
+            default: ready(d)
+            }
+            return
+        }
         if let tls = d.tls {
             // What a TLS receiver sends (session tickets, alerts, its close) is read and let go.
             if events & Epoll.inputOrHangup != 0 {
@@ -610,6 +627,7 @@ public final class Emitter {
         let interval = UInt64(options.resolveInterval) * 1_000_000_000
         for d in destinations.values {
             if let r = d.retryAt, next.map({ r < $0 }) ?? true { next = r }
+            if let c = d.confirmBy, next.map({ c < $0 }) ?? true { next = c }
             if d.resolvedAt > 0, !d.lookupPending {
                 let again = d.resolvedAt + interval
                 if next.map({ again < $0 }) ?? true { next = again }
@@ -624,6 +642,7 @@ public final class Emitter {
         let now = Sys.monotonicNanos()
         let interval = UInt64(options.resolveInterval) * 1_000_000_000
         for d in destinations.values {
+            if d.state == .confirming, let c = d.confirmBy, c <= now { ready(d) }
             if let r = d.retryAt, r <= now {
                 d.retryAt = nil
                 if d.addresses.isEmpty || d.nextAddress >= d.addresses.count {

@@ -111,6 +111,8 @@ final class TLSSession {
         }
     }
 
+    var isTLS13: Bool { logspout_tls_is_tls13(pointer) != 0 }
+
     func handshake() -> Step { step(logspout_tls_handshake(pointer, &message, message.count)) }
 
     /// Writes from `bytes`; returns how many were taken, or the step that stopped it.

@@ -30,6 +30,10 @@ void logspout_tls_session_free(void *session);
 /// One step of the handshake: DONE, WANT_READ, WANT_WRITE or ERROR.
 int logspout_tls_handshake(void *session, char *err, size_t errlen);
 
+/// Whether the session speaks TLS 1.3 (where a receiver refuses a client only after the client's side of
+/// the handshake is done).
+int logspout_tls_is_tls13(void *session);
+
 /// Writes up to `len` bytes (partial writes allowed). Returns the count written (> 0), or 0 with
 /// `*status` WANT_READ / WANT_WRITE (repeat the call later with the same `len`), or -1 with `*status`
 /// CLOSED or ERROR.
