@@ -61,7 +61,7 @@ struct ImageEndToEndTests {
         #expect(logs.stderr.contains("supervisor: stopped"))
     }
 
-    @Test("names in the static image: /etc/hosts, DNS A and SRV records through the image's own resolver")
+    @Test("the static image resolves names (/etc/hosts, DNS A and SRV) and speaks verified, mutual TLS")
     func names() throws {
         let host = try Env.dockerHost()
         if (try? docker("image", "inspect", "-f", "{{.Id}}", Self.tag)) == nil {
@@ -70,14 +70,19 @@ struct ImageEndToEndTests {
         }
         let udp = try UDPListener()
         let dns = try DNSServer(["--host-record=a.test,127.0.0.1", "--srv-host=logs.test,a.test,\(udp.port),10,10"])
+        let pki = try TestPKI()
+        let tls = try RsyslogTLS(pki: pki, auth: .certValid)
         let port = Env.freePort()
         let appliance = TestContainer("appliance-names")
         appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
                                        "--add-host", "hosts.test:127.0.0.1", "-v", "\(dns.dir)/resolv.conf:/etc/resolv.conf:ro",
+                                       "-v", "\(pki.dir):/tls:ro", "-e", "LOGSPOUT_TLS_CA_CERTS=/tls/ca.pem",
+                                       "-e", "LOGSPOUT_TLS_CLIENT_CERT=/tls/client.pem", "-e", "LOGSPOUT_TLS_CLIENT_KEY=/tls/client.key",
                                        "-v", "\(String(host.dropFirst("unix://".count))):/tmp/docker.sock", Self.tag,
                                        "syslog://hosts.test:\(udp.port)?append_tag=.hosts",
                                        "syslog://a.test:\(udp.port)?append_tag=.a",
-                                       "syslog://logs.test?append_tag=.srv"])
+                                       "syslog://logs.test?append_tag=.srv",
+                                       "syslog+tls://localhost:\(tls.port)?append_tag=.tls"])
         #expect(eventually(timeoutMs: 15_000) {
             (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/health"]).stdout) == #"{"status":"ok"}"# + "\n"
         })
@@ -93,7 +98,11 @@ struct ImageEndToEndTests {
             return got == wanted
         }, "every route's name was resolved: \(got)")
         let logs = try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host])
-        #expect(!logs.stderr.contains("emit-syslog:"), "no lookup failed: \(logs.stderr)")
+        #expect(!logs.stderr.contains("emit-syslog:"), "no lookup or handshake failed: \(logs.stderr)")
+        // The TLS route: the system's bundle (SSL_CERT_FILE) and the test CA trusted, a client certificate.
+        #expect(eventually(timeoutMs: 10_000) {
+            tls.messages().contains { $0["app"]?.string == "\(c.name).tls" && $0["msg"]?.string == "resolved" }
+        }, "\(tls.diagnostics)")
         try docker("stop", "-t", "10", appliance.name)
     }
 }
