@@ -50,8 +50,9 @@ final class Destination {
     var resolvedAt: UInt64 = 0
     var lookupPending = false
     var retryAt: UInt64?
-    /// When a `.confirming` session counts as accepted without having heard from the receiver.
-    var confirmBy: UInt64?
+    /// `.handshaking`: when the handshake has taken too long; `.confirming`: when the session counts as
+    /// accepted without having heard from the receiver.
+    var deadline: UInt64?
     var backoff = Backoff(initialMs: 100, capMs: 2000)
     /// The description of the last state reported on stderr, so each change is said once.
     var lastReport = ""

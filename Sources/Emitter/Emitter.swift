@@ -523,6 +523,7 @@ public final class Emitter {
                 return
             }
             d.state = .handshaking
+            d.deadline = Sys.monotonicNanos() + Self.handshakeNanos
             handshake(d)
             return
         }
@@ -531,6 +532,8 @@ public final class Emitter {
 
     /// How long a TLS 1.3 receiver has to refuse us (an alert) before messages are sent.
     static let confirmNanos: UInt64 = 200_000_000
+    /// How long a TLS handshake may take (a receiver that accepts connections but never answers).
+    static let handshakeNanos: UInt64 = 10_000_000_000
 
     /// One step of a TLS handshake; the socket's events drive the next.
     func handshake(_ d: Destination) {
@@ -538,7 +541,7 @@ public final class Emitter {
         switch tls.handshake() {
         case .done where tls.isTLS13:
             d.state = .confirming
-            d.confirmBy = Sys.monotonicNanos() + Self.confirmNanos
+            d.deadline = Sys.monotonicNanos() + Self.confirmNanos
             setWritable(d, false)
         case .done: ready(d)
         case .wantRead: setWritable(d, false)
@@ -550,7 +553,7 @@ public final class Emitter {
     /// The connection (and TLS session) is up: send what waits.
     func ready(_ d: Destination) {
         d.state = .ready
-        d.confirmBy = nil
+        d.deadline = nil
         d.backoff.reset()
         if d.lastReport != "" { report(d, "connected") }
         flushTCP(d)
@@ -558,7 +561,7 @@ public final class Emitter {
 
     /// The connection failed or broke: close it and try again later (the next address first).
     func lost(_ d: Destination, _ why: String) {
-        d.confirmBy = nil
+        d.deadline = nil
         if d.fd >= 0 { epoll.remove(d.fd) }
         d.closeSocket()
         d.state = .idle
@@ -627,7 +630,7 @@ public final class Emitter {
         let interval = UInt64(options.resolveInterval) * 1_000_000_000
         for d in destinations.values {
             if let r = d.retryAt, next.map({ r < $0 }) ?? true { next = r }
-            if let c = d.confirmBy, next.map({ c < $0 }) ?? true { next = c }
+            if let c = d.deadline, next.map({ c < $0 }) ?? true { next = c }
             if d.resolvedAt > 0, !d.lookupPending {
                 let again = d.resolvedAt + interval
                 if next.map({ again < $0 }) ?? true { next = again }
@@ -642,7 +645,10 @@ public final class Emitter {
         let now = Sys.monotonicNanos()
         let interval = UInt64(options.resolveInterval) * 1_000_000_000
         for d in destinations.values {
-            if d.state == .confirming, let c = d.confirmBy, c <= now { ready(d) }
+            if let c = d.deadline, c <= now {
+                if d.state == .confirming { ready(d) }
+                if d.state == .handshaking { lost(d, "TLS handshake: no answer within 10 s") }
+            }
             if let r = d.retryAt, r <= now {
                 d.retryAt = nil
                 if d.addresses.isEmpty || d.nextAddress >= d.addresses.count {

@@ -383,4 +383,20 @@ struct TLSEndToEndTests {
         #expect(h.status == 0)
         #expect(eventually { modern.messages().count == 1 }, "\(h.stderr)")
     }
+
+    @Test("a receiver that accepts the connection but never answers the handshake: given up after 10 s, retried, nothing lost")
+    func silentReceiver() throws {
+        let pki = try TestPKI()
+        let port = Env.freePort()
+        // A listening socket nobody accepts from: the kernel completes the TCP handshake, nothing speaks TLS.
+        let listener = try Sys.listenTCP(host: "127.0.0.1", port: port)
+        defer { Sys.close(listener) }
+        let addr = "127.0.0.1:\(port)"
+        let e = try LiveEmitter(env: pki.trustOnlyCA)
+        e.send((0..<3).map { routed("silent \($0)", addr: addr, proto: "tls") })
+        #expect(eventually(timeoutMs: 20_000) { e.reports("tls://" + addr).contains("TLS handshake: no answer within 10 s; retrying") },
+                "\(e.stderr)")
+        #expect(e.finish() == 0)
+        #expect(e.stderr.contains("emit-syslog: tls://\(addr): 3 messages not delivered at exit\n"), "kept until the end: \(e.stderr)")
+    }
 }
