@@ -15,7 +15,8 @@ let package = Package(
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
         .target(name: "CSyscall", linkerSettings: [.linkedLibrary("resolv")]),
         // Client-side TLS over OpenSSL (libssl), for syslog over TLS; its macros and error queue stay in C.
-        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // OpenSSL is loaded with dlopen on first use (the static image links it instead: scripts/image.sh).
+        .target(name: "CTLS"),
         // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
         // A byte-level JSON scanner and writer (generic values, string escaping).

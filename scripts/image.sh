@@ -15,7 +15,9 @@ bash scripts/build-deps.sh
 # The linker's notes about getaddrinfo and dlopen in static programs are expected: name lookups use the
 # resolver built into the C library (files and dns) and /etc/resolv.conf, both present at run time;
 # nothing loads shared libraries (OpenSSL's providers are built in).
-swift build -c release --scratch-path .build-image --static-swift-stdlib -Xswiftc -static-executable --product logspout 2>&1 \
+# OpenSSL is linked in (a static program cannot dlopen it): -DLOGSPOUT_TLS_LINKED, -lssl -lcrypto.
+swift build -c release --scratch-path .build-image --static-swift-stdlib -Xswiftc -static-executable \
+    -Xcc -DLOGSPOUT_TLS_LINKED -Xlinker -lssl -Xlinker -lcrypto --product logspout 2>&1 \
     | grep -v "statically linked applications requires at runtime" | tail -n 1
 
 context=.build-image/context
@@ -40,5 +42,10 @@ printf 'hosts: files dns\n' > "$context/rootfs/etc/nsswitch.conf"
 # The system's CA bundle, for syslog over TLS (the Dockerfile points SSL_CERT_FILE at it).
 cp /etc/ssl/certs/ca-certificates.crt "$context/rootfs/etc/ssl/certs/ca-certificates.crt"
 cp Dockerfile "$context/Dockerfile"
-docker build -q -t "$tag" "$context" >/dev/null
+# The engine's own builder; its notice that the legacy builder is deprecated is noise here, so what it
+# says on stderr is shown only when the build fails.
+if ! docker build -q -t "$tag" "$context" >/dev/null 2>"$context.err"; then
+    cat "$context.err" >&2
+    exit 1
+fi
 echo "image.sh: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.1f MB", $1 / 1e6}'))" >&2
