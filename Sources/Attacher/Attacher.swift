@@ -613,7 +613,7 @@ public final class Attacher {
     /// 2 ms while records flow (as often as they are written), fsynced at most once a second and at exit
     /// (what a killed attach wrote stays in the page cache; only a power cut needs the fsync).
     func saveCursors(force: Bool) {
-        guard var file = cursorFile, file.dirty, out.isEmpty, exitCode != .ioError else { return }
+        guard let file = cursorFile, file.dirty, out.isEmpty, exitCode != .ioError else { return }
         let now = Sys.monotonicNanos()
         guard force || now - file.lastWrite >= Self.cursorWriteNanos else { return }
         var all = containers.map { ($0.key, $0.value.cursor) }
@@ -627,7 +627,6 @@ public final class Attacher {
             Self.diagnostic("STATE_DIR: \(error)")
         }
         file.lastWrite = now
-        cursorFile = file
     }
 
     /// Writes the buffered records to stdout (blocking: a full pipe holds attach back, which is the

@@ -39,7 +39,7 @@ public struct AttachOptions: Sendable {
           EXCLUDE_LABEL, EXCLUDE_LABELS  comma-separated labels, `key` or `key:value`; containers carrying
                                          one are skipped (so are those with LOGSPOUT=ignore in their env)
           ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
-          STATE_DIR                      keep each container's position in STATE_DIR/cursors, so a restarted
+          STATE_DIR                      keep each container's position in STATE_DIR/cursors.*, so a restarted
                                          attach resumes every container where it stopped
 
         exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,

@@ -118,12 +118,7 @@ extension RouteSpec {
     /// The id of a route given as a URI: the first 12 hex digits of the 64-bit FNV-1a hash of the URI's
     /// text, so the same URI names the same route on every start.
     public static func stableID(_ uri: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in uri.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        return hex(h, digits: 12)
+        hex(FNV1a.hash64(uri.utf8), digits: 12)
     }
 
     /// Decodes `%XX` escapes and `+` (a space), as in a URL query.

@@ -53,6 +53,25 @@ extension Sys {
         _ = try retrying("fsync", context) { Glibc.fsync(fd) }
     }
 
+    /// Writes all of `bytes` at `offset` of the file `fd` (`pwrite(2)`, repeated until done), then cuts the
+    /// file to end right after them when `truncate` (`ftruncate(2)`).
+    public static func overwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int = 0, truncate: Bool,
+                                 _ context: String = "") throws(SyscallError) {
+        var done = 0
+        while done < bytes.count {
+            let n = try retrying("write", context) {
+                bytes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            }
+            done += n
+        }
+        if truncate { _ = try retrying("truncate", context) { Glibc.ftruncate(fd, off_t(offset + bytes.count)) } }
+    }
+
+    /// `fdatasync(2)`: the file's data (and the size) made durable.
+    public static func fdatasync(_ fd: Int32, _ context: String = "") throws(SyscallError) {
+        _ = try retrying("fdatasync", context) { Glibc.fdatasync(fd) }
+    }
+
     /// `rename(2)`.
     public static func rename(_ from: String, to: String) throws(SyscallError) {
         _ = try retrying("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
@@ -72,10 +91,8 @@ extension Sys {
 
     /// Replaces the file at `path` with `bytes` so that a reader, or a crash, sees the old content or the
     /// new one, never a mix: writes `.<name>.tmp` in the same folder, fsyncs it, renames it over `path`,
-    /// then fsyncs the folder. With `durable: false` the two fsyncs are left out: readers and a killed
-    /// process still see old or new, but a power cut may lose the change.
-    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644,
-                                           durable: Bool = true) throws(SyscallError) {
+    /// then fsyncs the folder.
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SyscallError) {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -83,7 +100,7 @@ extension Sys {
         let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do throws(SyscallError) {
             try writeAll(fd, bytes)
-            if durable { try fsync(fd, temp) }
+            try fsync(fd, temp)
         } catch {
             close(fd)
             _ = Glibc.unlink(temp)
@@ -96,6 +113,6 @@ extension Sys {
             _ = Glibc.unlink(temp)
             throw error
         }
-        if durable { try syncDirectory(folder) }
+        try syncDirectory(folder)
     }
 }

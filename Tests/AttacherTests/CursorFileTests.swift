@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Syscall
+import Time
+import Testing
+@testable import Attacher
+
+@Suite("attach's cursor file (STATE_DIR)")
+struct CursorFileTests {
+    static func folder() -> String {
+        var template = Array("/tmp/logspout-cursors-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return String(cString: p!)
+    }
+
+    static let a = ("aaaa", ResumeCursor(time: Timestamp(seconds: 1_764_000_000, nanoseconds: 123_456_789), countAtTime: 2))
+    static let b = ("bbbb", ResumeCursor(time: Timestamp(seconds: 1_764_000_001, nanoseconds: 5), countAtTime: 1))
+
+    @Test("saved cursors load back; slots alternate; the newest whole slot wins")
+    func roundTrip() throws {
+        let dir = Self.folder()
+        let file = CursorFile(directory: dir)
+        #expect(file.load().isEmpty)
+        try file.save([Self.a], durable: true)
+        try file.save([Self.a, Self.b], durable: false)
+        #expect(try Sys.readFile(dir + "/cursors.0").count > 0)
+        #expect(try Sys.readFile(dir + "/cursors.1").count > 0)
+        let again = CursorFile(directory: dir)
+        #expect(again.load() == [Self.a.0: Self.a.1, Self.b.0: Self.b.1])
+        #expect(again.sequence == 2)
+        // Fewer containers after more: the slot is cut to its new length and still reads back.
+        try again.save([Self.b], durable: true)
+        try again.save([Self.b], durable: true)
+        #expect(CursorFile(directory: dir).load() == [Self.b.0: Self.b.1])
+    }
+
+    @Test("a torn or cut slot is not used: the other, one save older, is")
+    func tornSlot() throws {
+        let dir = Self.folder()
+        let file = CursorFile(directory: dir)
+        try file.save([Self.a], durable: false)                  // sequence 1 → cursors.1
+        let newer = ("aaaa", ResumeCursor(time: Timestamp(seconds: 1_764_000_009, nanoseconds: 0), countAtTime: 1))
+        try file.save([newer], durable: false)                   // sequence 2 → cursors.0
+        var bytes = try Sys.readFile(dir + "/cursors.0")
+        bytes[bytes.count - 5] ^= 0x01                           // a digit of the newer time changed
+        try Sys.writeFileAtomically(dir + "/cursors.0", bytes)
+        #expect(CursorFile(directory: dir).load() == [Self.a.0: Self.a.1])
+        try Sys.writeFileAtomically(dir + "/cursors.0", Array(bytes.prefix(bytes.count - 3)))  // cut short
+        #expect(CursorFile(directory: dir).load() == [Self.a.0: Self.a.1])
+        try Sys.writeFileAtomically(dir + "/cursors.1", Array("not a cursor file\n".utf8))
+        #expect(CursorFile(directory: dir).load().isEmpty)
+    }
+
+    @Test("the slot format: a header with sequence, length and FNV-1a, then one line per container")
+    func format() {
+        let bytes = CursorFile.encode([Self.b, Self.a], sequence: 7)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let body = "aaaa 1764000000.123456789 2\nbbbb 1764000001.000000005 1\n"
+        #expect(text.hasPrefix("logspout-cursors 1 7 \(body.utf8.count) "))
+        #expect(text.hasSuffix("\n" + body))
+        #expect(CursorFile.parse(bytes)?.sequence == 7)
+        #expect(CursorFile.parse(Array("logspout-cursors 1 7 0 cbf29ce484222325\n".utf8))?.cursors.isEmpty == true)
+    }
+}
