@@ -12,7 +12,8 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 3. Idle: attach follows C idle containers for S seconds; reported as CPU used.
 4. route alone: N records from a file, stdin -> /dev/null; records/s per CPU second.
 5. emit-syslog alone: N routed records from a file to a local UDP port, against the kernel's own ceiling
-   (udp-ceiling: sendmmsg of datagrams of the same size, doing nothing else), in the same run.
+   (udp-ceiling: sendmmsg of datagrams of the same size, doing nothing else), in the same run; then the
+   same records over TCP and over TLS to a local sink.
 6. The whole appliance (supervisor.sh with STATE_DIR, a TCP route to a local sink) against curl reading the engine's
    logs?follow of the same container in the same run: ratio of the times to deliver all N lines after the
    container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
@@ -20,6 +21,7 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    every process in the container.
 """
 import socket
+import ssl
 import threading
 import os
 import resource
@@ -224,13 +226,52 @@ def stages_alone(n, width):
     print(f"emit    {n} routed records -> UDP: {n / emit_wall:,.0f} datagrams/s ({n / emit_cpu:,.0f} per CPU second); "
           f"kernel ceiling (udp-ceiling, {size} B) {ceiling_rate:,} datagrams/s; ratio {n / emit_wall / ceiling_rate:.2f}")
     sink.close()
+    streams(n, records, tmp)
     subprocess.run(["rm", "-rf", tmp])
 
 
-class TCPSink:
-    """Counts newline-framed messages on a TCP port."""
+def test_pki(tmp):
+    """A CA and a server certificate for localhost, made with the openssl command line."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    cnf = f"{tmp}/req.cnf"
+    with open(cnf, "w") as f:
+        f.write("[req]\ndistinguished_name=dn\n[dn]\n")
+    openssl("req", "-config", cnf, "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{tmp}/ca.key", "-out", f"{tmp}/ca.pem", "-days", "2", "-subj", "/CN=bench CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign")
+    openssl("req", "-config", cnf, "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{tmp}/server.key", "-out", f"{tmp}/server.pem", "-days", "2", "-subj", "/CN=localhost",
+            "-CA", f"{tmp}/ca.pem", "-CAkey", f"{tmp}/ca.key", "-addext", "subjectAltName=DNS:localhost")
+    return f"{tmp}/ca.pem", f"{tmp}/server.pem", f"{tmp}/server.key"
 
-    def __init__(self):
+
+def streams(n, records, tmp):
+    """emit-syslog alone over TCP and over TLS (OpenSSL), to a local sink that reads everything."""
+    ca, cert, key = test_pki(tmp)
+    for scheme in ("tcp", "tls"):
+        sink = TCPSink(tls=(cert, key) if scheme == "tls" else None)
+        routed = f"{tmp}/routed-{scheme}.ndjson"
+        with open(routed, "w") as out:
+            run_timed([f"{BIN}/route", f"syslog+{scheme}://localhost:{sink.port}"], records, stdout=out)
+        env = dict(os.environ, LOGSPOUT_TLS_CA_CERTS=ca, LOGSPOUT_TLS_DISABLE_SYSTEM_ROOTS="true")
+        start = time.monotonic()
+        _, cpu = run_timed([f"{BIN}/emit-syslog"], routed, env=env)
+        while sink.count < n and time.monotonic() - start < 120:
+            time.sleep(0.01)
+        wall = (sink.last or time.monotonic()) - start
+        print(f"{scheme}     {n} routed records -> {scheme.upper()} sink: {sink.count:,} received, {sink.count / wall:,.0f} messages/s; "
+              f"emit-syslog CPU {cpu / n * 1e6:.2f} µs/message")
+
+
+class TCPSink:
+    """Counts newline-framed messages on a TCP port (over TLS when given a certificate and key)."""
+
+    def __init__(self, tls=None):
+        self.tls = None
+        if tls:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(*tls)
         self.server = socket.socket()
         self.server.bind(("127.0.0.1", 0))
         self.server.listen(8)
@@ -245,6 +286,8 @@ class TCPSink:
             threading.Thread(target=self.read, args=(conn,), daemon=True).start()
 
     def read(self, conn):
+        if self.tls:
+            conn = self.tls.wrap_socket(conn, server_side=True)
         while True:
             chunk = conn.recv(1 << 20)
             if not chunk:

@@ -9,6 +9,7 @@ bash scripts/engine.sh start
 eval "$(bash scripts/engine.sh env)"
 export DOCKER_HOST
 command -v curl >/dev/null || apt-get install -y -qq curl >/dev/null
+command -v openssl >/dev/null || apt-get install -y -qq openssl >/dev/null
 bash scripts/build-deps.sh
 swift build -c release >/dev/null
 bash scripts/image.sh logspout:latest
