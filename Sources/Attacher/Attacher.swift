@@ -46,6 +46,9 @@ public final class Attacher {
     /// Saved cursors (STATE_DIR), and those loaded at start for containers not yet seen.
     var cursorFile: CursorFile?
     var savedCursors: [String: ResumeCursor] = [:]
+    /// Standard output failed or closed, perhaps in the middle of a batch: the cursors must not be saved
+    /// any more, since they would account for records that never left.
+    var outputLost = false
     /// Write the cursor file at most this often while records flow (as often as records are written, so a
     /// kill -9 repeats next to nothing), and make it durable (fsync) at most this often.
     static let cursorWriteNanos: UInt64 = 2_000_000
@@ -613,7 +616,7 @@ public final class Attacher {
     /// 2 ms while records flow (as often as they are written), fsynced at most once a second and at exit
     /// (what a killed attach wrote stays in the page cache; only a power cut needs the fsync).
     func saveCursors(force: Bool) {
-        guard let file = cursorFile, file.dirty, out.isEmpty, exitCode != .ioError else { return }
+        guard let file = cursorFile, file.dirty, out.isEmpty, !outputLost else { return }
         let now = Sys.monotonicNanos()
         guard force || now - file.lastWrite >= Self.cursorWriteNanos else { return }
         var all = containers.map { ($0.key, $0.value.cursor) }
@@ -636,10 +639,13 @@ public final class Attacher {
         guard !out.isEmpty else { return }
         switch Sys.writeOutput(output, out) {
         case .written: break
-        case .closed: exitCode = .ok
+        case .closed:
+            exitCode = .ok
+            outputLost = true
         case .failed(let error):
             Self.diagnostic("standard output: \(error)")
             exitCode = .ioError
+            outputLost = true
         }
         out.removeAll(keepingCapacity: true)
     }

@@ -8,22 +8,27 @@ import Time
 /// The cursors of every container, kept in `STATE_DIR` so a restarted attach resumes each container
 /// exactly where it stopped.
 ///
-/// Two slot files, `cursors.0` and `cursors.1`, are written in turn, in place (`pwrite`, no temporary file
-/// and rename: a save costs about a microsecond instead of over a hundred, so attach can save after every
+/// Two slot files, `cursors.0` and `cursors.1`, each overwritten in place (`pwrite`, no temporary file and
+/// rename: a save costs about a microsecond instead of over a hundred, so attach can save after every
 /// write of its output). Each slot starts with a header line,
 ///
 ///     logspout-cursors 1 <sequence> <length> <FNV-1a 64 of the content, hex>
 ///
-/// then the content: one line per container, `<id> <seconds>.<nanoseconds> <count>`, sorted by id. A slot
-/// torn by a crash (or by a kill in the middle of a write) fails its check, and the other slot — one save
-/// older — is used: a few lines may then come twice, none is lost. The file only ever accounts for
-/// records already written to standard output: it may lag behind what was delivered, never run ahead.
+/// then the content: one line per container, `<id> <seconds>.<nanoseconds> <count>`, sorted by id.
+///
+/// Saves go to one slot until a durable save (at most once a second, and at exit) fdatasyncs it; the
+/// next saves go to the other slot. So one slot is always whole and on disk while the other is being
+/// rewritten: a slot torn by a crash, a power cut or a kill in the middle of a write fails its check and
+/// the other one — at most a second or two older — is used. Lines may then come twice; none is lost.
+/// The saved cursors only ever account for records already written to standard output.
 final class CursorFile {
     let directory: String
     private var fds: [Int32] = [-1, -1]
     private var lengths = [0, 0]
+    /// The slot the next saves go to.
+    private(set) var slot = 0
+    /// The sequence of the last save that was written whole.
     private(set) var sequence: UInt64 = 0
-    private var unsynced: Set<Int> = []
     private var directorySynced = false
     var dirty = false
     var lastWrite: UInt64 = 0
@@ -42,35 +47,35 @@ final class CursorFile {
 
     func path(_ slot: Int) -> String { directory + "/cursors.\(slot)" }
 
-    /// The newest valid slot's cursors (empty when there is none); saves continue after its sequence.
+    /// The newest whole slot's cursors (empty when there is none). Saves continue after its sequence, in
+    /// the other slot, so the one just read stays whole until a newer one is on disk.
     func load() -> [String: ResumeCursor] {
-        var best: (sequence: UInt64, cursors: [String: ResumeCursor])?
-        for slot in 0..<2 {
-            guard let bytes = try? Sys.readFile(path(slot), maxBytes: 64 << 20),
+        var best: (slot: Int, sequence: UInt64, cursors: [String: ResumeCursor])?
+        for s in 0..<2 {
+            guard let bytes = try? Sys.readFile(path(s), maxBytes: 64 << 20),
                   let parsed = Self.parse(bytes) else { continue }
-            if best.map({ parsed.sequence > $0.sequence }) ?? true { best = parsed }
+            if best.map({ parsed.sequence > $0.sequence }) ?? true { best = (s, parsed.sequence, parsed.cursors) }
         }
         sequence = best?.sequence ?? 0
+        slot = best.map { 1 - $0.slot } ?? 0
         return best?.cursors ?? [:]
     }
 
-    /// Writes the cursors to the next slot; with `durable`, fdatasyncs what was written since the last
-    /// durable save (a killed process loses nothing unsynced; only a power cut needs it).
+    /// Writes the cursors over the current slot. With `durable`, fdatasyncs it and moves on to the other
+    /// slot (a killed process loses nothing unsynced; a power cut may, hence the two slots).
     func save(_ cursors: [(String, ResumeCursor)], durable: Bool) throws(SyscallError) {
-        sequence += 1
-        let slot = Int(sequence % 2)
         if fds[slot] < 0 { fds[slot] = try Sys.open(path(slot), O_RDWR | O_CREAT, mode: 0o644) }
-        let bytes = Self.encode(cursors, sequence: sequence)
+        let bytes = Self.encode(cursors, sequence: sequence + 1)
         try Sys.overwrite(fds[slot], bytes, truncate: bytes.count < lengths[slot], path(slot))
         lengths[slot] = bytes.count
-        unsynced.insert(slot)
+        sequence += 1
         guard durable else { return }
-        for s in unsynced.sorted() { try Sys.fdatasync(fds[s], path(s)) }
-        unsynced.removeAll()
+        try Sys.fdatasync(fds[slot], path(slot))
         if !directorySynced {
             try Sys.syncDirectory(directory)
             directorySynced = true
         }
+        slot = 1 - slot
     }
 
     /// A slot: the header, then the content.

@@ -37,13 +37,14 @@ static int load_openssl(char *err, size_t errlen) {
     LOGSPOUT_OPENSSL_FUNCTIONS(LOGSPOUT_LINK)
 #undef LOGSPOUT_LINK
 #else
-    // libssl.so.3 brings libcrypto.so.3 in with it; RTLD_GLOBAL makes both visible to dlsym(RTLD_DEFAULT).
-    if (!dlopen("libssl.so.3", RTLD_NOW | RTLD_GLOBAL)) {
+    // libssl.so.3 brings libcrypto.so.3 in with it; dlsym on its handle searches both.
+    void *handle = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
         snprintf(err, errlen, "syslog over TLS needs OpenSSL 3 (libssl.so.3): %s", dlerror());
         return 0;
     }
 #define LOGSPOUT_FIND(name) \
-    if (!(ossl.name = (__typeof__(name) *)dlsym(RTLD_DEFAULT, #name))) { \
+    if (!(ossl.name = (__typeof__(name) *)dlsym(handle, #name))) { \
         snprintf(err, errlen, "syslog over TLS: OpenSSL lacks %s", #name); \
         return 0; \
     }
@@ -54,7 +55,7 @@ static int load_openssl(char *err, size_t errlen) {
     return 1;
 }
 
-/// The oldest queued OpenSSL error as "what: reason", or `fallback`; empties the queue.
+/// The newest queued OpenSSL error as "what: reason", or `fallback`; empties the queue.
 static void describe(const char *what, const char *fallback, char *err, size_t errlen) {
     unsigned long code = ossl.ERR_peek_last_error();
     const char *reason = code ? ossl.ERR_reason_error_string(code) : NULL;

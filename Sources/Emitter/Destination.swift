@@ -53,6 +53,8 @@ final class Destination {
     /// `.handshaking`: when the handshake has taken too long; `.confirming`: when the session counts as
     /// accepted without having heard from the receiver.
     var deadline: UInt64?
+    /// When the connection became ready (the backoff starts over only after it stayed up a while).
+    var readySince: UInt64?
     var backoff = Backoff(initialMs: 100, capMs: 2000)
     /// The description of the last state reported on stderr, so each change is said once.
     var lastReport = ""
@@ -93,6 +95,8 @@ final class Destination {
 
     func closeSocket() {
         tls = nil  // sends close_notify when it can, before the socket closes
+        deadline = nil
+        readySince = nil
         if fd >= 0 { Sys.close(fd) }
         fd = -1
         wantsWritable = false

@@ -203,7 +203,12 @@ public final class Emitter {
             Self.diagnostic("\(d.key): \(d.ranges.count) messages not delivered at exit")
         }
         Self.diagnostic(stats.summary)
-        for d in destinations.values { d.closeSocket() }
+        for d in destinations.values {
+            // Take what a TLS receiver sent last (a late session ticket): closing a socket with unread
+            // input sends a reset, which may cost the receiver the end of what it had not read yet.
+            _ = d.tls?.discardInput()
+            d.closeSocket()
+        }
         return 0
     }
 
@@ -473,8 +478,10 @@ public final class Emitter {
                 }
                 continue
             }
-            if r.addresses == d.addresses, d.fd >= 0 { continue }  // unchanged, and connected or connecting
-            if !d.addresses.isEmpty, r.addresses != d.addresses { report(d, "address changed: \(r.summary)") }
+            // Unchanged (in any order: round-robin DNS shuffles), and connected or connecting: keep it.
+            let same = Set(r.addresses) == Set(d.addresses)
+            if same, d.fd >= 0 { continue }
+            if !d.addresses.isEmpty, !same { report(d, "address changed: \(r.summary)") }
             d.addresses = r.addresses
             d.nextAddress = 0
             // A moved receiver: reconnect to the new address.
@@ -530,6 +537,8 @@ public final class Emitter {
         ready(d)
     }
 
+    /// How long a connection must stay up before a loss of it starts the reconnect backoff over.
+    static let stableNanos: UInt64 = 1_000_000_000
     /// How long a TLS 1.3 receiver has to refuse us (an alert) before messages are sent.
     static let confirmNanos: UInt64 = 200_000_000
     /// How long a TLS handshake may take (a receiver that accepts connections but never answers).
@@ -554,14 +563,16 @@ public final class Emitter {
     func ready(_ d: Destination) {
         d.state = .ready
         d.deadline = nil
-        d.backoff.reset()
+        d.readySince = Sys.monotonicNanos()
         if d.lastReport != "" { report(d, "connected") }
         flushTCP(d)
     }
 
     /// The connection failed or broke: close it and try again later (the next address first).
     func lost(_ d: Destination, _ why: String) {
-        d.deadline = nil
+        // A connection that was up for a while starts the backoff over; one refused right after it was
+        // made (a TLS receiver that rejects us after the handshake) keeps backing off.
+        if let since = d.readySince, Sys.monotonicNanos() - since >= Self.stableNanos { d.backoff.reset() }
         if d.fd >= 0 { epoll.remove(d.fd) }
         d.closeSocket()
         d.state = .idle
@@ -646,6 +657,7 @@ public final class Emitter {
         let interval = UInt64(options.resolveInterval) * 1_000_000_000
         for d in destinations.values {
             if let c = d.deadline, c <= now {
+                d.deadline = nil
                 if d.state == .confirming { ready(d) }
                 if d.state == .handshaking { lost(d, "TLS handshake: no answer within 10 s") }
             }

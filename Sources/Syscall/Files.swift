@@ -62,6 +62,7 @@ extension Sys {
             let n = try retrying("write", context) {
                 bytes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
             }
+            if n == 0 { throw SyscallError("write", context, Errno(EIO)) }
             done += n
         }
         if truncate { _ = try retrying("truncate", context) { Glibc.ftruncate(fd, off_t(offset + bytes.count)) } }

@@ -35,21 +35,48 @@ struct CursorFileTests {
         #expect(CursorFile(directory: dir).load() == [Self.b.0: Self.b.1])
     }
 
-    @Test("a torn or cut slot is not used: the other, one save older, is")
+    @Test("a torn or cut slot is not used: the other, synced before, is")
     func tornSlot() throws {
         let dir = Self.folder()
         let file = CursorFile(directory: dir)
-        try file.save([Self.a], durable: false)                  // sequence 1 → cursors.1
+        try file.save([Self.a], durable: true)                   // sequence 1 in cursors.0, synced; on to cursors.1
         let newer = ("aaaa", ResumeCursor(time: Timestamp(seconds: 1_764_000_009, nanoseconds: 0), countAtTime: 1))
-        try file.save([newer], durable: false)                   // sequence 2 → cursors.0
-        var bytes = try Sys.readFile(dir + "/cursors.0")
+        try file.save([newer], durable: false)                   // sequence 2 in cursors.1
+        #expect(CursorFile(directory: dir).load() == [newer.0: newer.1])
+        var bytes = try Sys.readFile(dir + "/cursors.1")
         bytes[bytes.count - 5] ^= 0x01                           // a digit of the newer time changed
-        try Sys.writeFileAtomically(dir + "/cursors.0", bytes)
+        try Sys.writeFileAtomically(dir + "/cursors.1", bytes)
         #expect(CursorFile(directory: dir).load() == [Self.a.0: Self.a.1])
-        try Sys.writeFileAtomically(dir + "/cursors.0", Array(bytes.prefix(bytes.count - 3)))  // cut short
+        try Sys.writeFileAtomically(dir + "/cursors.1", Array(bytes.prefix(bytes.count - 3)))  // cut short
         #expect(CursorFile(directory: dir).load() == [Self.a.0: Self.a.1])
-        try Sys.writeFileAtomically(dir + "/cursors.1", Array("not a cursor file\n".utf8))
+        try Sys.writeFileAtomically(dir + "/cursors.0", Array("not a cursor file\n".utf8))
         #expect(CursorFile(directory: dir).load().isEmpty)
+    }
+
+    @Test("saves stay in one slot until it is synced; a restarted attach writes the other slot first")
+    func slots() throws {
+        let dir = Self.folder()
+        let file = CursorFile(directory: dir)
+        try file.save([Self.a], durable: false)
+        try file.save([Self.a, Self.b], durable: false)
+        #expect(file.slot == 0 && file.sequence == 2)
+        #expect(!Sys.isDirectory(dir + "/cursors.1") && (try? Sys.readFile(dir + "/cursors.1")) == nil)
+        try file.save([Self.b], durable: true)
+        #expect(file.slot == 1 && file.sequence == 3)
+        let again = CursorFile(directory: dir)
+        #expect(again.load() == [Self.b.0: Self.b.1])
+        #expect(again.slot == 1 && again.sequence == 3)            // cursors.0 holds the newest: keep it whole
+    }
+
+    @Test("a save that fails leaves the saved cursors as they were")
+    func failedSave() throws {
+        let dir = Self.folder()
+        let file = CursorFile(directory: dir)
+        try file.save([Self.a], durable: true)                   // cursors.0; next: cursors.1
+        try Sys.makeDirectories(dir + "/cursors.1")               // cursors.1 cannot be opened for writing
+        #expect(throws: SyscallError.self) { try file.save([Self.b], durable: true) }
+        #expect(file.sequence == 1 && file.slot == 1)
+        #expect(CursorFile(directory: dir).load() == [Self.a.0: Self.a.1])
     }
 
     @Test("the slot format: a header with sequence, length and FNV-1a, then one line per container")

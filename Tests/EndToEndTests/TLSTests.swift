@@ -67,7 +67,12 @@ func sClientSend(_ lines: [String], port: UInt16, ca: String, host: String = "lo
     var argv = [TestPKI.openssl, "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-verify_return_error", "-brief"]
     argv += host.first?.isNumber == true ? ["-verify_ip", host] : ["-verify_hostname", host]
     if let cert, let key { argv += ["-cert", cert, "-key", key] }
-    let child = try Child(argv, stdin: writeTemp(lines.map { $0 + "\n" }.joined()))
+    // Input stays open a moment after the lines: s_client quits at the end of its input, and a client that
+    // closes with the server's session tickets unread sends a reset, which may discard the lines the
+    // server had not read yet.
+    let input = writeTemp(lines.map { $0 + "\n" }.joined())
+    let quoted = argv.map { "'" + $0 + "'" }.joined(separator: " ")
+    let child = try Child(["/bin/sh", "-c", "{ cat '\(input)'; sleep 0.5; } | \(quoted)"])
     guard let status = child.wait(timeoutMs: 10_000) else {
         child.signal(SIGKILL)
         throw TestFailure("openssl s_client did not finish")
