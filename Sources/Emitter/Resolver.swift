@@ -61,11 +61,11 @@ public final class Resolver: Sendable {
         }
     }
 
-    /// A blocking lookup: A/AAAA for `host:port`; SRV first for a bare name (falling back to port 514
-    /// when the name has no SRV records).
+    /// A blocking lookup: A/AAAA for `host:port`; SRV first for a bare name (falling back to the default
+    /// port, 514 or 6514 for TLS, when the name has no SRV records).
     public static func lookup(key: String, address: Address, kind: SocketKind) -> Resolution {
         var host = address.host
-        var port = address.port ?? Address.defaultPort
+        var port = address.port ?? address.defaultPort
         var via = ""
         if address.port == nil {
             do {
@@ -76,7 +76,7 @@ public final class Resolver: Sendable {
                     via = " (SRV \(chosen.target):\(chosen.port), priority \(chosen.priority), weight \(chosen.weight))"
                 }
             } catch {
-                via = " (no SRV records; port \(Address.defaultPort))"
+                via = " (no SRV records; port \(address.defaultPort))"
             }
         }
         do {

@@ -19,12 +19,12 @@ public struct TargetSpec: Sendable, Equatable {
             throw TargetError("target type '\(target["type"]?.string ?? "?")' is not syslog")
         }
         guard let addr = target["addr"]?.string, !addr.isEmpty else { throw TargetError("target has no addr") }
-        address = try Address(parsing: addr)
         let proto = (target["protocol"]?.string ?? "udp").lowercased()
         guard let transport = TransportProtocol(rawValue: proto) else {
             throw TargetError("protocol '\(proto)' is not udp, tcp or tls")
         }
         self.transport = transport
+        address = try Address(parsing: addr, defaultPort: transport == .tls ? Address.tlsPort : Address.syslogPort)
         if let f = target["format"]?.string, !f.isEmpty {
             guard let format = SyslogFormat(rawValue: f) else {
                 throw TargetError("format '\(f)' is not one of rfc5424, rfc3164, deis")
@@ -46,23 +46,28 @@ public struct TargetError: Error, Sendable, Equatable, CustomStringConvertible {
 /// as DNS SRV records.
 public struct Address: Sendable, Hashable, CustomStringConvertible {
     public var host: String
-    /// nil: look `host` up as SRV records (RFC 2782), falling back to port 514.
+    /// nil: look `host` up as SRV records (RFC 2782), falling back to `defaultPort`.
     public var port: UInt16?
+    /// The port of an address that names none: 514 (syslog over UDP and TCP), 6514 for TLS (RFC 5425).
+    public var defaultPort: UInt16
 
-    public static let defaultPort: UInt16 = 514
+    public static let syslogPort: UInt16 = 514
+    public static let tlsPort: UInt16 = 6514
 
-    public init(host: String, port: UInt16?) {
+    public init(host: String, port: UInt16?, defaultPort: UInt16 = Address.syslogPort) {
         self.host = host
         self.port = port
+        self.defaultPort = defaultPort
     }
 
-    public init(parsing text: String) throws(TargetError) {
+    public init(parsing text: String, defaultPort: UInt16 = Address.syslogPort) throws(TargetError) {
+        self.defaultPort = defaultPort
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { throw TargetError("addr '\(text)': unclosed '['") }
             host = String(text[text.index(after: text.startIndex)..<close])
             let rest = text[text.index(after: close)...]
             if rest.isEmpty {
-                port = Self.defaultPort
+                port = defaultPort
             } else {
                 guard rest.hasPrefix(":"), let p = UInt16(rest.dropFirst()), p > 0 else {
                     throw TargetError("addr '\(text)': bad port")
@@ -74,7 +79,7 @@ public struct Address: Sendable, Hashable, CustomStringConvertible {
             if colons == 0 {
                 host = text
                 port = nil  // a name without a port: DNS SRV
-                if text.allSatisfy({ $0.isNumber || $0 == "." }) { port = Self.defaultPort }  // an IPv4 literal
+                if text.allSatisfy({ $0.isNumber || $0 == "." }) { port = defaultPort }  // an IPv4 literal
             } else if colons == 1 {
                 let colon = text.firstIndex(of: ":")!
                 host = String(text[..<colon])
@@ -84,7 +89,7 @@ public struct Address: Sendable, Hashable, CustomStringConvertible {
                 port = p
             } else {
                 host = text  // a bare IPv6 literal
-                port = Self.defaultPort
+                port = defaultPort
             }
         }
         guard !host.isEmpty else { throw TargetError("addr '\(text)': no host") }

@@ -33,6 +33,12 @@ struct TargetTests {
         #expect(t.connectionKey == "tcp://h:1")
         let tls = try TargetSpec(target: try JSONValue.parse(#"{"type":"syslog","addr":"h:6514","protocol":"TLS"}"#))
         #expect(tls.transport == .tls && tls.connectionKey == "tls://h:6514")
+        // Without a port, TLS means RFC 5425's 6514: for a literal, and after a name's SRV lookup finds nothing.
+        let literal = try TargetSpec(target: try JSONValue.parse(#"{"addr":"10.0.0.1","protocol":"tls"}"#))
+        #expect(literal.address.port == 6514 && literal.connectionKey == "tls://10.0.0.1:6514")
+        let srv = try TargetSpec(target: try JSONValue.parse(#"{"addr":"logs.example.com","protocol":"tls"}"#))
+        #expect(srv.address.port == nil && srv.address.defaultPort == 6514)
+        #expect(try TargetSpec(target: try JSONValue.parse(#"{"addr":"10.0.0.1","protocol":"tcp"}"#)).address.port == 514)
         let u = try TargetSpec(target: try JSONValue.parse(#"{"addr":"h:1"}"#))
         #expect(u.transport == .udp && u.format == nil && u.appendTag == "")
     }
