@@ -32,7 +32,7 @@ public struct EmitterOptions: Sendable {
     /// Reads the environment; returns the options or the first bad value's message.
     public static func fromEnvironment(_ get: (String) -> String?) -> Result<EmitterOptions, TargetError> {
         var o = EmitterOptions()
-        o.syslog = SyslogOptions.fromEnvironment(get)
+        do { o.syslog = try SyslogOptions.fromEnvironment(get) } catch { return .failure(TargetError(error.message)) }
         if let f = get("SYSLOG_FORMAT"), !f.isEmpty {
             guard let format = SyslogFormat(rawValue: f) else {
                 return .failure(TargetError("SYSLOG_FORMAT '\(f)' is not one of rfc5424, rfc3164, deis"))
@@ -75,6 +75,9 @@ public struct EmitterOptions: Sendable {
         environment:
           SYSLOG_FORMAT            rfc5424 (default), rfc3164 or deis, for routes that name no format
           SYSLOG_HOSTNAME          the HOSTNAME field of every message (default: the container's hostname)
+          SYSLOG_TAG               the APP-NAME / TAG instead of the container's name and append_tag
+                                   (these two and SYSLOG_STRUCTURED_DATA take logspout's templates:
+                                   {{.ContainerName}}, {{index .Container.Config.Labels "key"}}, ...)
           SYSLOG_STRUCTURED_DATA   the STRUCTURED-DATA of rfc5424 messages (default -)
           DATETIME_FORMAT          a Go layout for the timestamps of deis and rfc3164 messages
           SYSLOG_MAX_SIZE          largest UDP message in bytes, cut on a UTF-8 boundary (default 65507)
@@ -289,7 +292,8 @@ public final class Emitter {
             return
         }
         message.removeAll(keepingCapacity: true)
-        formatter.append(record, format: spec.format ?? options.defaultFormat, appendTag: spec.appendTag, into: &message)
+        formatter.append(record, format: spec.format ?? options.defaultFormat, appendTag: spec.appendTag,
+                         structuredData: spec.structuredData, into: &message)
         enqueue(d)
     }
 

@@ -9,6 +9,8 @@ public struct TargetSpec: Sendable, Equatable {
     public var transport: TransportProtocol
     public var format: SyslogFormat?
     public var appendTag: String
+    /// The route's `structured_data`, in place of `SYSLOG_STRUCTURED_DATA` (nil: none, or empty).
+    public var structuredData: ContainerTemplate?
 
     /// The key of the connection this target uses: targets with the same address and protocol share it.
     public var connectionKey: String { "\(transport.rawValue)://\(address)" }
@@ -32,6 +34,9 @@ public struct TargetSpec: Sendable, Equatable {
             self.format = format
         }
         appendTag = target["append_tag"]?.string ?? ""
+        if let sd = target["structured_data"]?.string, !sd.isEmpty {
+            do { structuredData = try ContainerTemplate(sd) } catch { throw TargetError("structured_data \(error.message)") }
+        }
     }
 }
 

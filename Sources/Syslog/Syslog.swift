@@ -14,36 +14,47 @@ public enum SyslogFormat: String, Sendable, CaseIterable {
 
 /// Settings that apply to every message (see docs/syslog.md).
 public struct SyslogOptions: Sendable {
-    /// `SYSLOG_HOSTNAME`: the HOSTNAME of every message instead of the container's hostname.
-    public var hostname: String?
+    /// `SYSLOG_HOSTNAME`: the HOSTNAME of every message instead of the container's hostname; a
+    /// `ContainerTemplate` (plain text, or e.g. `{{.Container.Config.Image}}`).
+    public var hostname: ContainerTemplate?
+    /// `SYSLOG_TAG`: the APP-NAME (rfc5424) or TAG (rfc3164) instead of the container's name and the
+    /// route's `append_tag` (as in logspout, where it replaces both), e.g.
+    /// `{{index .Container.Config.Labels "com.docker.compose.service"}}`.
+    public var tag: ContainerTemplate?
     /// `SYSLOG_STRUCTURED_DATA`: the SD field of RFC 5424 messages, such as
     /// `[token@41058 tag="x"]`. Written as given, but put inside `[` `]` when it
     /// does not both start with `[` and end with `]` (logspout always added
-    /// them). Nil or empty: `-`.
-    public var structuredData: String?
+    /// them). Nil or empty: `-`. A route's `structured_data` takes its place.
+    public var structuredData: ContainerTemplate?
     /// `DATETIME_FORMAT`: a Go layout for the rfc3164 timestamp (instead of
     /// `Jan _2 15:04:05`) and the deis timestamp (instead of
     /// `2006-01-02T15:04:05MST`). RFC 5424 fixes its own timestamp.
     public var datetimeLayout: GoTimeLayout?
 
-    public init(hostname: String? = nil, structuredData: String? = nil, datetimeLayout: GoTimeLayout? = nil) {
-        self.hostname = hostname
-        self.structuredData = structuredData
+    public init(hostname: String? = nil, tag: String? = nil, structuredData: String? = nil,
+                datetimeLayout: GoTimeLayout? = nil) throws(TemplateError) {
+        self.hostname = try hostname.map { (t) throws(TemplateError) in try ContainerTemplate(t) }
+        self.tag = try tag.map { (t) throws(TemplateError) in try ContainerTemplate(t) }
+        self.structuredData = try structuredData.map { (t) throws(TemplateError) in try ContainerTemplate(t) }
         self.datetimeLayout = datetimeLayout
     }
 
-    /// The options from `SYSLOG_HOSTNAME`, `SYSLOG_STRUCTURED_DATA` and
-    /// `DATETIME_FORMAT`, read with `get`; a variable set to the empty string
-    /// counts as unset (as in logspout).
-    public static func fromEnvironment(_ get: (String) -> String?) -> SyslogOptions {
-        func value(_ name: String) -> String? {
+    public init() {}
+
+    /// The options from `SYSLOG_HOSTNAME`, `SYSLOG_TAG`, `SYSLOG_STRUCTURED_DATA` and `DATETIME_FORMAT`,
+    /// read with `get`; a variable set to the empty string counts as unset (as in logspout). A template
+    /// that cannot be evaluated is an error naming its variable.
+    public static func fromEnvironment(_ get: (String) -> String?) throws(TemplateError) -> SyslogOptions {
+        func value(_ name: String) throws(TemplateError) -> ContainerTemplate? {
             guard let v = get(name), !v.isEmpty else { return nil }
-            return v
+            do { return try ContainerTemplate(v) } catch { throw TemplateError("\(name) \(error.message)") }
         }
-        return SyslogOptions(
-            hostname: value("SYSLOG_HOSTNAME"),
-            structuredData: value("SYSLOG_STRUCTURED_DATA"),
-            datetimeLayout: value("DATETIME_FORMAT").map(GoTimeLayout.init))
+        var o = SyslogOptions()
+        o.hostname = try value("SYSLOG_HOSTNAME")
+        o.tag = try value("SYSLOG_TAG")
+        o.structuredData = try value("SYSLOG_STRUCTURED_DATA")
+        if let layout = get("DATETIME_FORMAT"), !layout.isEmpty { o.datetimeLayout = GoTimeLayout(layout) }
+        return o
     }
 }
 
@@ -53,12 +64,13 @@ public struct SyslogOptions: Sendable {
 /// Keep one formatter and one output buffer and reuse them: the header
 /// fields of a container (HOSTNAME, APP-NAME or TAG, PROCID, SD) are built
 /// once and cached, keyed by the container's id, name, hostname and pid, the
-/// route's append_tag and the format, so a message costs its timestamp and
-/// two copies.
+/// route's append_tag and structured_data and the format, so a message costs
+/// its timestamp and two copies. (Labels and image are fixed for an id.)
 public struct SyslogFormatter: Sendable {
     public let options: SyslogOptions
     let clock: @Sendable () -> Timestamp
-    let structuredData: [UInt8]
+    /// This machine's host name, for `{{.Hostname}}`.
+    let host: String
     let layout3164: GoTimeLayout
     let layoutDeis: GoTimeLayout
 
@@ -85,7 +97,7 @@ public struct SyslogFormatter: Sendable {
     public init(options: SyslogOptions, clock: @escaping @Sendable () -> Timestamp = SyslogFormatter.currentTime) {
         self.options = options
         self.clock = clock
-        self.structuredData = SyslogFormatter.structuredDataField(options.structuredData)
+        self.host = ContainerTemplate.hostName()
         self.layout3164 = options.datetimeLayout ?? .stamp
         self.layoutDeis = options.datetimeLayout ?? .deisDefault
     }
@@ -98,11 +110,14 @@ public struct SyslogFormatter: Sendable {
     }
 
     /// Appends one message for `record` to `out`. `appendTag` is the route's
-    /// append_tag (`""` when none). The timestamp is the record's `time`, or
-    /// the clock's time when that is not RFC 3339.
-    public mutating func append(_ record: Record, format: SyslogFormat, appendTag: String, into out: inout [UInt8]) {
+    /// append_tag (`""` when none), `structuredData` its structured_data (in
+    /// place of `SYSLOG_STRUCTURED_DATA`). The timestamp is the record's
+    /// `time`, or the clock's time when that is not RFC 3339.
+    public mutating func append(_ record: Record, format: SyslogFormat, appendTag: String,
+                                structuredData: ContainerTemplate? = nil, into out: inout [UInt8]) {
         let time = timestamp(of: record.time)
-        appendHead(time: time, source: record.source, container: record.container, format: format, appendTag: appendTag, into: &out)
+        appendHead(time: time, source: record.source, container: record.container, format: format, appendTag: appendTag,
+                   structuredData: structuredData, into: &out)
         let done: Void? = record.data.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
         if done == nil { out.append(contentsOf: record.data.utf8) }
     }
@@ -112,9 +127,10 @@ public struct SyslogFormatter: Sendable {
     /// data and container. `data` is the line's text, UTF-8.
     public mutating func append(
         time: Timestamp, source: Source, data: UnsafeRawBufferPointer, container: Container,
-        format: SyslogFormat, appendTag: String, into out: inout [UInt8]
+        format: SyslogFormat, appendTag: String, structuredData: ContainerTemplate? = nil, into out: inout [UInt8]
     ) {
-        appendHead(time: time, source: source, container: container, format: format, appendTag: appendTag, into: &out)
+        appendHead(time: time, source: source, container: container, format: format, appendTag: appendTag,
+                   structuredData: structuredData, into: &out)
         out.append(contentsOf: data)
     }
 
@@ -122,7 +138,7 @@ public struct SyslogFormatter: Sendable {
     @inline(__always)
     mutating func appendHead(
         time: Timestamp, source: Source, container: Container, format: SyslogFormat, appendTag: String,
-        into out: inout [UInt8]
+        structuredData: ContainerTemplate?, into out: inout [UInt8]
     ) {
         switch format {
         case .rfc5424:
@@ -135,7 +151,7 @@ public struct SyslogFormatter: Sendable {
         case .deis:
             stampDeis.append(time, layout: layoutDeis, to: &out)
         }
-        appendHeader(container, appendTag: appendTag, format: format, to: &out)
+        appendHeader(container, appendTag: appendTag, structuredData: structuredData, format: format, to: &out)
     }
 
     /// The time of a record: its `time` parsed, or the clock's time when
@@ -228,33 +244,51 @@ public struct SyslogFormatter: Sendable {
         var hostname: String
         var pid: Int
         var appendTag: String
+        var structuredData: ContainerTemplate?
         var format: SyslogFormat
     }
 
     @inline(__always)
-    mutating func appendHeader(_ c: borrowing Container, appendTag: String, format: SyslogFormat, to out: inout [UInt8]) {
+    mutating func appendHeader(
+        _ c: borrowing Container, appendTag: String, structuredData: ContainerTemplate?, format: SyslogFormat,
+        to out: inout [UInt8]
+    ) {
         for i in 0..<recentKeys.count {
             if recentKeys[i].format == format && recentKeys[i].pid == c.pid && recentKeys[i].id == c.id
                 && recentKeys[i].name == c.name && recentKeys[i].hostname == c.hostname
-                && recentKeys[i].appendTag == appendTag
+                && recentKeys[i].appendTag == appendTag && recentKeys[i].structuredData == structuredData
             {
                 recentBytes[i].withUnsafeBufferPointer { out.append(contentsOf: $0) }
                 return
             }
         }
-        appendHeaderSlow(c, appendTag: appendTag, format: format, to: &out)
+        appendHeaderSlow(c, appendTag: appendTag, structuredData: structuredData, format: format, to: &out)
     }
 
     @inline(never)
-    mutating func appendHeaderSlow(_ c: borrowing Container, appendTag: String, format: SyslogFormat, to out: inout [UInt8]) {
-        let key = HeaderKey(id: c.id, name: c.name, hostname: c.hostname, pid: c.pid, appendTag: appendTag, format: format)
+    mutating func appendHeaderSlow(
+        _ c: borrowing Container, appendTag: String, structuredData: ContainerTemplate?, format: SyslogFormat,
+        to out: inout [UInt8]
+    ) {
+        let key = HeaderKey(id: c.id, name: c.name, hostname: c.hostname, pid: c.pid, appendTag: appendTag,
+                            structuredData: structuredData, format: format)
         let bytes: [UInt8]
         if let found = table[key] {
             bytes = found
         } else {
+            let container = copy c
+            // SYSLOG_TAG replaces the name and the route's append_tag (as in logspout); deis keeps its own tag.
+            var name = container.name
+            var suffix = appendTag
+            if format != .deis, let tag = options.tag {
+                name = tag.render(container, host: host)
+                suffix = ""
+            }
+            let sd = (structuredData ?? options.structuredData)?.render(container, host: host)
             bytes = SyslogFormatter.header(
-                name: c.name, hostname: options.hostname ?? c.hostname, pid: c.pid, appendTag: appendTag,
-                format: format, structuredData: structuredData)
+                name: name, hostname: options.hostname?.render(container, host: host) ?? container.hostname,
+                pid: container.pid, appendTag: suffix, format: format,
+                structuredData: SyslogFormatter.structuredDataField(sd))
             if table.count >= SyslogFormatter.tableLimit { table.removeAll(keepingCapacity: true) }
             table[key] = bytes
         }

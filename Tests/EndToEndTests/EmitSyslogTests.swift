@@ -71,6 +71,35 @@ struct EmitSyslogEndToEndTests {
         #expect(udp.texts() == [#"<14>1 2026-11-24T20:42:17.123456Z myhost web 18441 - [token@41058 tag="a"] x"#])
     }
 
+    @Test("logspout's templates: SYSLOG_TAG and SYSLOG_HOSTNAME from labels and fields, a route's structured_data")
+    func templates() throws {
+        let udp = try UDPListener()
+        func line(_ data: String, target extra: [(String, JSONValue)]) -> String {
+            let target: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string("127.0.0.1:\(udp.port)")), ("protocol", "udp")] + extra
+            let record = Record(time: "2026-11-24T20:42:17.123456789Z", source: .stdout, data: data,
+                                container: Container(id: String(repeating: "ab", count: 32), name: "shop_web_1", image: "nginx:1.27",
+                                                     hostname: "8713470e0e2c", pid: 18441,
+                                                     labels: [("com.docker.compose.service", "web"), ("com.docker.compose.project", "shop")]),
+                                route: Route(id: "r", target: .object(target)))
+            return String(decoding: RecordCodec.encode(record), as: UTF8.self)
+        }
+        let r = try emit([line("plain", target: []), line("with sd", target: [("structured_data", #"x@41058 svc="{{.Container.Config.Labels.com.docker.compose.service}}""#)]),
+                          line("route sd", target: [("structured_data", #"x@41058 image="{{.Container.Config.Image}}""#)])],
+                         env: ["SYSLOG_TAG": #"{{index .Container.Config.Labels "com.docker.compose.project"}}.{{ index .Container.Config.Labels "com.docker.compose.service" }}"#,
+                               "SYSLOG_HOSTNAME": "{{.Container.ID}}"])
+        let id = String(repeating: "ab", count: 32)
+        #expect(udp.texts() == [
+            "<14>1 2026-11-24T20:42:17.123456Z \(id) shop.web 18441 - - plain",
+            #"<14>1 2026-11-24T20:42:17.123456Z \#(id) shop.web 18441 - [x@41058 image="nginx:1.27"] route sd"#,
+        ])
+        #expect(r.stderr.contains("emit-syslog: route r: structured_data 'x@41058 svc=\"{{.Container.Config.Labels.com.docker.compose.service}}\"': {{.Container.Config.Labels.com.docker.compose.service}} is not supported here"),
+                "a label key with dots needs index: \(r.stderr)")
+        // A template emit-syslog cannot evaluate is refused at start.
+        let bad = try emit([], env: ["SYSLOG_TAG": "{{.Data}}"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.hasPrefix("emit-syslog: SYSLOG_TAG '{{.Data}}': {{.Data}} is not supported here"), "\(bad.stderr)")
+    }
+
     @Test("rfc3164 and deis bytes, with and without DATETIME_FORMAT; SYSLOG_FORMAT as the default")
     func otherFormats() throws {
         let udp = try UDPListener()

@@ -79,8 +79,8 @@ struct RFC5424Tests {
     }
 
     @Test("SYSLOG_HOSTNAME replaces the container's hostname")
-    func hostnameOverride() {
-        #expect(message(record(), options: SyslogOptions(hostname: "docker-01.example.com"))
+    func hostnameOverride() throws {
+        #expect(message(record(), options: try SyslogOptions(hostname: "docker-01.example.com"))
             == "<14>1 2026-11-24T20:42:17.123456Z docker-01.example.com web 18441 - - GET / 200")
     }
 
@@ -91,8 +91,8 @@ struct RFC5424Tests {
         (#"[open@1"#, #"[[open@1]"#),
         ("", "-"),
     ])
-    func structuredData(given: String, field: String) {
-        #expect(message(record(), options: SyslogOptions(structuredData: given))
+    func structuredData(given: String, field: String) throws {
+        #expect(message(record(), options: try SyslogOptions(structuredData: given))
             == "<14>1 2026-11-24T20:42:17.123456Z 8713470e0e2c web 18441 - \(field) GET / 200")
     }
 
@@ -102,9 +102,9 @@ struct RFC5424Tests {
     }
 
     @Test("empty fields and an unknown pid are NILVALUE")
-    func nilValues() {
+    func nilValues() throws {
         #expect(message(record(name: "", hostname: "", pid: 0)) == "<14>1 2026-11-24T20:42:17.123456Z - - - - - GET / 200")
-        #expect(message(record(name: "", hostname: "", pid: 0), options: SyslogOptions(hostname: ""))
+        #expect(message(record(name: "", hostname: "", pid: 0), options: try SyslogOptions(hostname: ""))
             == "<14>1 2026-11-24T20:42:17.123456Z - - - - - GET / 200")
         #expect(message(record(name: ""), appendTag: "-x") == "<14>1 2026-11-24T20:42:17.123456Z 8713470e0e2c -x 18441 - - GET / 200")
     }
@@ -148,7 +148,7 @@ struct RFC5424Tests {
     /// RFC 5424 section 6.5, examples 2 to 4, with what this formatter sets
     /// differently: PRI (facility user), MSGID and PROCID (`-` here) and UTC.
     @Test("RFC 5424's own examples")
-    func rfcExamples() {
+    func rfcExamples() throws {
         // Example 2: <165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.
         #expect(message(record(time: "2003-08-24T05:14:15.000003-07:00", data: "%% It's time to make the do-nuts.",
                                name: "myproc", hostname: "192.0.2.1", pid: 8710))
@@ -157,13 +157,13 @@ struct RFC5424Tests {
         let sd = #"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"]"#
         #expect(message(record(time: "2003-10-11T22:14:15.003Z", data: "An application event log entry...",
                                name: "evntslog", hostname: "mymachine.example.com", pid: 0),
-                        options: SyslogOptions(structuredData: sd))
+                        options: try SyslogOptions(structuredData: sd))
             == "<14>1 2003-10-11T22:14:15.003000Z mymachine.example.com evntslog - - \(sd) An application event log entry...")
         // Example 4: two SD elements, no MSG.
         let sd2 = #"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"]"#
         #expect(message(record(time: "2003-10-11T22:14:15.003Z", data: "", name: "evntslog",
                                hostname: "mymachine.example.com", pid: 0),
-                        options: SyslogOptions(structuredData: sd2))
+                        options: try SyslogOptions(structuredData: sd2))
             == "<14>1 2003-10-11T22:14:15.003000Z mymachine.example.com evntslog - - \(sd2) ")
     }
 }
@@ -179,14 +179,14 @@ struct RFC3164Tests {
     }
 
     @Test("DATETIME_FORMAT replaces the timestamp")
-    func layout() {
-        let options = SyslogOptions(datetimeLayout: GoTimeLayout("2006-01-02T15:04:05.000Z07:00"))
+    func layout() throws {
+        let options = try SyslogOptions(datetimeLayout: GoTimeLayout("2006-01-02T15:04:05.000Z07:00"))
         #expect(message(record(), .rfc3164, options: options) == "<14>2026-11-24T20:42:17.123Z 8713470e0e2c web[18441]: GET / 200")
     }
 
     @Test("hostname override, append_tag, unknown pid")
-    func fields() {
-        #expect(message(record(), .rfc3164, appendTag: "-x", options: SyslogOptions(hostname: "node1"))
+    func fields() throws {
+        #expect(message(record(), .rfc3164, appendTag: "-x", options: try SyslogOptions(hostname: "node1"))
             == "<14>Nov 24 20:42:17 node1 web-x[18441]: GET / 200")
         #expect(message(record(pid: 0), .rfc3164) == "<14>Nov 24 20:42:17 8713470e0e2c web: GET / 200")
         #expect(message(record(name: ""), .rfc3164) == "<14>Nov 24 20:42:17 8713470e0e2c -[18441]: GET / 200")
@@ -234,11 +234,11 @@ struct DeisTests {
     }
 
     @Test("append_tag goes after the app name; DATETIME_FORMAT applies")
-    func appendTagAndLayout() {
+    func appendTagAndLayout() throws {
         #expect(message(record(name: "myapp_v2.web.1"), .deis, appendTag: ".x") == "2026-11-24T20:42:17UTC myapp.x[web.1]: GET / 200")
         #expect(message(record(name: "db"), .deis, appendTag: ".x") == "2026-11-24T20:42:17UTC db.x[1]: GET / 200")
         #expect(message(record(name: ""), .deis) == "2026-11-24T20:42:17UTC -[1]: GET / 200")
-        let options = SyslogOptions(datetimeLayout: GoTimeLayout(stamp))
+        let options = try SyslogOptions(datetimeLayout: GoTimeLayout(stamp))
         #expect(message(record(name: "myapp_v2.web.1"), .deis, options: options) == "Nov 24 20:42:17 myapp[web.1]: GET / 200")
     }
 
@@ -315,7 +315,7 @@ struct FormatterStateTests {
     }
 
     @Test("times in any order through one formatter give what a fresh formatter gives")
-    func timeCaches() {
+    func timeCaches() throws {
         let times = [
             "2026-11-24T20:42:17.1Z", "2026-11-24T20:42:17Z", "2026-11-24T20:42:17.123456789Z",
             "2026-11-24T20:42:17.1234567891Z", "2026-11-24T20:42:17.Z", "2026-11-24T20:42:17.1x2Z",
@@ -324,7 +324,7 @@ struct FormatterStateTests {
             "2026-11-24T20:42:17", "junk", "", "2026-11-24T20:42:17.999999999Z", "1969-12-31T23:59:59.9Z",
         ]
         for format in SyslogFormat.allCases {
-            for options in [SyslogOptions(), SyslogOptions(datetimeLayout: GoTimeLayout(stampMicro))] {
+            for options in [SyslogOptions(), try SyslogOptions(datetimeLayout: GoTimeLayout(stampMicro))] {
                 var shared = SyslogFormatter(options: options, clock: { clockTime })
                 for pass in 0..<3 {
                     let order = pass == 1 ? times.reversed() : pass == 2 ? times.shuffled() : times
@@ -340,14 +340,14 @@ struct FormatterStateTests {
         // Spot checks of what the fresh formatter gives.
         #expect(message(record(time: "2026-11-24T20:42:60Z")) == "<14>1 2026-11-24T20:43:00.000000Z 8713470e0e2c web 18441 - - GET / 200")
         #expect(message(record(time: "2026-02-30T20:42:17Z")) == "<14>1 2026-03-02T20:42:17.000000Z 8713470e0e2c web 18441 - - GET / 200")
-        #expect(message(record(time: "2026-11-24T20:42:17.1234567891Z"), .rfc3164, options: SyslogOptions(datetimeLayout: GoTimeLayout(stampNano)))
+        #expect(message(record(time: "2026-11-24T20:42:17.1234567891Z"), .rfc3164, options: try SyslogOptions(datetimeLayout: GoTimeLayout(stampNano)))
             == "<14>Nov 24 20:42:17.123456789 8713470e0e2c web[18441]: GET / 200")
     }
 
     @Test("the parts entry point writes what the record entry point writes")
-    func parts() {
-        var a = SyslogFormatter(options: SyslogOptions(structuredData: "x@1"))
-        var b = SyslogFormatter(options: SyslogOptions(structuredData: "x@1"))
+    func parts() throws {
+        var a = SyslogFormatter(options: try SyslogOptions(structuredData: "x@1"))
+        var b = SyslogFormatter(options: try SyslogOptions(structuredData: "x@1"))
         for format in SyslogFormat.allCases {
             let r = record(source: .stderr, data: "naïve")
             var viaRecord: [UInt8] = []
@@ -365,17 +365,20 @@ struct FormatterStateTests {
 @Suite("Options")
 struct OptionsTests {
     @Test("from the environment; empty values count as unset")
-    func environment() {
-        let env = ["SYSLOG_HOSTNAME": "node1", "SYSLOG_STRUCTURED_DATA": "a@1 b=\"c\"", "DATETIME_FORMAT": "15:04"]
-        let options = SyslogOptions.fromEnvironment { env[$0] }
-        #expect(options.hostname == "node1")
-        #expect(options.structuredData == "a@1 b=\"c\"")
+    func environment() throws {
+        let env = ["SYSLOG_HOSTNAME": "node1", "SYSLOG_TAG": "{{.Container.Config.Image}}",
+                   "SYSLOG_STRUCTURED_DATA": "a@1 b=\"c\"", "DATETIME_FORMAT": "15:04"]
+        let options = try SyslogOptions.fromEnvironment { env[$0] }
+        #expect(options.hostname?.description == "node1" && options.hostname?.isPlain == true)
+        #expect(options.tag?.description == "{{.Container.Config.Image}}" && options.tag?.isPlain == false)
+        #expect(options.structuredData?.description == "a@1 b=\"c\"")
         #expect(options.datetimeLayout == GoTimeLayout("15:04"))
-        let empty = ["SYSLOG_HOSTNAME": "", "SYSLOG_STRUCTURED_DATA": "", "DATETIME_FORMAT": ""]
-        let none = SyslogOptions.fromEnvironment { empty[$0] }
-        #expect(none.hostname == nil && none.structuredData == nil && none.datetimeLayout == nil)
-        let unset = SyslogOptions.fromEnvironment { _ in nil }
-        #expect(unset.hostname == nil && unset.structuredData == nil && unset.datetimeLayout == nil)
+        let empty = ["SYSLOG_HOSTNAME": "", "SYSLOG_TAG": "", "SYSLOG_STRUCTURED_DATA": "", "DATETIME_FORMAT": ""]
+        let none = try SyslogOptions.fromEnvironment { empty[$0] }
+        #expect(none.hostname == nil && none.tag == nil && none.structuredData == nil && none.datetimeLayout == nil)
+        let unset = try SyslogOptions.fromEnvironment { _ in nil }
+        #expect(unset.hostname == nil && unset.tag == nil && unset.structuredData == nil && unset.datetimeLayout == nil)
+        #expect(throws: TemplateError.self) { try SyslogOptions.fromEnvironment { $0 == "SYSLOG_TAG" ? "{{.Data}}" : nil } }
     }
 
     @Test("format names", arguments: [("rfc5424", SyslogFormat.rfc5424), ("rfc3164", .rfc3164), ("deis", .deis)])
