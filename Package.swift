@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Attacher", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
         // route's engine: the route table (arguments, ROUTESPATH, etcd discovery), matching, the store.
-        .target(name: "Routing", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time"]),
+        .target(name: "Routing", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time", "Syslog"]),
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
         .target(name: "Syslog", dependencies: ["Records", "JSON", "Time"]),

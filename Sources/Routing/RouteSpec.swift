@@ -1,5 +1,6 @@
 import JSON
 import Records
+import Syslog
 
 /// A label a route requires: `key` (the container has the label, whatever its value) or `key:value`
 /// (the label has exactly that value).
@@ -115,6 +116,13 @@ public struct RouteTarget: Sendable, Equatable {
         }
         if let format, !Self.formats.contains(format) {
             throw RouteError("unknown format '\(format)' (rfc5424, rfc3164 or deis)")
+        }
+        // emit-syslog works out structured_data as a template: one it cannot evaluate is refused here.
+        if let sd = options.first(where: { $0.0 == "structured_data" })?.1 {
+            guard let text = sd.string else { throw RouteError("option 'structured_data' must be a string") }
+            if !text.isEmpty {
+                do { _ = try ContainerTemplate(text) } catch { throw RouteError("structured_data \(error.message)") }
+            }
         }
     }
 

@@ -112,6 +112,7 @@ extension RouteSpec {
                 }
             }
         }
+        try target.validate()
         self.init(id: Self.stableID(uri), source: source, target: target)
     }
 

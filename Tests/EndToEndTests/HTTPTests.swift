@@ -232,7 +232,8 @@ struct HTTPEndToEndTests {
         #expect(try call("DELETE", "/routes/\(id)").code == 404)
         // Errors.
         for (body, fragment) in [("{not json", "invalid JSON"), (#"{"target":{"type":"kafka","addr":"x:1"}}"#, "kafka"),
-                                 (#"{"id":"../etc","target":{"type":"syslog","addr":"x:1"}}"#, "id"), ("[1]", "object")] {
+                                 (#"{"id":"../etc","target":{"type":"syslog","addr":"x:1"}}"#, "id"), ("[1]", "object"),
+                                 (#"{"target":{"type":"syslog","addr":"x:1","structured_data":"{{.Data}}"}}"#, "{{.Data}} is not supported here")] {
             let r = try call("POST", "/routes", body)
             #expect(r.code == 400 && r.type == "application/json", "\(body): \(r)")
             #expect(r.body.contains(fragment), "\(body): \(r.body)")

@@ -70,6 +70,8 @@ struct RouteJSONTests {
         (#"{"id":"a","target":{"type":"http","addr":"l:1"}}"#, "unknown target type 'http' (only syslog)"),
         (#"{"id":"a","target":{"type":"syslog","addr":"l:1","protocol":"dtls"}}"#, "protocol 'dtls' is not supported (udp, tcp or tls)"),
         (#"{"id":"a","target":{"type":"syslog","addr":"l:1","format":"gelf"}}"#, "unknown format 'gelf' (rfc5424, rfc3164 or deis)"),
+        (#"{"id":"a","target":{"type":"syslog","addr":"l:1","structured_data":7}}"#, "option 'structured_data' must be a string"),
+        (#"{"id":"a","target":{"type":"syslog","addr":"l:1","structured_data":"x {{.Source}}"}}"#, #"structured_data 'x {{.Source}}': {{.Source}} is not supported here (container fields only: {{.ContainerName}}, {{.Container.Name}}, {{.Container.ID}}, {{.Container.Config.Hostname}}, {{.Container.Config.Image}}, {{.Container.State.Pid}}, {{.Hostname}}, {{index .Container.Config.Labels "key"}})"#),
         (#"{"id":"a","target":{"type":"syslog","addr":"l:99999"}}"#, "port '99999' of 'l:99999' is not in 1…65535"),
         (#"{"id":"a","target":{"type":"syslog","addr":7}}"#, #"field "target.addr" must be a string"#),
         (#"{"id":"a","target":[]}"#, #"field "target" must be an object"#),

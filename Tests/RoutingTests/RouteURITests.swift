@@ -58,6 +58,7 @@ struct RouteURITests {
 
     @Test("bad URIs: one clear message naming the URI", arguments: [
         ("logs:514", "bad route URI 'logs:514': expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)"),
+        ("syslog://l:1?structured_data=%7B%7B.Data%7D%7D", "bad route URI 'syslog://l:1?structured_data=%7B%7B.Data%7D%7D': structured_data '{{.Data}}': {{.Data}} is not supported here (container fields only: {{.ContainerName}}, {{.Container.Name}}, {{.Container.ID}}, {{.Container.Config.Hostname}}, {{.Container.Config.Image}}, {{.Container.State.Pid}}, {{.Hostname}}, {{index .Container.Config.Labels \"key\"}})"),
         ("http://logs:514", "bad route URI 'http://logs:514': unknown scheme 'http' (syslog, syslog+udp, syslog+tcp or syslog+tls)"),
         ("syslog://", "bad route URI 'syslog://': no host"),
         ("syslog://:514", "bad route URI 'syslog://:514': address ':514' has no host"),
