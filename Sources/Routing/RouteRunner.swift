@@ -53,10 +53,15 @@ public final class RouteRunner {
         self.output = output
         store = RouteStore(routesPath: options.routesPath)
         router = RecordRouter(maxLineLength: options.maxLineSize)
-        out.reserveCapacity(1 << 20)
+        // Written out at 256 KiB (below): one read's worth of routed records on top never makes it grow.
+        out.reserveCapacity(Self.flushBytes * 2 + 256 * 1024)
     }
 
     static func diagnostic(_ s: String) { Sys.diagnostic("route: " + s) }
+
+    /// Routed records are written once this many bytes wait (and at the end of each burst): big enough
+    /// for few writes, small enough that the buffer stays in a few hundred KiB of memory.
+    static let flushBytes = 256 * 1024
 
     /// Adds a descriptor to the event loop: `handler` runs with the epoll events whenever it is ready.
     /// Returns the token (for `unwatch`).
@@ -220,7 +225,7 @@ public final class RouteRunner {
                     Self.diagnostic(error.description)
                 }
             }
-            if out.count >= 1 << 20 {
+            if out.count >= Self.flushBytes {
                 flush()
                 if exitCode != nil { return }
             }
