@@ -43,7 +43,8 @@ public struct AttachOptions: Sendable {
                                          attach resumes every container where it stopped
 
         exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,
-        69 when the engine cannot be reached or is too old at start, 74 when standard output fails.
+        69 when the engine cannot be reached or is too old at start (or STATE_DIR cannot be made),
+        70 on an internal error, 74 when standard output fails.
 
         """
 

@@ -89,7 +89,8 @@ public struct EmitterOptions: Sendable {
           LOGSPOUT_TLS_CLIENT_CERT, LOGSPOUT_TLS_CLIENT_KEY  PEM client certificate and key (mutual TLS)
           LOGSPOUT_TLS_HARDENING   true: TLS 1.2 or later with forward-secret AEAD ciphers only
 
-        exit status: 0 at the end of input, 64 on bad usage or a bad environment value.
+        exit status: 0 at the end of input, 64 on bad usage or a bad environment value (or TLS file),
+        70 on an internal error.
 
         """
 }

@@ -16,7 +16,8 @@ public enum HTTPDCommand {
           LOGSPOUT_BUS   route's bus socket (default /tmp/logspout-bus.sock)
           HTTPD_HEAD_TIMEOUT  seconds a client may take to send a request head (default 10)
 
-        exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened.
+        exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened,
+        70 on an internal error.
 
         """
 
