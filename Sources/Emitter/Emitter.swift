@@ -22,6 +22,9 @@ public struct EmitterOptions: Sendable {
     public var bufferSize = 8 << 20
     /// How often addresses are looked up again, in seconds (`SYSLOG_RESOLVE_INTERVAL`).
     public var resolveInterval = 60
+    /// `MULTILINE_PATTERN`, `MULTILINE_MATCH`, `MULTILINE_FLUSH_AFTER`, `MULTILINE_SEPARATOR`: the
+    /// defaults of routes that join lines.
+    public var multilineEnvironment: [String: String] = [:]
     /// How long to wait at the end of input for TCP receivers to take what is queued, in ms.
     public var drainTimeoutMs = 5000
     /// Syslog over TLS: the trust store and client certificate (`LOGSPOUT_TLS_*`).
@@ -56,6 +59,13 @@ public struct EmitterOptions: Sendable {
             }
             o.framing = framing
         }
+        for name in ["MULTILINE_PATTERN", "MULTILINE_MATCH", "MULTILINE_FLUSH_AFTER", "MULTILINE_SEPARATOR"] {
+            if let v = get(name), !v.isEmpty { o.multilineEnvironment[name] = v }
+        }
+        // A bad default is an error at start, not at the first multiline route.
+        do { _ = try MultilineSpec.of(target: ["multiline": "true"], env: { o.multilineEnvironment[$0] }) } catch {
+            return .failure(TargetError("MULTILINE_*: \(error.message)"))
+        }
         switch TLSOptions.fromEnvironment(get) {
         case .success(let tls): o.tls = tls
         case .failure(let e): return .failure(e)
@@ -84,6 +94,8 @@ public struct EmitterOptions: Sendable {
           SYSLOG_TCP_FRAMING       newline (default) or octet-counted (RFC 6587)
           SYSLOG_BUFFER_SIZE       bytes kept per receiver while it is away or slow (default 8388608)
           SYSLOG_RESOLVE_INTERVAL  seconds between lookups of receiver addresses (default 60)
+          MULTILINE_PATTERN, MULTILINE_MATCH, MULTILINE_FLUSH_AFTER, MULTILINE_SEPARATOR
+                                   defaults of routes that join lines (^\\s, nonfirst, 500 ms, newline)
           LOGSPOUT_TLS_CA_CERTS    comma-separated PEM files of CAs to trust for TLS receivers
           LOGSPOUT_TLS_DISABLE_SYSTEM_ROOTS  true: trust only LOGSPOUT_TLS_CA_CERTS, not the system's CAs
           LOGSPOUT_TLS_CLIENT_CERT, LOGSPOUT_TLS_CLIENT_KEY  PEM client certificate and key (mutual TLS)
@@ -111,13 +123,15 @@ public final class Emitter {
     var destinations: [String: Destination] = [:]
     var byToken: [UInt64: Destination] = [:]
     var nextToken: UInt64 = 16
-    /// The target of the last route seen, by route id (routes repeat: parse each target once).
-    var targets: [String: (target: JSONValue, spec: TargetSpec?, destination: Destination?)] = [:]
+    /// The route seen last under each id, with its target (routes repeat: each target is read once).
+    var bindings: [String: (target: JSONValue, binding: Binding?)] = [:]
     var inputOpen = true
     var inputIsFile = false
     var warnedNoRoute = false
     var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
     var message: [UInt8] = []
+    /// Lines waiting to be joined into messages, for routes with `multiline`.
+    var joiner = MultilineJoiner()
     /// The TLS context, made at start when LOGSPOUT_TLS_* is set, else with the first TLS receiver.
     var tlsContext: TLSContext?
 
@@ -239,6 +253,7 @@ public final class Emitter {
             }
             if n == 0 {
                 splitter.finish { piece in self.line(piece) }
+                joiner.expire(now: nil) { deliver($0) }
                 inputOpen = false
                 if !inputIsFile { epoll.remove(input) }
                 return
@@ -265,37 +280,72 @@ public final class Emitter {
         }
     }
 
-    /// Formats `record` and queues it for its route's receiver.
+    /// Queues `record` for its route's receiver (joined with the lines around it first, when the route
+    /// says so).
     func emit(_ record: Record) {
+        guard let route = binding(of: record) else { return }
+        if let multiline = route.spec.multiline {
+            joiner.feed(record, route: route.id, spec: multiline, now: Sys.monotonicNanos()) { deliver($0) }
+            return
+        }
+        deliver(record, route)
+    }
+
+    /// Formats a joined message and queues it for its route's receiver.
+    func deliver(_ record: Record) {
+        guard let route = binding(of: record) else { return }
+        deliver(record, route)
+    }
+
+    func deliver(_ record: Record, _ route: Binding) {
+        message.removeAll(keepingCapacity: true)
+        formatter.append(record, format: route.spec.format ?? options.defaultFormat, appendTag: route.spec.appendTag,
+                         structuredData: route.spec.structuredData, into: &message)
+        enqueue(route.destination)
+    }
+
+    /// A route as emit-syslog knows it: its target as last seen, what it says, and its receiver.
+    final class Binding {
+        let id: String
+        let target: JSONValue
+        let spec: TargetSpec
+        let destination: Destination
+
+        init(id: String, target: JSONValue, spec: TargetSpec, destination: Destination) {
+            self.id = id
+            self.target = target
+            self.spec = spec
+            self.destination = destination
+        }
+    }
+
+    /// The binding of `record`'s route; nil (counted as dropped) when it has none that works.
+    func binding(of record: Record) -> Binding? {
         guard let route = record.route else {
             stats.dropped += 1
             if !warnedNoRoute {
                 Self.diagnostic("a record without a route was dropped (emit-syslog reads the output of route)")
                 warnedNoRoute = true
             }
-            return
+            return nil
         }
-        let entry: (target: JSONValue, spec: TargetSpec?, destination: Destination?)
-        if let cached = targets[route.id], cached.target == route.target {
-            entry = cached
-        } else {
-            do {
-                let spec = try TargetSpec(target: route.target)
-                entry = (route.target, spec, destination(for: spec))
-            } catch {
-                Self.diagnostic("route \(route.id): \(error); its records are dropped")
-                entry = (route.target, nil, nil)
+        if let cached = bindings[route.id], cached.target == route.target {
+            guard let binding = cached.binding else {
+                stats.dropped += 1
+                return nil
             }
-            targets[route.id] = entry
+            return binding
         }
-        guard let spec = entry.spec, let d = entry.destination else {
+        var binding: Binding?
+        do {
+            let spec = try TargetSpec(target: route.target, environment: { self.options.multilineEnvironment[$0] })
+            binding = Binding(id: route.id, target: route.target, spec: spec, destination: destination(for: spec))
+        } catch {
+            Self.diagnostic("route \(route.id): \(error); its records are dropped")
             stats.dropped += 1
-            return
         }
-        message.removeAll(keepingCapacity: true)
-        formatter.append(record, format: spec.format ?? options.defaultFormat, appendTag: spec.appendTag,
-                         structuredData: spec.structuredData, into: &message)
-        enqueue(d)
+        bindings[route.id] = (route.target, binding)
+        return binding
     }
 
     func destination(for spec: TargetSpec) -> Destination {
@@ -652,6 +702,7 @@ public final class Emitter {
                 if next.map({ again < $0 }) ?? true { next = again }
             }
         }
+        if let j = joiner.nextDeadline, next.map({ j < $0 }) ?? true { next = j }
         guard let next else { return -1 }
         let now = Sys.monotonicNanos()
         return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
@@ -659,6 +710,7 @@ public final class Emitter {
 
     func runTimers() {
         let now = Sys.monotonicNanos()
+        if let j = joiner.nextDeadline, j <= now { joiner.expire(now: now) { deliver($0) } }
         let interval = UInt64(options.resolveInterval) * 1_000_000_000
         for d in destinations.values {
             if let c = d.deadline, c <= now {

@@ -11,12 +11,15 @@ public struct TargetSpec: Sendable, Equatable {
     public var appendTag: String
     /// The route's `structured_data`, in place of `SYSLOG_STRUCTURED_DATA` (nil: none, or empty).
     public var structuredData: ContainerTemplate?
+    /// How the route joins a message's lines (`multiline`, `multiline.*`); nil: one message per line.
+    public var multiline: MultilineSpec?
 
     /// The key of the connection this target uses: targets with the same address and protocol share it.
     public var connectionKey: String { "\(transport.rawValue)://\(address)" }
 
     /// Reads a route target: `{"type":"syslog","addr":…,"protocol":"udp"|"tcp"|"tls","format":…,"append_tag":…}`.
-    public init(target: JSONValue) throws(TargetError) {
+    /// `environment` gives the `MULTILINE_*` defaults.
+    public init(target: JSONValue, environment: (String) -> String? = { _ in nil }) throws(TargetError) {
         guard let type = target["type"]?.string ?? Optional("syslog"), type == "syslog" else {
             throw TargetError("target type '\(target["type"]?.string ?? "?")' is not syslog")
         }
@@ -37,6 +40,7 @@ public struct TargetSpec: Sendable, Equatable {
         if let sd = target["structured_data"]?.string, !sd.isEmpty {
             do { structuredData = try ContainerTemplate(sd) } catch { throw TargetError("structured_data \(error.message)") }
         }
+        do { multiline = try MultilineSpec.of(target: target, env: environment) } catch { throw TargetError(error.message) }
     }
 }
 

@@ -57,9 +57,12 @@ public struct RouteOptions: Sendable {
           syslog://HOST:PORT, syslog+udp://HOST:PORT   syslog over UDP (HOST alone: DNS SRV)
           syslog+tcp://HOST:PORT                       syslog over TCP
           syslog+tls://HOST:PORT                       syslog over TLS (emit-syslog's LOGSPOUT_TLS_*)
+          multiline+syslog+tcp://HOST:PORT             (any of these) joining a message's lines
           query options: filter.name=NAME or GLOB (* ?), filter.id=ID-PREFIX,
                          filter.sources=stdout,stderr, filter.labels=KEY or KEY:VALUE,...,
-                         append_tag=TEXT, format=rfc5424|rfc3164|deis, any other: passed to the emitter
+                         append_tag=TEXT, format=rfc5424|rfc3164|deis, structured_data=TEXT,
+                         multiline.pattern=REGEX, multiline.match=first|last|nonfirst|nonlast,
+                         multiline.flush_after=MS, multiline.separator=TEXT, any other: passed on
           e.g. route 'syslog+tcp://logs.example.com:514?filter.name=*_db&append_tag=.db'
 
         options:

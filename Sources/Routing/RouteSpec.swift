@@ -117,6 +117,8 @@ public struct RouteTarget: Sendable, Equatable {
         if let format, !Self.formats.contains(format) {
             throw RouteError("unknown format '\(format)' (rfc5424, rfc3164 or deis)")
         }
+        // emit-syslog joins lines as multiline options say: options that cannot work are refused here.
+        do { _ = try MultilineSpec.of(target: json(), env: { _ in nil }) } catch { throw RouteError(error.message) }
         // emit-syslog works out structured_data as a template: one it cannot evaluate is refused here.
         if let sd = options.first(where: { $0.0 == "structured_data" })?.1 {
             guard let text = sd.string else { throw RouteError("option 'structured_data' must be a string") }
@@ -285,7 +287,9 @@ public struct RouteSpec: Sendable, Equatable {
                 throw RouteError("unknown field \"\(key)\" in a flat (gliderlabs) route")
             }
         }
-        guard let adapter else { throw RouteError(#"missing field "adapter""#) }
+        guard var adapter else { throw RouteError(#"missing field "adapter""#) }
+        let multiline = adapter.hasPrefix("multiline+")
+        if multiline { adapter.removeFirst("multiline+".count) }
         let transport: String
         switch adapter {
         case "syslog", "syslog+udp": transport = "udp"
@@ -295,6 +299,7 @@ public struct RouteSpec: Sendable, Equatable {
         }
         guard let address else { throw RouteError(#"missing field "address""#) }
         var targetFields: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string(address)), ("protocol", .string(transport))]
+        if multiline { targetFields.append(("multiline", "true")) }
         for (key, value) in options {
             if ["type", "addr", "protocol"].contains(key) {
                 throw RouteError("option '\(key)' is set by the adapter and address")

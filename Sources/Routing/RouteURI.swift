@@ -25,7 +25,10 @@ extension RouteSpec {
         guard let schemeEnd = uri.firstRange(of: "://") else {
             throw RouteError("expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
-        let scheme = uri[..<schemeEnd.lowerBound].lowercased()
+        var scheme = uri[..<schemeEnd.lowerBound].lowercased()
+        // gliderlabs/logspout's multiline adapter wraps another: multiline+syslog+tcp://…
+        let multiline = scheme.hasPrefix("multiline+")
+        if multiline { scheme.removeFirst("multiline+".count) }
         let transport: String
         switch scheme {
         case "syslog", "syslog+udp": transport = "udp"
@@ -53,6 +56,7 @@ extension RouteSpec {
 
         var source = RouteSource()
         var target = RouteTarget(addr: addr, transport: transport)
+        if multiline { target.options.append(("multiline", "true")) }
         for item in query.split(separator: "&", omittingEmptySubsequences: true) {
             let key: String
             let value: String

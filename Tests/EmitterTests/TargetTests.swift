@@ -90,6 +90,11 @@ struct OptionsTests {
         let o = try EmitterOptions.fromEnvironment { env[$0] }.get()
         #expect(o.defaultFormat == .rfc3164 && o.maxDatagram == 1024 && o.framing == .octetCounted)
         #expect(o.bufferSize == 65536 && o.resolveInterval == 5)
+        #expect(throws: TargetError("MULTILINE_*: multiline match 'middle' is not one of first, last, nonfirst, nonlast")) {
+            try EmitterOptions.fromEnvironment { $0 == "MULTILINE_MATCH" ? "middle" : nil }.get()
+        }
+        #expect(try EmitterOptions.fromEnvironment { $0 == "MULTILINE_FLUSH_AFTER" ? "20" : nil }.get().multilineEnvironment
+                == ["MULTILINE_FLUSH_AFTER": "20"])
         for (k, v) in [("SYSLOG_FORMAT", "json"), ("SYSLOG_MAX_SIZE", "10"), ("SYSLOG_TCP_FRAMING", "x"), ("SYSLOG_RESOLVE_INTERVAL", "0")] {
             #expect(throws: TargetError.self) { try EmitterOptions.fromEnvironment { $0 == k ? v : nil }.get() }
         }

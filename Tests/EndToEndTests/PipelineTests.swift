@@ -75,6 +75,34 @@ struct PipelineEndToEndTests {
         #expect(supervisor.stderr.contains("supervisor: stopped"))
     }
 
+    @Test("multiline: a stack trace reaches rsyslog as one message; other routes still get its lines one by one")
+    func multiline() throws {
+        let rsyslog = try Rsyslog()
+        let udp = try UDPListener()
+        let supervisor = try startSupervisor(["multiline+syslog+tcp://127.0.0.1:\(rsyslog.port)?append_tag=.ml",
+                                              "syslog://127.0.0.1:\(udp.port)?append_tag=.lines"],
+                                             env: ["SYSLOG_TCP_FRAMING": "octet-counted", "MULTILINE_FLUSH_AFTER": "300"])
+        #expect(eventually { stagePids(supervisor).count == 4 })
+        sleepMs(700)
+        let c = TestContainer("multiline")
+        // A Java stack trace on stderr, a plain line on stdout, then the trace's last line after a pause:
+        // it arrives after flush_after, so it is a message of its own.
+        try c.run(#"printf 'Exception in thread "main" java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:12)\n\tat a.B.main(B.java:5)\n' >&2; "#
+                  + #"sleep 0.5; echo 'plain line'; sleep 1; printf '\tat late.Frame(F.java:1)\n' >&2; sleep 30"#)
+        let app = c.name + ".ml"
+        #expect(eventually { rsyslog.messages().filter { $0["app"]?.string == app }.count >= 3 }, "\(rsyslog.messages())")
+        let got = rsyslog.messages().filter { $0["app"]?.string == app }
+        #expect(got.compactMap { $0["msg"]?.string } == [
+            "Exception in thread \"main\" java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:12)\n\tat a.B.main(B.java:5)",
+            "plain line", "\tat late.Frame(F.java:1)",
+        ])
+        #expect(got.first?["pri"]?.string == "11")
+        var lines: [String] = []
+        #expect(eventually { lines += udp.texts(timeoutMs: 200); return lines.count >= 5 }, "\(lines)")
+        #expect(lines.filter { $0.contains(" \(c.name).lines ") }.count == 5, "the other route, line by line: \(lines)")
+        supervisor.stop()
+    }
+
     @Test("kill -9 of each stage under load: repaired within seconds, at most what was in flight lost")
     func killEachStage() throws {
         let rsyslog = try Rsyslog()

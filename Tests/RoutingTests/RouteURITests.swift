@@ -42,6 +42,21 @@ struct RouteURITests {
         ])
     }
 
+    @Test("multiline: gliderlabs' multiline+ prefix and multiline.* options reach the target; bad ones are refused")
+    func multiline() throws {
+        let r = try RouteSpec(uri: "multiline+syslog+tcp://logs:601?multiline.match=first&multiline.pattern=%5E%5Cd")
+        #expect(r.target.transport == "tcp")
+        #expect(r.target.json() == ["type": "syslog", "addr": "logs:601", "protocol": "tcp", "multiline": "true",
+                                    "multiline.match": "first", "multiline.pattern": #"^\d"#])
+        #expect(try RouteSpec(uri: "syslog://l:1?multiline=true").target.json()["multiline"] == "true")
+        #expect(throws: RouteError("bad route URI 'syslog://l:1?multiline.match=middle': multiline match 'middle' is not one of first, last, nonfirst, nonlast")) {
+            try RouteSpec(uri: "syslog://l:1?multiline.match=middle")
+        }
+        #expect(throws: RouteError("bad route URI 'multiline+syslog://l:1?multiline.pattern=(': multiline pattern '(' is not a regular expression")) {
+            try RouteSpec(uri: "multiline+syslog://l:1?multiline.pattern=(")
+        }
+    }
+
     @Test("filter.name: a glob when it has * or ?, else the exact name")
     func nameOrGlob() throws {
         #expect(try RouteSpec(uri: "syslog://l:1?filter.name=web").source == RouteSource(name: "web"))
