@@ -23,7 +23,9 @@ func sequence(_ records: [Record]) -> [Int] {
 /// cleanly on SIGTERM between two lines, so a restart loses no number.
 func counterScript(ms: Int = 10) -> String {
     let pause = ms >= 1000 ? "\(ms / 1000)" : "0.\(String(repeating: "0", count: 3 - String(ms).count))\(ms)"
-    return "trap 'exit 0' TERM; n=$(cat /n 2>/dev/null || echo 0); while true; do n=$((n+1)); echo \"seq $n\"; echo $n > /n; sleep \(pause); done"
+    // SIGTERM (docker stop/restart) only ends the loop between two lines: the number printed is always the
+    // number saved, so a restarted container goes on with the next one, never repeating or skipping one.
+    return "trap 'stop=1' TERM; n=$(cat /n 2>/dev/null || echo 0); while [ -z \"$stop\" ]; do n=$((n+1)); echo \"seq $n\"; echo $n > /n; sleep \(pause); done"
 }
 
 @Suite("attach against a real Docker engine", .serialized)
