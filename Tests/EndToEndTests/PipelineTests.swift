@@ -88,7 +88,7 @@ struct PipelineEndToEndTests {
         // A Java stack trace on stderr, a plain line on stdout, then the trace's last line after a pause:
         // it arrives after flush_after, so it is a message of its own.
         try c.run(#"printf 'Exception in thread "main" java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:12)\n\tat a.B.main(B.java:5)\n' >&2; "#
-                  + #"sleep 0.5; echo 'plain line'; sleep 1; printf '\tat late.Frame(F.java:1)\n' >&2; sleep 30"#)
+                  + #"sleep 0.5; echo 'plain line'; sleep 2; printf '\tat late.Frame(F.java:1)\n' >&2; sleep 30"#)
         let app = c.name + ".ml"
         #expect(eventually { rsyslog.messages().filter { $0["app"]?.string == app }.count >= 3 }, "\(rsyslog.messages())")
         let got = rsyslog.messages().filter { $0["app"]?.string == app }
