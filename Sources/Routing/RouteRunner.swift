@@ -22,7 +22,7 @@ public final class RouteRunner {
     var signals: SignalDescriptor!
     var router: RecordRouter
     var out: [UInt8] = []
-    var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     var exitCode: RouteExit?
     /// Input can be waited on with epoll (a pipe, a socket, a terminal); a regular file or /dev/null
     /// cannot, and is simply read until its end.
