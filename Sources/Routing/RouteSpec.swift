@@ -128,6 +128,20 @@ public struct RouteTarget: Sendable, Equatable {
         }
     }
 
+    /// The protocol a URI scheme or a flat route's adapter names (`what` says which, for the message), and
+    /// whether it asks for multiline: gliderlabs/logspout's multiline adapter wraps another,
+    /// `multiline+syslog+tcp`.
+    static func transport(of name: String, _ what: String) throws(RouteError) -> (transport: String, multiline: Bool) {
+        let multiline = name.hasPrefix("multiline+")
+        let base = multiline ? String(name.dropFirst("multiline+".count)) : name
+        switch base {
+        case "syslog", "syslog+udp": return ("udp", multiline)
+        case "syslog+tcp": return ("tcp", multiline)
+        case "syslog+tls": return ("tls", multiline)
+        default: throw RouteError("unknown \(what) '\(base)' (syslog, syslog+udp, syslog+tcp or syslog+tls)")
+        }
+    }
+
     /// `host:port`, `[v6]:port`, or a bare name (DNS SRV).
     static func validateAddress(_ addr: String) throws(RouteError) {
         guard !addr.isEmpty else { throw RouteError("empty address") }
@@ -287,16 +301,8 @@ public struct RouteSpec: Sendable, Equatable {
                 throw RouteError("unknown field \"\(key)\" in a flat (gliderlabs) route")
             }
         }
-        guard var adapter else { throw RouteError(#"missing field "adapter""#) }
-        let multiline = adapter.hasPrefix("multiline+")
-        if multiline { adapter.removeFirst("multiline+".count) }
-        let transport: String
-        switch adapter {
-        case "syslog", "syslog+udp": transport = "udp"
-        case "syslog+tcp": transport = "tcp"
-        case "syslog+tls": transport = "tls"
-        default: throw RouteError("unknown adapter '\(adapter)' (syslog, syslog+udp, syslog+tcp or syslog+tls)")
-        }
+        guard let adapter else { throw RouteError(#"missing field "adapter""#) }
+        let (transport, multiline) = try RouteTarget.transport(of: adapter, "adapter")
         guard let address else { throw RouteError(#"missing field "address""#) }
         var targetFields: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string(address)), ("protocol", .string(transport))]
         if multiline { targetFields.append(("multiline", "true")) }

@@ -25,17 +25,7 @@ extension RouteSpec {
         guard let schemeEnd = uri.firstRange(of: "://") else {
             throw RouteError("expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
-        var scheme = uri[..<schemeEnd.lowerBound].lowercased()
-        // gliderlabs/logspout's multiline adapter wraps another: multiline+syslog+tcp://…
-        let multiline = scheme.hasPrefix("multiline+")
-        if multiline { scheme.removeFirst("multiline+".count) }
-        let transport: String
-        switch scheme {
-        case "syslog", "syslog+udp": transport = "udp"
-        case "syslog+tcp": transport = "tcp"
-        case "syslog+tls": transport = "tls"
-        default: throw RouteError("unknown scheme '\(scheme)' (syslog, syslog+udp, syslog+tcp or syslog+tls)")
-        }
+        let (transport, multiline) = try RouteTarget.transport(of: uri[..<schemeEnd.lowerBound].lowercased(), "scheme")
         var rest = uri[schemeEnd.upperBound...]
         if rest.contains("#") { throw RouteError("a route URI has no #fragment") }
         var query: Substring = ""

@@ -21,17 +21,21 @@ import Records
 /// (`.Data`, `.Source`, `.Time`) has no place in these fields, and any other action is refused at start
 /// with a message, rather than sent as literal braces.
 public struct ContainerTemplate: Sendable, Hashable, CustomStringConvertible {
-    enum Field: Sendable, Hashable {
+    enum Field: Sendable, Equatable {
         case containerName, dockerName, id, hostname, image, pid, label(String), hostHostname
     }
 
-    enum Part: Sendable, Hashable {
+    enum Part: Sendable, Equatable {
         case text(String)
         case field(Field)
     }
 
     let parts: [Part]
     public let description: String
+
+    /// The parts follow from the text: two templates are the same when their texts are.
+    public static func == (a: ContainerTemplate, b: ContainerTemplate) -> Bool { a.description == b.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     /// Whether it has no action: the text is the value.
     public var isPlain: Bool { parts.allSatisfy { if case .text = $0 { true } else { false } } }

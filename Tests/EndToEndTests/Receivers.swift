@@ -8,6 +8,40 @@ import JSON
 import Syscall
 import Testing
 
+/// An rsyslog configuration that loads `modules`, runs `inputs` (each with `ruleset="r"`) and writes each
+/// message's parsed fields as one JSON object per line to `dir/messages.json`.
+func rsyslogConfig(dir: String, modules: [String], inputs: String) -> String {
+    """
+    global(workDirectory="\(dir)" maxMessageSize="65536" parser.escapeControlCharactersOnReceive="off")
+    \(modules.map { "module(load=\"\($0)\")" }.joined(separator: "\n"))
+    template(name="fields" type="list" option.jsonf="on") {
+      property(outname="pri" name="pri" format="jsonf")
+      property(outname="time" name="timereported" dateFormat="rfc3339" format="jsonf")
+      property(outname="hostname" name="hostname" format="jsonf")
+      property(outname="app" name="app-name" format="jsonf")
+      property(outname="procid" name="procid" format="jsonf")
+      property(outname="msgid" name="msgid" format="jsonf")
+      property(outname="sd" name="structured-data" format="jsonf")
+      property(outname="tag" name="syslogtag" format="jsonf")
+      property(outname="msg" name="msg" format="jsonf")
+      property(outname="input" name="inputname" format="jsonf")
+    }
+    ruleset(name="r") { action(type="omfile" file="\(dir)/messages.json" template="fields") }
+    \(inputs)
+
+    """
+}
+
+/// The fields rsyslog parsed from an rfc3164 message of routed("…") (container web, pid 18441).
+func expectLegacyFields(_ legacy: JSONValue, data: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(legacy["pri"]?.string == "14", sourceLocation: sourceLocation)
+    #expect(legacy["hostname"]?.string == "8713470e0e2c", sourceLocation: sourceLocation)
+    #expect(legacy["procid"]?.string == "18441", sourceLocation: sourceLocation)
+    #expect(legacy["tag"]?.string == "web[18441]:", sourceLocation: sourceLocation)
+    #expect(legacy["msg"]?.string == " " + data, "rsyslog keeps the space after TAG: in MSG", sourceLocation: sourceLocation)
+    #expect(legacy["time"]?.string?.hasSuffix("-11-24T20:42:17+00:00") == true, sourceLocation: sourceLocation)
+}
+
 /// A private rsyslogd on 127.0.0.1, UDP and TCP on one port, writing each message's parsed fields as one
 /// JSON object per line.
 final class Rsyslog {
@@ -19,30 +53,11 @@ final class Rsyslog {
     init() throws {
         dir = Env.tempDir()
         port = Env.freePort()
-        let conf = """
-            global(workDirectory="\(dir)" maxMessageSize="65536" parser.escapeControlCharactersOnReceive="off")
-            module(load="imudp")
-            module(load="imtcp")
-            template(name="fields" type="list" option.jsonf="on") {
-              property(outname="pri" name="pri" format="jsonf")
-              property(outname="time" name="timereported" dateFormat="rfc3339" format="jsonf")
-              property(outname="hostname" name="hostname" format="jsonf")
-              property(outname="app" name="app-name" format="jsonf")
-              property(outname="procid" name="procid" format="jsonf")
-              property(outname="msgid" name="msgid" format="jsonf")
-              property(outname="sd" name="structured-data" format="jsonf")
-              property(outname="tag" name="syslogtag" format="jsonf")
-              property(outname="msg" name="msg" format="jsonf")
-              property(outname="input" name="inputname" format="jsonf")
-            }
-            ruleset(name="r") { action(type="omfile" file="\(dir)/messages.json" template="fields") }
+        let conf = rsyslogConfig(dir: dir, modules: ["imudp", "imtcp"], inputs: """
             input(type="imudp" address="127.0.0.1" port="\(port)" ruleset="r")
             input(type="imtcp" address="127.0.0.1" port="\(port)" ruleset="r")
-
-            """
-        let fd = open(dir + "/rsyslog.conf", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        _ = conf.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
-        close(fd)
+            """)
+        writeText(dir + "/rsyslog.conf", conf)
         try start()
     }
 

@@ -108,28 +108,12 @@ final class RsyslogTLS {
         dir = Env.tempDir()
         self.port = port ?? Env.freePort()
         let priority = tlsOptions.isEmpty ? "" : "\n      gnutlsPriorityString=\"\(tlsOptions.joined(separator: "\\n"))\""
-        let conf = """
-            global(workDirectory="\(dir)" maxMessageSize="65536" parser.escapeControlCharactersOnReceive="off")
-            module(load="imtcp")
-            template(name="fields" type="list" option.jsonf="on") {
-              property(outname="pri" name="pri" format="jsonf")
-              property(outname="time" name="timereported" dateFormat="rfc3339" format="jsonf")
-              property(outname="hostname" name="hostname" format="jsonf")
-              property(outname="app" name="app-name" format="jsonf")
-              property(outname="procid" name="procid" format="jsonf")
-              property(outname="msgid" name="msgid" format="jsonf")
-              property(outname="sd" name="structured-data" format="jsonf")
-              property(outname="tag" name="syslogtag" format="jsonf")
-              property(outname="msg" name="msg" format="jsonf")
-              property(outname="input" name="inputname" format="jsonf")
-            }
-            ruleset(name="r") { action(type="omfile" file="\(dir)/messages.json" template="fields") }
+        let conf = rsyslogConfig(dir: dir, modules: ["imtcp"], inputs: """
             input(type="imtcp" address="127.0.0.1" port="\(self.port)" ruleset="r"
                   streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="\(auth.rawValue)"
                   streamDriver.CAFile="\(pki.caCert)"
                   streamDriver.CertFile="\(cert ?? pki.serverCert)" streamDriver.KeyFile="\(key ?? pki.serverKey)"\(priority))
-
-            """
+            """)
         writeText(dir + "/rsyslog.conf", conf)
         try start()
     }
