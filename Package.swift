@@ -19,21 +19,23 @@ let package = Package(
         .target(name: "CTLS"),
         // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
+        // Byte-level text rules shared by the parsers: hex digits, percent-decoding, UTF-8 well-formedness.
+        .target(name: "Text"),
         // A byte-level JSON scanner and writer (generic values, string escaping).
-        .target(name: "JSON"),
+        .target(name: "JSON", dependencies: ["Text"]),
         // The record: the NDJSON contract between stages, with a hot-path codec.
         .target(name: "Records", dependencies: ["JSON"]),
         // Timestamps: RFC 3339 with nanoseconds, civil calendar arithmetic.
         .target(name: "Time"),
         // HTTP/1.1: request and response parsers, a client, WebSocket, Server-Sent Events.
-        .target(name: "HTTP", dependencies: ["Syscall"]),
+        .target(name: "HTTP", dependencies: ["Syscall", "Text"]),
         // The Docker Engine API: client, log stream framing, line assembly.
-        .target(name: "Docker", dependencies: ["Syscall", "HTTP", "JSON", "Time"]),
+        .target(name: "Docker", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time"]),
         // attach's engine: the container table, the event loop, resume cursors.
         .target(name: "Attacher", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
         // route's engine: the route table (arguments, ROUTESPATH, etcd discovery), matching, the store.
-        .target(name: "Routing", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time", "Syslog"]),
+        .target(name: "Routing", dependencies: ["Syscall", "Text", "HTTP", "JSON", "Records", "Time", "Syslog"]),
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
         .target(name: "Syslog", dependencies: ["Records", "JSON", "Time"]),
@@ -48,12 +50,13 @@ let package = Package(
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 
+        .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSON"], exclude: ["Corpus"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "TimeTests", dependencies: ["Time"]),
-        .testTarget(name: "DockerTests", dependencies: ["Docker", "JSON"]),
-        .testTarget(name: "AttacherTests", dependencies: ["Attacher", "Docker", "Time"]),
+        .testTarget(name: "DockerTests", dependencies: ["Docker", "JSON", "Records"]),
+        .testTarget(name: "AttacherTests", dependencies: ["Attacher", "Docker", "Records", "Time"]),
         .testTarget(name: "SyslogTests", dependencies: ["Syslog", "Records", "Time"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "Records", "JSON"]),
         .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Syslog", "Records", "Syscall"]),

@@ -62,13 +62,13 @@ struct Workload {
         var random = Random()
         containers = [
             Container(id: random.hex(64), name: "web", image: "nginx:1.27", hostname: random.hex(12), pid: 18441,
-                      labels: [("team", "frontend")]),
+                      labels: ["team": "frontend"]),
             Container(id: random.hex(64), name: "db", image: "postgres:17", hostname: random.hex(12), pid: 2210,
-                      labels: [("team", "db")]),
+                      labels: ["team": "db"]),
             Container(id: random.hex(64), name: "api-gateway", image: "registry.example.com/api-gateway:3.4.1",
-                      hostname: random.hex(12), pid: 30117, labels: []),
+                      hostname: random.hex(12), pid: 30117, labels: [:]),
             Container(id: random.hex(64), name: "worker-1", image: "python:3.13-slim", hostname: random.hex(12),
-                      pid: 912, labels: [("team", "data")]),
+                      pid: 912, labels: ["team": "data"]),
         ]
         let paths = ["/", "/index.html", "/api/v1/users/8812/orders", "/static/app.3f9c1d.js", "/healthz"]
         let agents = ["Firefox/133.0", "curl/8.11.0", "kube-probe/1.31", "Go-http-client/1.1"]

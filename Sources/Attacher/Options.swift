@@ -65,7 +65,7 @@ public struct AttachOptions: Sendable {
         if !selfID.isEmpty, info.id.hasPrefix(selfID) { return true }
         if info.env.contains("LOGSPOUT=ignore") { return true }
         for (key, value) in excludeLabels {
-            if let found = info.labels.first(where: { $0.0 == key }), value == nil || value == found.1 { return true }
+            if let found = info.labels[key], value == nil || value == found { return true }
         }
         return false
     }

@@ -1,6 +1,7 @@
 import Time
 import HTTP
 import JSON
+import Records
 import Syscall
 
 /// Where the Docker Engine listens: `unix:///path` or `tcp://host:port`.
@@ -82,13 +83,13 @@ public struct ContainerInfo: Sendable, Equatable {
     public var image: String
     public var hostname: String
     public var pid: Int
-    public var labels: [(String, String)]
+    public var labels: Labels
     public var env: [String]
     public var tty: Bool
     public var running: Bool
 
     public init(id: String, name: String, image: String, hostname: String, pid: Int,
-                labels: [(String, String)], env: [String], tty: Bool, running: Bool) {
+                labels: Labels, env: [String], tty: Bool, running: Bool) {
         self.id = id
         self.name = name
         self.image = image
@@ -98,11 +99,6 @@ public struct ContainerInfo: Sendable, Equatable {
         self.env = env
         self.tty = tty
         self.running = running
-    }
-
-    public static func == (a: ContainerInfo, b: ContainerInfo) -> Bool {
-        a.id == b.id && a.name == b.name && a.image == b.image && a.hostname == b.hostname && a.pid == b.pid
-            && a.labels.elementsEqual(b.labels) { $0 == $1 } && a.env == b.env && a.tty == b.tty && a.running == b.running
     }
 
     /// Reads the inspect document.
@@ -119,7 +115,7 @@ public struct ContainerInfo: Sendable, Equatable {
         running = doc["State"]?["Running"]?.bool ?? false
         tty = config?["Tty"]?.bool ?? false
         env = config?["Env"]?.array?.compactMap(\.string) ?? []
-        labels = config?["Labels"]?.object?.compactMap { k, v in v.string.map { (k, $0) } } ?? []
+        labels = Labels(config?["Labels"]?.object?.compactMap { k, v in v.string.map { Label(k, $0) } } ?? [])
     }
 }
 

@@ -1,3 +1,5 @@
+import Text
+
 // An incremental HTTP/1.1 request parser for a server (RFC 9112): fed bytes as they arrive, in pieces of any
 // size, it reports each request's head, its body's bytes (de-chunked) and its end, then goes on to the next
 // request on the connection (keep-alive and pipelining, RFC 9112 §9.3).
@@ -28,18 +30,13 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1 (a later 1.x is taken as 1.1, RFC 9110 §6.2).
     public var versionMinor: Int
     /// The header fields in order, values without surrounding whitespace (RFC 9112 §5).
-    public var headers: [(name: String, value: String)]
+    public var headers: [HTTPField]
 
-    public init(method: String, target: String, versionMinor: Int = 1, headers: [(name: String, value: String)] = []) {
+    public init(method: String, target: String, versionMinor: Int = 1, headers: [HTTPField] = []) {
         self.method = method
         self.target = target
         self.versionMinor = versionMinor
         self.headers = headers
-    }
-
-    public static func == (a: HTTPRequestHead, b: HTTPRequestHead) -> Bool {
-        a.method == b.method && a.target == b.target && a.versionMinor == b.versionMinor
-            && a.headers.elementsEqual(b.headers) { $0 == $1 }
     }
 
     /// The target's path, before any '?', still percent-encoded; for an absolute-form target, the path
@@ -206,7 +203,7 @@ public struct HTTPRequestParser {
     var method = ""
     var target = ""
     var versionMinor = 1
-    var fields: [(name: String, value: String)] = []
+    var fields: [HTTPField] = []
     /// Body bytes announced by chunk sizes so far, for `maxBodyBytes`.
     var chunkedBytes = 0
     /// How the parser stops once the current request ends; nil to go on.
@@ -376,7 +373,7 @@ public struct HTTPRequestParser {
     }
 
     /// field-name ":" OWS field-value OWS (RFC 9112 §5).
-    private func parseFieldLine(_ end: Int) throws(HTTPRequestError) -> (name: String, value: String) {
+    private func parseFieldLine(_ end: Int) throws(HTTPRequestError) -> HTTPField {
         let l = line[0..<end]
         if l.first == sp || l.first == htab {
             throw HTTPRequestError(status: 400, message: "obsolete line folding")
@@ -395,7 +392,7 @@ public struct HTTPRequestParser {
         guard value.allSatisfy({ $0 == htab || $0 >= sp && $0 != 0x7F }) else {
             throw HTTPRequestError(status: 400, message: "invalid character in a header value")
         }
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        return HTTPField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 
     /// The blank line: checks Host and the body's framing (RFC 9112 §3.2, §6), reports the head and starts
@@ -476,7 +473,7 @@ public struct HTTPRequestParser {
         if line[0..<end].contains(cr) { throw HTTPRequestError(status: 400, message: "bare CR in a chunk size line") }
         var i = 0
         var size = 0
-        while i < end, let v = hexValue(line[i]) {
+        while i < end, let v = Hex.value(line[i]).map(Int.init) {
             size = size * 16 + v
             if size > maxBodyBytes - chunkedBytes {
                 throw HTTPRequestError(status: 413, message: "request body over \(maxBodyBytes) bytes")
@@ -558,25 +555,8 @@ public struct HTTPRequestParser {
 public func percentDecode(_ text: some StringProtocol, plusAsSpace: Bool = false) -> String? {
     let u = text.utf8
     if !u.contains(where: { $0 == UInt8(ascii: "%") || plusAsSpace && $0 == UInt8(ascii: "+") }) { return String(text) }
-    var out: [UInt8] = []
-    out.reserveCapacity(u.count)
-    var i = u.startIndex
-    while i < u.endIndex {
-        let c = u[i]
-        u.formIndex(after: &i)
-        if c == UInt8(ascii: "%") {
-            guard i < u.endIndex, let hi = hexValue(u[i]) else { return nil }
-            u.formIndex(after: &i)
-            guard i < u.endIndex, let lo = hexValue(u[i]) else { return nil }
-            u.formIndex(after: &i)
-            out.append(UInt8(hi << 4 | lo))
-        } else if c == UInt8(ascii: "+") && plusAsSpace {
-            out.append(sp)
-        } else {
-            out.append(c)
-        }
-    }
-    return isValidUTF8(out) ? String(decoding: out, as: UTF8.self) : nil
+    guard let out = Percent.decode(text, plusAsSpace: plusAsSpace), UTF8Rules.isValid(out) else { return nil }
+    return String(decoding: out, as: UTF8.self)
 }
 
 // MARK: Byte classes
@@ -584,15 +564,6 @@ public func percentDecode(_ text: some StringProtocol, plusAsSpace: Bool = false
 private let sp: UInt8 = 0x20, htab: UInt8 = 0x09, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
 
 private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
-
-private func hexValue(_ c: UInt8) -> Int? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(c - UInt8(ascii: "0"))
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(c - UInt8(ascii: "a")) + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(c - UInt8(ascii: "A")) + 10
-    default: return nil
-    }
-}
 
 /// tchar (RFC 9110 §5.6.2): the characters of methods, field names, transfer codings.
 func isTokenChar(_ c: UInt8) -> Bool {
@@ -636,7 +607,7 @@ private func isValidTarget(_ t: ArraySlice<UInt8>, method: ArraySlice<UInt8>) ->
         let c = t[i]
         if c <= sp || c >= 0x7F || c == UInt8(ascii: "#") { return false }
         if c == UInt8(ascii: "%") {
-            guard i + 2 < t.endIndex, hexValue(t[i + 1]) != nil, hexValue(t[i + 2]) != nil else { return false }
+            guard i + 2 < t.endIndex, Hex.value(t[i + 1]) != nil, Hex.value(t[i + 2]) != nil else { return false }
             i += 2
         }
         i += 1

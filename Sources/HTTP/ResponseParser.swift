@@ -1,3 +1,5 @@
+import Text
+
 // An incremental HTTP/1.1 response parser (RFC 9112): fed bytes as they arrive, in pieces of any size,
 // it reports the head, the body's bytes (de-chunked) and the end of the message.
 //
@@ -10,9 +12,9 @@
 public struct HTTPHead: Sendable, Equatable {
     public var status: Int
     public var reason: String
-    public var headers: [(name: String, value: String)]
+    public var headers: [HTTPField]
 
-    public init(status: Int, reason: String, headers: [(name: String, value: String)]) {
+    public init(status: Int, reason: String, headers: [HTTPField]) {
         self.status = status
         self.reason = reason
         self.headers = headers
@@ -24,9 +26,6 @@ public struct HTTPHead: Sendable, Equatable {
         return headers.first { $0.name.lowercased() == lower }?.value
     }
 
-    public static func == (a: HTTPHead, b: HTTPHead) -> Bool {
-        a.status == b.status && a.reason == b.reason && a.headers.elementsEqual(b.headers) { $0 == $1 }
-    }
 }
 
 /// Why a response could not be parsed.
@@ -197,20 +196,16 @@ public struct HTTPResponseParser {
         var size = 0
         var digits = 0
         for b in line {
-            let v: Int
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = Int(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = Int(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = Int(b - UInt8(ascii: "A") + 10)
-            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
+            guard let v = Hex.value(b) else {
+                guard b == UInt8(ascii: ";") || b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") else {
+                    throw HTTPParseError("invalid chunk size")
+                }
                 guard digits > 0 else { throw HTTPParseError("empty chunk size") }
                 return size  // chunk extensions are ignored
-            default:
-                throw HTTPParseError("invalid chunk size")
             }
             digits += 1
             guard digits <= 15 else { throw HTTPParseError("chunk size too large") }
-            size = size * 16 + v
+            size = size * 16 + Int(v)
         }
         guard digits > 0 else { throw HTTPParseError("empty chunk size") }
         return size
@@ -231,7 +226,7 @@ public struct HTTPResponseParser {
             throw HTTPParseError("bad status code '\(String(decoding: parts[1].prefix(20), as: UTF8.self))'")
         }
         let reason = parts.count > 2 ? String(decoding: parts[2], as: UTF8.self) : ""
-        var headers: [(name: String, value: String)] = []
+        var headers: [HTTPField] = []
         for l in lines.dropFirst() {
             guard let colon = l.firstIndex(of: UInt8(ascii: ":")), colon > l.startIndex else {
                 throw HTTPParseError("bad header line '\(String(decoding: l.prefix(80), as: UTF8.self))'")
@@ -239,7 +234,7 @@ public struct HTTPResponseParser {
             let name = String(decoding: l[l.startIndex..<colon], as: UTF8.self)
             guard !name.contains(" "), !name.contains("\t") else { throw HTTPParseError("bad header name '\(name)'") }
             let value = String(decoding: l[(colon + 1)...], as: UTF8.self).trimmingSpaces()
-            headers.append((name, value))
+            headers.append(HTTPField(name, value))
         }
         return HTTPHead(status: status, reason: reason, headers: headers)
     }

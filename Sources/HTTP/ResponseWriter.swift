@@ -116,3 +116,14 @@ private func appendFieldText(_ text: String, to out: inout [UInt8]) {
         out.append(c < 0x20 && c != 0x09 || c == 0x7F ? 0x20 : c)
     }
 }
+
+/// One header field of a parsed head, name and value as sent (RFC 9112 §5).
+public struct HTTPField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}

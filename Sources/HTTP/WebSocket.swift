@@ -1,3 +1,4 @@
+import Text
 // The WebSocket protocol (RFC 6455), server side: the opening handshake's checks and 101 response, an
 // incremental frame decoder for what clients send (masked frames, fragmented messages, control frames)
 // and an encoder for what the server sends (unmasked frames). No extensions are negotiated, so every RSV
@@ -51,10 +52,10 @@ public func webSocketAccept(key: String) -> String {
 /// version), the header fields that answer must carry, and a message (RFC 6455 §4.2.1, §4.4).
 public struct WebSocketHandshakeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int
-    public var headers: [(name: String, value: String)]
+    public var headers: [HTTPField]
     public var message: String
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], message: String) {
+    public init(status: Int, headers: [HTTPField] = [], message: String) {
         self.status = status
         self.headers = headers
         self.message = message
@@ -62,9 +63,6 @@ public struct WebSocketHandshakeError: Error, Sendable, Equatable, CustomStringC
 
     public var description: String { "\(status) \(message)" }
 
-    public static func == (a: WebSocketHandshakeError, b: WebSocketHandshakeError) -> Bool {
-        a.status == b.status && a.message == b.message && a.headers.elementsEqual(b.headers) { $0 == $1 }
-    }
 }
 
 /// Checks a WebSocket opening handshake (RFC 6455 §4.2.1) and returns the 101 response that accepts it
@@ -77,7 +75,7 @@ public func webSocketHandshakeResponse(to head: HTTPRequestHead, headers: [(Stri
     guard head.headerTokens("Connection").contains("upgrade") else { throw refuse("Connection: Upgrade missing") }
     let versions = head.headerValues("Sec-WebSocket-Version")
     guard versions.count == 1, versions[0] == "13" else {
-        throw WebSocketHandshakeError(status: 426, headers: [("Sec-WebSocket-Version", "13")],
+        throw WebSocketHandshakeError(status: 426, headers: [HTTPField("Sec-WebSocket-Version", "13")],
                                       message: "only WebSocket version 13 is supported")
     }
     let keys = head.headerValues("Sec-WebSocket-Key")
@@ -315,7 +313,7 @@ public struct WebSocketFrameDecoder {
             throw WebSocketError(closeCode: WebSocketCloseCode.protocolError, message: "invalid close code \(code)")
         }
         let reason = payload[2...]
-        guard isValidUTF8(reason) else {
+        guard UTF8Rules.isValid(reason) else {
             throw WebSocketError(closeCode: WebSocketCloseCode.invalidPayload, message: "close reason is not UTF-8")
         }
         return (code, String(decoding: reason, as: UTF8.self))

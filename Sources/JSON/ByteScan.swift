@@ -1,3 +1,5 @@
+import Text
+
 /// Word-at-a-time scanning over raw bytes: finds the first byte of interest
 /// eight bytes per step (SWAR), so runs of ordinary text cost a few
 /// instructions per word instead of per byte.
@@ -91,20 +93,11 @@ enum ByteScan {
     @usableFromInline
     static func utf8Sequence(_ p: UnsafeRawBufferPointer, at i: Int) -> Int {
         let n = p.count
-        let b0 = p[i]
-        let need: Int
-        var lo: UInt8 = 0x80
-        var hi: UInt8 = 0xBF
-        switch b0 {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; hi = 0x9F
-        case 0xF0: need = 3; lo = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; hi = 0x8F
-        default: return -1  // 0x80...0xC1, 0xF5...0xFF: never valid as a first byte
+        guard let (need, first, last) = UTF8Rules.lead(p[i]) else {
+            return -1  // 0x80...0xC1, 0xF5...0xFF: never valid as a first byte
         }
+        var lo = first
+        var hi = last
         var k = 1
         while k <= need {
             guard i + k < n else { return -k }

@@ -1,3 +1,5 @@
+import Text
+
 /// A cursor over JSON text in memory, for readers that pull known fields out
 /// of a document without building a `JSONValue` tree (the record codec does).
 ///
@@ -226,14 +228,8 @@ public struct JSONScanner {
         }
     }
 
-    static func hexValue(_ c: UInt8) -> UInt32? {
-        switch c {
-        case 0x30...0x39: return UInt32(c &- 0x30)
-        case 0x41...0x46: return UInt32(c &- 0x41 &+ 10)
-        case 0x61...0x66: return UInt32(c &- 0x61 &+ 10)
-        default: return nil
-        }
-    }
+    @inline(__always)
+    static func hexValue(_ c: UInt8) -> UInt32? { Hex.value(c).map(UInt32.init) }
 
     /// The 4 hex digits at `p[i..<i+4]`, or nil.
     static func hex4(_ p: UnsafeRawBufferPointer, _ i: Int) -> UInt32? {

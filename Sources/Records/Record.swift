@@ -34,12 +34,12 @@ public struct Container: Sendable, Equatable {
     /// The main process id on the host; 0 when unknown.
     public var pid: Int
     /// The container's labels, in the order given.
-    public var labels: [(String, String)]
+    public var labels: Labels
 
     @inline(__always)
     public init(
         id: String, name: String = "", image: String = "", hostname: String = "",
-        pid: Int = 0, labels: [(String, String)] = []
+        pid: Int = 0, labels: Labels = [:]
     ) {
         self.id = id
         self.name = name
@@ -49,20 +49,9 @@ public struct Container: Sendable, Equatable {
         self.labels = labels
     }
 
-    public static func == (a: Container, b: Container) -> Bool {
-        guard a.id == b.id, a.name == b.name, a.image == b.image, a.hostname == b.hostname,
-              a.pid == b.pid, a.labels.count == b.labels.count
-        else { return false }
-        for i in a.labels.indices where a.labels[i] != b.labels[i] {
-            return false
-        }
-        return true
-    }
-
     /// The value of the first label named `key`.
     public func label(_ key: String) -> String? {
-        for (k, v) in labels where k == key { return v }
-        return nil
+        labels[key]
     }
 
     /// The encoded `{"id":…,…}` object, computed once per container by writers
@@ -89,12 +78,12 @@ public struct Container: Sendable, Equatable {
         Bytes.append(pid, to: &out)
         Bytes.append(#","labels":{"#, to: &out)
         var first = true
-        for (k, v) in labels {
+        for label in labels {
             if !first { out.append(0x2C) }
             first = false
-            JSONString.append(k, to: &out)
+            JSONString.append(label.key, to: &out)
             out.append(0x3A)
-            JSONString.append(v, to: &out)
+            JSONString.append(label.value, to: &out)
         }
         Bytes.append("}}", to: &out)
     }

@@ -249,7 +249,7 @@ public enum RecordCodec {
         var image = ""
         var hostname = ""
         var pid = 0
-        var labels: [(String, String)] = []
+        var labels: Labels = [:]
         if try s.beginObject() {
             var expected = ContainerField.id
             repeat {
@@ -297,17 +297,17 @@ public enum RecordCodec {
         return pid
     }
 
-    static func readLabels(_ s: inout JSONScanner) throws(JSONError) -> [(String, String)] {
-        if s.readNull() { return [] }
+    static func readLabels(_ s: inout JSONScanner) throws(JSONError) -> Labels {
+        if s.readNull() { return [:] }
         guard s.peek() == 0x7B else { throw mustBe("container.labels", "an object", s) }
-        var labels: [(String, String)] = []
+        var labels: Labels = [:]
         if try s.beginObject() {
             repeat {
                 let name = try s.readKey().decoded
                 guard s.peek() == 0x22 else {
                     throw s.error("field \"container.labels.\(name)\" must be a string")
                 }
-                labels.append((name, try s.readString()))
+                labels.append(name, try s.readString())
             } while try s.nextMember()
         }
         return labels

@@ -7,14 +7,14 @@ extension RouteSource {
     /// Whether a container with this id, name and labels is taken (the stream aside: see `accepts`).
     /// `id`: a prefix of the container id. `name`: the name exactly. `glob`: a glob on the whole name.
     /// `filter`: a substring of the name. `labels`: every one present (with the value, when given).
-    public func matches(id containerID: String, name containerName: String, labels containerLabels: [(String, String)]) -> Bool {
+    public func matches(id containerID: String, name containerName: String, labels containerLabels: Labels) -> Bool {
         if let id, !containerID.utf8.starts(with: id.utf8) { return false }
         if let name, containerName != name { return false }
         if let glob, !Glob.matches(glob, containerName) { return false }
         if let filter, !Self.contains(containerName, filter) { return false }
         for label in labels {
-            guard let found = containerLabels.first(where: { $0.0 == label.key }) else { return false }
-            if let value = label.value, found.1 != value { return false }
+            guard let found = containerLabels[label.key] else { return false }
+            if let value = label.value, found != value { return false }
         }
         return true
     }

@@ -365,18 +365,18 @@ struct ContainerScan {
     }
 
     /// The decoded id, name and labels.
-    func decode(_ bytes: UnsafeRawBufferPointer) -> (String, String, [(String, String)]) {
+    func decode(_ bytes: UnsafeRawBufferPointer) -> (String, String, Labels) {
         func string(_ r: Range<Int>, _ escaped: Bool) -> String {
             JSONRawString(raw: UnsafeRawBufferPointer(rebasing: bytes[r]), hasEscapes: escaped).decoded
         }
         let idText = string(id, idEscaped)
         let nameText = name.map { string($0, nameEscaped) } ?? ""
-        var pairs: [(String, String)] = []
+        var pairs: Labels = [:]
         if let labels {
             var s = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[labels]))
             // Checked already: this cannot fail.
             try? s.readObject { s, key throws(JSONError) in
-                pairs.append((key.decoded, try s.readString()))
+                pairs.append(key.decoded, try s.readString())
             }
         }
         return (idText, nameText, pairs)

@@ -1,3 +1,4 @@
+import Text
 import JSON
 import Records
 
@@ -118,30 +119,7 @@ extension RouteSpec {
 
     /// Decodes `%XX` escapes and `+` (a space), as in a URL query.
     static func percentDecode(_ s: Substring) throws(RouteError) -> String {
-        var out: [UInt8] = []
-        let u = Array(s.utf8)
-        var i = 0
-        func hexValue(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x41...0x46: return c - 0x41 + 10
-            case 0x61...0x66: return c - 0x61 + 10
-            default: return nil
-            }
-        }
-        while i < u.count {
-            let c = u[i]
-            if c == UInt8(ascii: "%") {
-                guard i + 2 < u.count, let hi = hexValue(u[i + 1]), let lo = hexValue(u[i + 2]) else {
-                    throw RouteError("bad %-escape in '\(s)'")
-                }
-                out.append(hi << 4 | lo)
-                i += 3
-            } else {
-                out.append(c == UInt8(ascii: "+") ? 0x20 : c)
-                i += 1
-            }
-        }
+        guard let out = Percent.decode(s, plusAsSpace: true) else { throw RouteError("bad %-escape in '\(s)'") }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -40,7 +40,7 @@ public struct GoTimeLayout: Sendable, Equatable, CustomStringConvertible {
         var separator: UInt8 = 0x2E
     }
 
-    enum Chunk: Sendable {
+    enum Chunk: Sendable, Equatable {
         case literal(start: Int, end: Int)
         case token(Token)
     }
@@ -73,8 +73,6 @@ public struct GoTimeLayout: Sendable, Equatable, CustomStringConvertible {
         self.literals = literals
         self.usesFraction = usesFraction
     }
-
-    public static func == (a: GoTimeLayout, b: GoTimeLayout) -> Bool { a.layout == b.layout }
 
     public var description: String { layout }
 

@@ -21,11 +21,11 @@ import Records
 /// (`.Data`, `.Source`, `.Time`) has no place in these fields, and any other action is refused at start
 /// with a message, rather than sent as literal braces.
 public struct ContainerTemplate: Sendable, Hashable, CustomStringConvertible {
-    enum Field: Sendable, Equatable {
+    enum Field: Sendable, Hashable {
         case containerName, dockerName, id, hostname, image, pid, label(String), hostHostname
     }
 
-    enum Part: Sendable, Equatable {
+    enum Part: Sendable, Hashable {
         case text(String)
         case field(Field)
     }
@@ -33,9 +33,7 @@ public struct ContainerTemplate: Sendable, Hashable, CustomStringConvertible {
     let parts: [Part]
     public let description: String
 
-    /// The parts follow from the text: two templates are the same when their texts are.
-    public static func == (a: ContainerTemplate, b: ContainerTemplate) -> Bool { a.description == b.description }
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+    // The parts follow from the text: equal texts give equal parts (synthesized equality compares both).
 
     /// Whether it has no action: the text is the value.
     public var isPlain: Bool { parts.allSatisfy { if case .text = $0 { true } else { false } } }
@@ -92,7 +90,7 @@ public struct ContainerTemplate: Sendable, Hashable, CustomStringConvertible {
                 case .hostname: out += c.hostname
                 case .image: out += c.image
                 case .pid: out += String(c.pid)
-                case .label(let key): out += c.labels.first { $0.0 == key }?.1 ?? ""
+                case .label(let key): out += c.labels[key] ?? ""
                 case .hostHostname: out += host
                 }
             }

@@ -1,4 +1,5 @@
 import Docker
+import Records
 import Time
 import Testing
 @testable import Attacher
@@ -63,7 +64,7 @@ struct CursorTests {
 
 @Suite("Which containers are skipped")
 struct IgnoreTests {
-    func info(env: [String] = [], labels: [(String, String)] = [], id: String = "0123456789abcdef") -> ContainerInfo {
+    func info(env: [String] = [], labels: Labels = [:], id: String = "0123456789abcdef") -> ContainerInfo {
         ContainerInfo(id: id, name: "c", image: "i", hostname: "h", pid: 1, labels: labels, env: env, tty: false, running: true)
     }
 
@@ -73,10 +74,10 @@ struct IgnoreTests {
         o.excludeLabels = AttachOptions.parseLabels("skip, tier:db,env=prod")
         #expect(o.ignores(info(env: ["LOGSPOUT=ignore"])))
         #expect(!o.ignores(info(env: ["LOGSPOUT=yes"])))
-        #expect(o.ignores(info(labels: [("skip", "anything")])))
-        #expect(o.ignores(info(labels: [("tier", "db")])))
-        #expect(!o.ignores(info(labels: [("tier", "web")])))
-        #expect(o.ignores(info(labels: [("env", "prod")])))
+        #expect(o.ignores(info(labels: ["skip": "anything"])))
+        #expect(o.ignores(info(labels: ["tier": "db"])))
+        #expect(!o.ignores(info(labels: ["tier": "web"])))
+        #expect(o.ignores(info(labels: ["env": "prod"])))
         #expect(!o.ignores(info()))
         o.selfID = "0123456789ab"
         #expect(o.ignores(info()))

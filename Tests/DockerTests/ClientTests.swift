@@ -41,7 +41,7 @@ struct InspectTests {
             """)
         let info = try ContainerInfo(inspect: doc)
         #expect(info == ContainerInfo(id: "abc123", name: "web", image: "nginx:1.27", hostname: "abc123", pid: 42,
-                                      labels: [("team", "db"), ("x", "y")], env: ["A=1", "LOGSPOUT=ignore"], tty: true, running: true))
+                                      labels: ["team": "db", "x": "y"], env: ["A=1", "LOGSPOUT=ignore"], tty: true, running: true))
     }
 
     @Test("missing fields take defaults; a missing Id is an error")

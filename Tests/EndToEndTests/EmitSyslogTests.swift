@@ -18,7 +18,7 @@ func routed(_ data: String, source: String = "stdout", time: String = "2026-11-2
     if let tag { target.append(("append_tag", .string(tag))) }
     let record = Record(time: time, source: source == "stderr" ? .stderr : .stdout, data: data,
                         container: Container(id: String(repeating: "ab", count: 32), name: name, image: "nginx:1.27",
-                                             hostname: hostname, pid: pid, labels: []),
+                                             hostname: hostname, pid: pid, labels: [:]),
                         route: Route(id: id, target: .object(target)))
     return String(decoding: RecordCodec.encode(record), as: UTF8.self)
 }
@@ -79,7 +79,7 @@ struct EmitSyslogEndToEndTests {
             let record = Record(time: "2026-11-24T20:42:17.123456789Z", source: .stdout, data: data,
                                 container: Container(id: String(repeating: "ab", count: 32), name: "shop_web_1", image: "nginx:1.27",
                                                      hostname: "8713470e0e2c", pid: 18441,
-                                                     labels: [("com.docker.compose.service", "web"), ("com.docker.compose.project", "shop")]),
+                                                     labels: ["com.docker.compose.service": "web", "com.docker.compose.project": "shop"]),
                                 route: Route(id: "r", target: .object(target)))
             return String(decoding: RecordCodec.encode(record), as: UTF8.self)
         }

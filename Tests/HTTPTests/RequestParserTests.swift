@@ -226,7 +226,7 @@ struct RequestParserTests {
     ] as [(Int, String?, Bool)])
     func keepAlive(minor: Int, connection: String?, expected: Bool) {
         let head = HTTPRequestHead(method: "GET", target: "/", versionMinor: minor,
-                                   headers: [("Host", "x")] + (connection.map { [("Connection", $0)] } ?? []))
+                                   headers: [HTTPField("Host", "x")] + (connection.map { [HTTPField("Connection", $0)] } ?? []))
         #expect(head.keepAlive == expected)
     }
 
@@ -303,7 +303,7 @@ struct RequestParserTests {
     ] as [(String, Int, String, String, Bool)])
     func webSocketUpgrade(method: String, minor: Int, upgrade: String, connection: String, expected: Bool) {
         let head = HTTPRequestHead(method: method, target: "/", versionMinor: minor,
-                                   headers: [("Host", "x"), ("Upgrade", upgrade), ("Connection", connection)])
+                                   headers: [HTTPField("Host", "x"), HTTPField("Upgrade", upgrade), HTTPField("Connection", connection)])
         #expect(head.isWebSocketUpgrade == expected)
     }
 

@@ -50,7 +50,7 @@ let frameSteps: [Int?] = [nil, 1, 2, 3, 5, 7]
 @Suite("WebSocket handshake (RFC 6455 §4)")
 struct WebSocketHandshakeTests {
     static func head(method: String = "GET", minor: Int = 1, _ fields: [(String, String)]) -> HTTPRequestHead {
-        HTTPRequestHead(method: method, target: "/logs", versionMinor: minor, headers: fields.map { (name: $0.0, value: $0.1) })
+        HTTPRequestHead(method: method, target: "/logs", versionMinor: minor, headers: fields.map { HTTPField($0.0, $0.1) })
     }
 
     static let good: [(String, String)] = [
@@ -123,7 +123,7 @@ struct WebSocketHandshakeTests {
             Issue.record("accepted version \(value ?? "none")")
         } catch {
             #expect(error.status == 426)
-            #expect(error.headers.elementsEqual([("Sec-WebSocket-Version", "13")]) { $0 == $1 })
+            #expect(error.headers == [HTTPField("Sec-WebSocket-Version", "13")])
         }
     }
 }

@@ -44,7 +44,7 @@ struct EncodeTests {
 
     @Test("strings are escaped everywhere")
     func escaping() throws {
-        let c = Container(id: "a\"b", name: "n\\", image: "i\n", hostname: "h\u{1}", pid: -3, labels: [("k\"", "v\t"), ("é", "😀")])
+        let c = Container(id: "a\"b", name: "n\\", image: "i\n", hostname: "h\u{1}", pid: -3, labels: ["k\"": "v\t", "é": "😀"])
         let r = Record(time: "t\"", source: .stdout, data: "line with \"quotes\" and \u{1B}[31mcolour\u{1B}[0m", container: c)
         let back = try RecordCodec.decode(line: Array(RecordCodec.encode(r).dropLast()))
         #expect(back == r)
@@ -126,7 +126,7 @@ struct DecodeTests {
                       #""container":{"pid":5,"labels":{"a":"b"},"id":"i","hostname":"h","image":"m","name":"n"}"#,
                       #""route":{"target":[1],"id":"r"}"#]
         let expected = Record(time: "t", source: .stderr, data: "d", partial: true,
-                              container: Container(id: "i", name: "n", image: "m", hostname: "h", pid: 5, labels: [("a", "b")]),
+                              container: Container(id: "i", name: "n", image: "m", hostname: "h", pid: 5, labels: ["a": "b"]),
                               route: Route(id: "r", target: [1]))
         var count = 0
         for permutation in permutations(fields) {
@@ -141,14 +141,14 @@ struct DecodeTests {
         let junk = #"{"a":[1,2,{"b":null}],"c":"\"}\"","d":-1.5e3,"e":true,"f":{}}"#
         let line = #"{"x":\#(junk),"time":"t","source":"stdout","y":\#(junk),"data":"d","container":{"id":"i","z":\#(junk),"labels":{"k":"v"}},"route":{"id":"r","w":\#(junk),"target":{}},"v":2}"#
         let r = try decode(line)
-        #expect(r == Record(time: "t", source: .stdout, data: "d", container: Container(id: "i", labels: [("k", "v")]),
+        #expect(r == Record(time: "t", source: .stdout, data: "d", container: Container(id: "i", labels: ["k": "v"]),
                             route: Route(id: "r", target: [:])))
     }
 
     @Test("optional fields default; null counts as absent for them")
     func defaults() throws {
         let r = try decode(#"{"time":"t","source":"stdout","data":"d","container":{"id":"i"}}"#)
-        #expect(r.container == Container(id: "i", name: "", image: "", hostname: "", pid: 0, labels: []))
+        #expect(r.container == Container(id: "i", name: "", image: "", hostname: "", pid: 0, labels: [:]))
         #expect(r.partial == false)
         #expect(r.route == nil)
         let n = try decode(#"{"time":"t","source":"stdout","data":"d","partial":null,"container":{"id":"i","name":null,"image":null,"hostname":null,"pid":null,"labels":null},"route":null}"#)
@@ -186,9 +186,9 @@ struct DecodeTests {
     @Test("labels keep their order; equality compares it")
     func labels() throws {
         let r = try decode(#"{"time":"t","source":"stdout","data":"d","container":{"id":"i","labels":{"b":"1","a":"2"}}}"#)
-        #expect(r.container.labels.map(\.0) == ["b", "a"])
-        #expect(r.container != Container(id: "i", labels: [("a", "2"), ("b", "1")]))
-        #expect(r.container == Container(id: "i", labels: [("b", "1"), ("a", "2")]))
+        #expect(r.container.labels.map(\.key) == ["b", "a"])
+        #expect(r.container != Container(id: "i", labels: ["a": "2", "b": "1"]))
+        #expect(r.container == Container(id: "i", labels: ["b": "1", "a": "2"]))
     }
 }
 

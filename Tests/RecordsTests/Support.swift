@@ -113,6 +113,6 @@ func encoded(_ r: Record) -> String {
 
 let exampleID = "8713470e0e2cd7b0f7d6c2a1e5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6"
 let exampleContainer = Container(id: exampleID, name: "web", image: "nginx:1.27", hostname: "8713470e0e2c",
-                                 pid: 18441, labels: [("team", "db")])
+                                 pid: 18441, labels: ["team": "db"])
 let exampleContainerJSON = #"{"id":"\#(exampleID)","name":"web","image":"nginx:1.27","hostname":"8713470e0e2c","pid":18441,"labels":{"team":"db"}}"#
 let exampleTime = "2026-11-24T20:42:17.123456789Z"

@@ -6,7 +6,7 @@ import Testing
 let fullID = "8713470e0e2cd7b0f7d6c2a1e5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6"
 
 func record(_ source: Source = .stdout, id: String = fullID, name: String = "orders_db",
-            labels: [(String, String)] = [("team", "db"), ("tier", "backend")]) -> Record {
+            labels: Labels = ["team": "db", "tier": "backend"]) -> Record {
     Record(time: "2026-11-24T20:42:17.123456789Z", source: source, data: "x",
            container: Container(id: id, name: name, image: "postgres:17", hostname: "8713470e0e2c", pid: 1, labels: labels))
 }
@@ -41,8 +41,8 @@ struct MatchingTests {
         (RouteSource(labels: [LabelFilter(key: "team", value: "web")]), record(), false),
         (RouteSource(labels: [LabelFilter(key: "team", value: "db"), LabelFilter(key: "tier", value: "backend")]), record(), true),
         (RouteSource(labels: [LabelFilter(key: "team", value: "db"), LabelFilter(key: "zone")]), record(), false),
-        (RouteSource(labels: [LabelFilter(key: "team", value: "")]), record(labels: [("team", "")]), true),
-        (RouteSource(labels: [LabelFilter(key: "team")]), record(labels: []), false),
+        (RouteSource(labels: [LabelFilter(key: "team", value: "")]), record(labels: ["team": ""]), true),
+        (RouteSource(labels: [LabelFilter(key: "team")]), record(labels: [:]), false),
         // Every criterion must hold.
         (RouteSource(filter: "db", types: [.stderr]), record(.stdout), false),
         (RouteSource(filter: "db", types: [.stderr]), record(.stderr), true),

@@ -7,7 +7,7 @@ import Time
 struct TemplateTests {
     static let c = Container(id: "8713470e0e2c" + String(repeating: "ab", count: 26), name: "shop_web_1",
                              image: "nginx:1.27", hostname: "8713470e0e2c", pid: 18441,
-                             labels: [("com.docker.compose.service", "web"), ("team", "db"), ("a key", "spaced")])
+                             labels: ["com.docker.compose.service": "web", "team": "db", "a key": "spaced"])
 
     @Test("every container field", arguments: [
         ("{{.ContainerName}}", "shop_web_1"),
