@@ -19,6 +19,11 @@ extension Sys {
         try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
+    /// Opens (creating it when missing) the file at `path` for reading and writing in place.
+    public static func openForUpdate(_ path: String, mode: mode_t = 0o644) throws(SyscallError) -> Int32 {
+        try open(path, O_RDWR | O_CREAT, mode: mode)
+    }
+
     /// The whole content of the file at `path`; a file over `maxBytes` is an error (EFBIG).
     public static func readFile(_ path: String, maxBytes: Int = 1 << 20) throws(SyscallError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)

@@ -116,6 +116,16 @@ extension Sys {
         _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// Turns off Nagle's algorithm on a TCP socket (`TCP_NODELAY`): each write leaves at once.
+    public static func setNoDelay(_ fd: Int32) {
+        setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+    }
+
+    /// Asks for a send buffer of `bytes` (`SO_SNDBUF`; the kernel may give less).
+    public static func setSendBuffer(_ fd: Int32, bytes: Int32) {
+        setOption(fd, SOL_SOCKET, SO_SNDBUF, bytes)
+    }
+
     /// `sendmmsg(2)` on a connected datagram socket: sends `messages` (ranges of `buffer`) as one datagram
     /// each, as many as the kernel takes; returns how many were sent (at least 1, or it throws).
     public static func sendmmsg(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ messages: ArraySlice<Range<Int>>) throws(SyscallError) -> Int {

@@ -177,6 +177,25 @@ public enum Sys {
         return n > 0
     }
 
+    /// Whether `fd` has input waiting right now (`poll` without waiting); false when it cannot tell.
+    public static func hasInput(_ fd: Int32) -> Bool {
+        (try? poll(fd, events: Int16(POLLIN), timeout: 0)) == true
+    }
+
+    /// Waits up to `timeout` ms for `fd` to take output; true when it can.
+    public static func waitWritable(_ fd: Int32, timeout: Int32) throws(SyscallError) -> Bool {
+        try poll(fd, events: Int16(POLLOUT), timeout: timeout)
+    }
+
+    /// Sleeps for `microseconds` (`nanosleep`; a signal cuts it short).
+    public static func sleep(microseconds: UInt64) {
+        var ts = timespec(tv_sec: Int(microseconds / 1_000_000), tv_nsec: Int(microseconds % 1_000_000) * 1000)
+        _ = nanosleep(&ts, nil)
+    }
+
+    /// Ends the process with `code`.
+    public static func exit(_ code: ExitCode) -> Never { Glibc.exit(code.rawValue) }
+
     /// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`), for timers and backoff.
     public static func monotonicNanos() -> UInt64 {
         var ts = timespec()
@@ -237,6 +256,23 @@ public func withRawBytes<R, E: Error>(_ array: [UInt8], _ range: Range<Int>,
         do throws(E) { return .success(try body(UnsafeRawBufferPointer(rebasing: raw[range]))) } catch { return .failure(error) }
     }
     return try result.get()
+}
+
+/// How a stage ends (sysexits.h): the same code means the same in every stage (docs/*.md, "Exit status").
+public enum ExitCode: Int32, Sendable {
+    /// Done: the input ended, a stop signal came, or the reader of standard output went away.
+    case ok = 0
+    /// A bad command line: an unknown argument or a bad option value.
+    case usage = 64
+    /// Something needed at start is not there: the Docker engine cannot be reached, httpd's port cannot be
+    /// opened.
+    case unavailable = 69
+    /// An internal error (epoll, signalfd or eventfd could not be set up).
+    case software = 70
+    /// Reading standard input or writing standard output failed (other than a closed pipe).
+    case ioError = 74
+    /// Bad configuration: an environment value, a file or folder it names.
+    case config = 78
 }
 
 /// How writing a stage's standard output went.
