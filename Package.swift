@@ -17,7 +17,8 @@ let package = Package(
         // Client-side TLS over OpenSSL (libssl), for syslog over TLS; its macros and error queue stay in C.
         // OpenSSL is loaded with dlopen on first use (the static image links it instead: scripts/image.sh).
         .target(name: "CTLS"),
-        // The one place that calls libc for I/O: sockets, read/write, epoll; errors carry errno.
+        // The one place that calls the system: sockets, files, clocks, signals; errors carry errno. The event
+        // loop every stage runs on (epoll, signalfd, deadlines), and the exit codes they share.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
         // Byte-level text rules shared by the parsers: hex digits, percent-decoding, UTF-8 well-formedness.
         .target(name: "Text"),
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "Routing", dependencies: ["Syscall", "Text", "HTTP", "JSON", "Records", "Time", "Syslog"]),
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
-        .target(name: "Syslog", dependencies: ["Records", "JSON", "Time"]),
+        .target(name: "Syslog", dependencies: ["Records", "JSON", "Time", "Syscall"]),
         // emit-syslog's engine: targets, UDP, TCP and TLS transports, DNS (A/AAAA and SRV).
         .target(name: "Emitter", dependencies: ["Syscall", "CTLS", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),

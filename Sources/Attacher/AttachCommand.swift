@@ -3,28 +3,40 @@ import Syscall
 
 /// `attach`'s command line: options and environment, then `Attacher.run`. Returns the exit status.
 public enum AttachCommand {
-    struct UsageError: Error {
+    /// A bad command line (64) or a bad environment value (78), in one line.
+    struct OptionError: Error {
         var message: String
+        var exit: ExitCode
     }
 
-    public static func main(_ argv: [String]) -> Int32 {
+    public static func main(_ argv: [String]) -> ExitCode {
+        let options: AttachOptions
         do {
-            guard let options = try options(argv) else {
+            guard let parsed = try Self.options(argv) else {
                 print(AttachOptions.usage, terminator: "")
-                return AttachExit.ok.rawValue
+                return .ok
             }
-            return Attacher(options: options).run().rawValue
+            options = parsed
         } catch {
             Sys.diagnostic("attach: " + error.message)
-            return AttachExit.usage.rawValue
+            return error.exit
         }
+        let attacher: Attacher
+        do { attacher = try Attacher(options: options) } catch {
+            Sys.diagnostic("attach: \(error)")
+            return .software
+        }
+        return attacher.run()
     }
 
     /// The options from `argv` and the environment; nil for `--help`.
-    static func options(_ argv: [String]) throws(UsageError) -> AttachOptions? {
+    static func options(_ argv: [String]) throws(OptionError) -> AttachOptions? {
         var dockerHost = Sys.environment("DOCKER_HOST")
         var backlog = ["1", "true", "yes"].contains((Sys.environment("BACKLOG") ?? "").lowercased())
         var maxLine = Sys.environment("MAX_LINE_SIZE").map { Int($0) } ?? 256 * 1024
+        // Which of the two a bad value came from: an argument (bad usage) or the environment (bad configuration).
+        var maxLineGiven = ExitCode.config
+        var dockerHostGiven = ExitCode.config
         var args = argv.dropFirst()
         while let arg = args.popFirst() {
             switch arg {
@@ -33,20 +45,24 @@ public enum AttachCommand {
             case "--backlog":
                 backlog = true
             case "--max-line-size":
-                guard let value = args.popFirst() else { throw UsageError(message: "--max-line-size needs a number of bytes") }
+                guard let value = args.popFirst() else { throw OptionError(message: "--max-line-size needs a number of bytes", exit: .usage) }
                 maxLine = Int(value)
+                maxLineGiven = .usage
             case "--docker-host":
-                guard let value = args.popFirst() else { throw UsageError(message: "--docker-host needs unix:///path or tcp://host:port") }
+                guard let value = args.popFirst() else { throw OptionError(message: "--docker-host needs unix:///path or tcp://host:port", exit: .usage) }
                 dockerHost = value
+                dockerHostGiven = .usage
             default:
-                throw UsageError(message: "unknown argument '\(arg)' (see attach --help)")
+                throw OptionError(message: "unknown argument '\(arg)' (see attach --help)", exit: .usage)
             }
         }
         guard let maxLineSize = maxLine, maxLineSize >= 1024, maxLineSize <= 64 * 1024 * 1024 else {
-            throw UsageError(message: "the maximum line size must be a number of bytes from 1024 to 67108864")
+            throw OptionError(message: "the maximum line size must be a number of bytes from 1024 to 67108864", exit: maxLineGiven)
         }
         let endpoint: DockerEndpoint
-        do { endpoint = try DockerEndpoint.resolve(dockerHost: dockerHost) } catch { throw UsageError(message: error.description) }
+        do { endpoint = try DockerEndpoint.resolve(dockerHost: dockerHost) } catch {
+            throw OptionError(message: error.description, exit: dockerHostGiven)
+        }
         var options = AttachOptions(endpoint: endpoint)
         options.backlog = backlog
         options.maxLineSize = maxLineSize

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Docker
 import HTTP
 import JSON
@@ -8,7 +5,7 @@ import Records
 import Syscall
 import Time
 
-/// attach's engine: one thread, one epoll set, one socket per followed container plus the events stream.
+/// attach's engine: one thread, one event loop, one socket per followed container plus the events stream.
 ///
 /// The order of work at (re)connection is what makes it lose nothing: subscribe to events first, then list
 /// the running containers and open a logs stream for each that has none. A container that starts later is
@@ -18,30 +15,28 @@ public final class Attacher {
     let client: DockerClient
     let output: Int32
 
-    // Tokens in the epoll set: 0 signals, 1 the events stream, 2... logs streams.
-    static let signalToken: UInt64 = 0
-    static let eventsToken: UInt64 = 1
-
-    var epoll: Epoll!
-    var signals: SignalDescriptor!
+    let loop: EventLoop
     var containers: [String: Tracked] = [:]
-    var streams: [UInt64: LogsStream] = [:]
-    var nextToken: UInt64 = 2
     var events: EventsStream?
     var engineUp = false
     var firstConnection = true
     var lostEngineReported = false
     var reconnectBackoff = Backoff()
-    var reconnectAt: UInt64?
+    var reconnect: EventLoop.Timer?
     /// The engine's time when attach first connected: containers first seen later are read from here.
     var startTime = Timestamp.zero
     var out: [UInt8] = []
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
-    var exitCode: AttachExit?
+    /// Set when attach is to end: the loop stops.
+    var exitCode: ExitCode? {
+        didSet { if exitCode != nil { loop.stop() } }
+    }
     /// When the oldest record not yet written was buffered.
     var pendingSince: UInt64?
+    /// Writes the records at `pendingSince` + `lingerNanos`.
+    lazy var linger = loop.makeTimer { [unowned self] in flush() }
     static let lingerNanos: UInt64 = 2_000_000
-    static let batchPauseMicros: UInt32 = 1000
+    static let batchPauseMicros: UInt64 = 1000
     var readBytesThisRound = 0
     /// Saved cursors (STATE_DIR), and those loaded at start for containers not yet seen.
     var cursorFile: CursorFile?
@@ -70,7 +65,7 @@ public final class Attacher {
         /// A start event came while the old stream was still draining: reopen when it ends.
         var reopenAfterEnd = false
         var retry = Backoff(initialMs: 250, capMs: 5000)
-        var retryAt: UInt64?
+        var retryTimer: EventLoop.Timer?
 
         init(info: ContainerInfo, ignored: Bool) {
             id = info.id
@@ -83,7 +78,7 @@ public final class Attacher {
     /// One logs connection.
     final class LogsStream {
         let fd: Int32
-        let token: UInt64
+        var registration: EventLoop.Registration?
         unowned let container: Tracked
         var http = HTTPResponseParser()
         var logs: LogStreamParser?
@@ -92,10 +87,11 @@ public final class Attacher {
         var ended = false
         /// When bytes last arrived: a line held longer than `idleFlushNanos` after that is emitted.
         var lastDataAt: UInt64 = 0
+        /// Armed while a line is held.
+        var idleTimer: EventLoop.Timer?
 
-        init(fd: Int32, token: UInt64, container: Tracked, openedAt: UInt64) {
+        init(fd: Int32, container: Tracked, openedAt: UInt64) {
             self.fd = fd
-            self.token = token
             self.container = container
             self.openedAt = openedAt
         }
@@ -104,6 +100,7 @@ public final class Attacher {
     /// The events connection.
     final class EventsStream {
         let fd: Int32
+        var registration: EventLoop.Registration?
         var http: HTTPResponseParser
         var pending: [UInt8] = []
         init(fd: Int32, http: HTTPResponseParser) {
@@ -112,10 +109,12 @@ public final class Attacher {
         }
     }
 
-    public init(options: AttachOptions, output: Int32 = 1) {
+    /// Sets up the event loop (SIGTERM and SIGINT taken through it).
+    public init(options: AttachOptions, output: Int32 = 1) throws(SyscallError) {
         self.options = options
         self.client = DockerClient(endpoint: options.endpoint)
         self.output = output
+        loop = try EventLoop(signals: [.terminate, .interrupt])
         out.reserveCapacity(512 * 1024)
     }
 
@@ -127,21 +126,14 @@ public final class Attacher {
     static func diagnostic(_ s: String) { Sys.diagnostic("attach: " + s) }
 
     /// Runs until SIGTERM/SIGINT, a closed stdout, or (at start only) an unreachable engine.
-    public func run() -> AttachExit {
+    public func run() -> ExitCode {
         Sys.ignoreSIGPIPE()
         Sys.growPipe(output)
-        do {
-            signals = try SignalDescriptor([SIGTERM, SIGINT])
-            epoll = try Epoll()
-            try epoll.add(signals.fd, token: Self.signalToken)
-        } catch {
-            Self.diagnostic("\(error)")
-            return .software
-        }
+        loop.onSignal = { [unowned self] _ in exitCode = .ok }
         if let dir = options.stateDirectory {
             do { try Sys.makeDirectories(dir) } catch {
                 Self.diagnostic("STATE_DIR: \(error)")
-                return .unavailable
+                return .config
             }
             let file = CursorFile(directory: dir)
             savedCursors = file.load()
@@ -154,35 +146,25 @@ public final class Attacher {
             Self.diagnostic(error.description)
             return .unavailable
         }
-        while exitCode == nil {
-            let timeout = nextTimeout()
-            let ready: [(token: UInt64, events: UInt32)]
-            do { ready = try epoll.wait(timeout: timeout) } catch {
-                Self.diagnostic("\(error)")
-                return .software
-            }
-            for (token, _) in ready {
-                switch token {
-                case Self.signalToken:
-                    if !signals.drain().isEmpty { exitCode = .ok }
-                case Self.eventsToken:
-                    readEvents()
-                default:
-                    if let stream = streams[token] { readLogs(stream) }
+        do {
+            try loop.run {
+                // Records linger up to 2 ms (or until 64 KiB) before they are written: the next stages then
+                // wake once per batch instead of once per line.
+                let now = Sys.monotonicNanos()
+                if !out.isEmpty, pendingSince == nil {
+                    pendingSince = now
+                    loop.arm(linger, at: now + Self.lingerNanos)
                 }
-                if exitCode != nil { break }
+                if let since = pendingSince, out.count >= 64 * 1024 || now - since >= Self.lingerNanos { flush() }
+                saveCursors(force: false)
+                // After a wake-up that carried log data, let more arrive before reading again: under load a
+                // read then takes many lines at once instead of one (at most 1 ms more latency).
+                if readBytesThisRound > 0, exitCode == nil { Sys.sleep(microseconds: Self.batchPauseMicros) }
+                readBytesThisRound = 0
             }
-            runTimers()
-            // Records linger up to 2 ms (or until 64 KiB) before they are written: the next stages then
-            // wake once per batch instead of once per line.
-            let now = Sys.monotonicNanos()
-            if !out.isEmpty, pendingSince == nil { pendingSince = now }
-            if let since = pendingSince, out.count >= 64 * 1024 || now - since >= Self.lingerNanos { flush() }
-            saveCursors(force: false)
-            // After a wake-up that carried log data, let more arrive before reading again: under load a read
-            // then takes many lines at once instead of one (at most 1 ms more latency).
-            if readBytesThisRound > 0, exitCode == nil { usleep(Self.batchPauseMicros) }
-            readBytesThisRound = 0
+        } catch {
+            Self.diagnostic("\(error)")
+            return .software
         }
         flush()
         saveCursors(force: true)
@@ -206,15 +188,16 @@ public final class Attacher {
         stream.pending = opened.bodyPrefix
         do {
             try Sys.setNonBlocking(opened.fd)
-            try epoll.add(opened.fd, token: Self.eventsToken)
+            stream.registration = try loop.register(opened.fd) { [unowned self] _ in readEvents() }
         } catch {
             Sys.close(opened.fd)
-            throw DockerError("\(error)")
+            throw DockerError("\(error)", cause: error)
         }
         events = stream
         engineUp = true
         reconnectBackoff.reset()
-        reconnectAt = nil
+        if let reconnect { loop.cancel(reconnect) }
+        reconnect = nil
         if lostEngineReported {
             Self.diagnostic("engine \(options.endpoint) is back")
             lostEngineReported = false
@@ -281,7 +264,7 @@ public final class Attacher {
     /// The events stream broke: every logs stream will end too; reconnect with backoff.
     func dropEvents() {
         if let events {
-            epoll.remove(events.fd)
+            if let registration = events.registration { loop.unregister(registration) }
             Sys.close(events.fd)
         }
         events = nil
@@ -290,7 +273,18 @@ public final class Attacher {
     }
 
     func scheduleReconnect() {
-        reconnectAt = Sys.monotonicNanos() + UInt64(reconnectBackoff.nextDelayMs()) * 1_000_000
+        if let reconnect { loop.cancel(reconnect) }
+        let at = Sys.monotonicNanos() + UInt64(reconnectBackoff.nextDelayMs()) * 1_000_000
+        reconnect = loop.schedule(at: at) { [unowned self] in
+            reconnect = nil
+            do { try connectEngine() } catch {
+                if !lostEngineReported {
+                    Self.diagnostic("engine \(options.endpoint): \(error); reconnecting")
+                    lostEngineReported = true
+                }
+                if engineUp == false && reconnect == nil { scheduleReconnect() }
+            }
+        }
     }
 
     func readEvents() {
@@ -399,7 +393,8 @@ public final class Attacher {
     func open(_ tracked: Tracked) {
         guard tracked.stream == nil, exitCode == nil else { return }
         tracked.reopenAfterEnd = false
-        tracked.retryAt = nil
+        if let timer = tracked.retryTimer { loop.cancel(timer) }
+        tracked.retryTimer = nil
         let since: Timestamp?
         let onlyNew: Bool
         if let t = tracked.cursor.time {
@@ -423,21 +418,30 @@ public final class Attacher {
             scheduleRetry(tracked)
             return
         }
-        let token = nextToken
-        nextToken += 1
-        let stream = LogsStream(fd: fd, token: token, container: tracked, openedAt: Sys.monotonicNanos())
-        do { try epoll.add(fd, token: token) } catch {
+        let stream = LogsStream(fd: fd, container: tracked, openedAt: Sys.monotonicNanos())
+        do { stream.registration = try loop.register(fd) { [unowned self] _ in readLogs(stream) } } catch {
             Sys.close(fd)
             Self.diagnostic("\(error)")
             scheduleRetry(tracked)
             return
         }
-        streams[token] = stream
         tracked.stream = stream
     }
 
+    /// Tries the container again after its backoff: reopens its stream if it still runs.
     func scheduleRetry(_ tracked: Tracked) {
-        tracked.retryAt = Sys.monotonicNanos() + UInt64(tracked.retry.nextDelayMs()) * 1_000_000
+        if let timer = tracked.retryTimer { loop.cancel(timer) }
+        let at = Sys.monotonicNanos() + UInt64(tracked.retry.nextDelayMs()) * 1_000_000
+        tracked.retryTimer = loop.schedule(at: at) { [unowned self] in
+            tracked.retryTimer = nil
+            guard containers[tracked.id] === tracked, engineUp else { return }
+            if let info = try? client.inspect(tracked.id) {
+                update(tracked, info)
+                if info.running { open(tracked) }
+            } else {
+                scheduleRetry(tracked)
+            }
+        }
     }
 
     func readLogs(_ stream: LogsStream) {
@@ -486,7 +490,28 @@ public final class Attacher {
             if n < readBuffer.count { break }
             if out.count > 256 * 1024 { flush() }
         }
-        if ended { close(stream, tracked) }
+        if ended {
+            close(stream, tracked)
+        } else if stream.idleTimer == nil, stream.logs?.hasPending == true {
+            scheduleIdleFlush(stream)
+        }
+    }
+
+    /// A line held without its "\n": emitted once the stream stays idle for `idleFlushNanos`.
+    func scheduleIdleFlush(_ stream: LogsStream) {
+        stream.idleTimer = loop.schedule(at: stream.lastDataAt + Self.idleFlushNanos) { [unowned self] in
+            stream.idleTimer = nil
+            guard stream.container.stream === stream, stream.logs?.hasPending == true else { return }
+            if stream.lastDataAt + Self.idleFlushNanos > Sys.monotonicNanos() {
+                scheduleIdleFlush(stream)
+                return
+            }
+            // Idle with a line held: unless more bytes are already waiting, that line is complete (when
+            // they are, reading them schedules this again).
+            if Sys.hasInput(stream.fd) { return }
+            let tracked = stream.container
+            stream.logs!.finish(emit: { line in self.deliver(line, tracked) })
+        }
     }
 
     func started(_ stream: LogsStream, _ head: HTTPHead) {
@@ -534,9 +559,10 @@ public final class Attacher {
             // A clean end: the container stopped. Its last unterminated line is complete now.
             stream.logs?.finish(emit: { line in self.deliver(line, tracked) })
         }
-        epoll.remove(stream.fd)
+        if let registration = stream.registration { loop.unregister(registration) }
+        if let timer = stream.idleTimer { loop.cancel(timer) }
+        stream.idleTimer = nil
         Sys.close(stream.fd)
-        streams[stream.token] = nil
         tracked.stream = nil
         if exitCode != nil { return }
         if let failure = stream.failed, engineUp {
@@ -565,52 +591,7 @@ public final class Attacher {
         }
     }
 
-    // MARK: - Timers and output
-
-    func nextTimeout() -> Int32 {
-        var next = reconnectAt
-        if let since = pendingSince { next = min(next ?? .max, since + Self.lingerNanos) }
-        for tracked in containers.values {
-            if let r = tracked.retryAt, next.map({ r < $0 }) ?? true { next = r }
-        }
-        for stream in streams.values where stream.logs?.hasPending == true {
-            let at = stream.lastDataAt + Self.idleFlushNanos
-            if next.map({ at < $0 }) ?? true { next = at }
-        }
-        guard let next else { return -1 }
-        let now = Sys.monotonicNanos()
-        return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
-    }
-
-    func runTimers() {
-        let now = Sys.monotonicNanos()
-        for stream in streams.values where stream.logs?.hasPending == true && stream.lastDataAt + Self.idleFlushNanos <= now {
-            // Idle with a line held: unless more bytes are already waiting, that line is complete.
-            if (try? Sys.poll(stream.fd, events: Int16(POLLIN), timeout: 0)) == true { continue }
-            let tracked = stream.container
-            stream.logs!.finish(emit: { line in self.deliver(line, tracked) })
-        }
-        if let at = reconnectAt, at <= now {
-            reconnectAt = nil
-            do { try connectEngine() } catch {
-                if !lostEngineReported {
-                    Self.diagnostic("engine \(options.endpoint): \(error); reconnecting")
-                    lostEngineReported = true
-                }
-                if engineUp == false && reconnectAt == nil { scheduleReconnect() }
-            }
-        }
-        for tracked in containers.values where tracked.retryAt.map({ $0 <= now }) == true {
-            tracked.retryAt = nil
-            guard engineUp else { continue }
-            if let info = try? client.inspect(tracked.id) {
-                update(tracked, info)
-                if info.running { open(tracked) }
-            } else {
-                scheduleRetry(tracked)
-            }
-        }
-    }
+    // MARK: - Cursors and output
 
     /// Saves every container's cursor, after the records it accounts for were written: at most every
     /// 2 ms while records flow (as often as they are written), fsynced at most once a second and at exit
@@ -636,6 +617,7 @@ public final class Attacher {
     /// backpressure the pipeline relies on).
     func flush() {
         pendingSince = nil
+        loop.disarm(linger)
         guard !out.isEmpty else { return }
         switch Sys.writeOutput(output, out) {
         case .written: break

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Records
 import Syscall
 import Time
@@ -64,7 +61,7 @@ final class CursorFile {
     /// Writes the cursors over the current slot. With `durable`, fdatasyncs it and moves on to the other
     /// slot (a killed process loses nothing unsynced; a power cut may, hence the two slots).
     func save(_ cursors: [(String, ResumeCursor)], durable: Bool) throws(SyscallError) {
-        if fds[slot] < 0 { fds[slot] = try Sys.open(path(slot), O_RDWR | O_CREAT, mode: 0o644) }
+        if fds[slot] < 0 { fds[slot] = try Sys.openForUpdate(path(slot)) }
         let bytes = Self.encode(cursors, sequence: sequence + 1)
         try Sys.overwrite(fds[slot], bytes, truncate: bytes.count < lengths[slot], path(slot))
         lengths[slot] = bytes.count

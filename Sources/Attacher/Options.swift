@@ -43,8 +43,8 @@ public struct AttachOptions: Sendable {
                                          attach resumes every container where it stopped
 
         exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,
-        69 when the engine cannot be reached or is too old at start (or STATE_DIR cannot be made),
-        70 on an internal error, 74 when standard output fails.
+        69 when the engine cannot be reached or is too old at start, 70 on an internal error,
+        74 when standard output fails, 78 on a bad environment value (or a STATE_DIR that cannot be made).
 
         """
 
@@ -69,15 +69,6 @@ public struct AttachOptions: Sendable {
         }
         return false
     }
-}
-
-/// Exit codes of attach (sysexits.h).
-public enum AttachExit: Int32 {
-    case ok = 0
-    case usage = 64
-    case unavailable = 69
-    case software = 70
-    case ioError = 74
 }
 
 extension StringProtocol {

@@ -69,9 +69,19 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// True when the engine could not be reached at all (as opposed to answering with an error).
     public var unreachable: Bool
-    public init(_ message: String, unreachable: Bool = false) {
+    /// The failed system call behind it (connecting, reading, writing), errno included.
+    public var cause: SyscallError?
+    public init(_ message: String, unreachable: Bool = false, cause: SyscallError? = nil) {
         self.message = message
         self.unreachable = unreachable
+        self.cause = cause
+    }
+
+    /// The failure of an exchange with the engine: the syscall behind it, when there is one, is kept.
+    init(_ message: String, exchange: HTTPClientError) {
+        if case .syscall(let e) = exchange { cause = e }
+        self.message = message
+        unreachable = true
     }
     public var description: String { message }
 }
@@ -199,24 +209,24 @@ public final class DockerClient: @unchecked Sendable {
     /// Opens a connection, sends `request` and reads the response head; the caller reads the body.
     public func openStream(_ request: [UInt8]) throws(DockerError) -> (fd: Int32, head: HTTPHead, parser: HTTPResponseParser, bodyPrefix: [UInt8], ended: Bool) {
         let fd: Int32
-        do { fd = try endpoint.connect() } catch { throw DockerError(error.description, unreachable: true) }
+        do { fd = try endpoint.connect() } catch { throw DockerError(error.description, unreachable: true, cause: error) }
         do {
             let r = try HTTPExchange.sendAndReadHead(fd: fd, request: request, timeoutMs: timeoutMs)
             return (fd, r.head, r.parser, r.bodyPrefix, r.ended)
         } catch {
             Sys.close(fd)
-            throw DockerError("\(endpoint): \(error)", unreachable: true)
+            throw DockerError("\(endpoint): \(error)", exchange: error)
         }
     }
 
     func get(_ path: String) throws(DockerError) -> HTTPResponse {
         let fd: Int32
-        do { fd = try endpoint.connect() } catch { throw DockerError(error.description, unreachable: true) }
+        do { fd = try endpoint.connect() } catch { throw DockerError(error.description, unreachable: true, cause: error) }
         defer { Sys.close(fd) }
         do {
             return try HTTPExchange.roundTrip(fd: fd, request: serializeRequest(method: "GET", target: versionPrefix + path), timeoutMs: timeoutMs)
         } catch {
-            throw DockerError("\(endpoint) GET \(path): \(error)", unreachable: true)
+            throw DockerError("\(endpoint) GET \(path): \(error)", exchange: error)
         }
     }
 

@@ -22,7 +22,7 @@ final class Destination {
     enum State: Equatable {
         /// No address yet: a lookup runs.
         case resolving
-        /// Addresses known, no socket (TCP: waiting until `retryAt` to connect).
+        /// Addresses known, no socket (TCP: waiting for `retry` to connect).
         case idle
         /// TCP connect in progress.
         case connecting
@@ -46,13 +46,16 @@ final class Destination {
     /// Which of `addresses` the next TCP connect tries.
     var nextAddress = 0
     var fd: Int32 = -1
-    var token: UInt64 = 0
-    var resolvedAt: UInt64 = 0
+    /// The socket in the event loop.
+    var registration: EventLoop.Registration?
     var lookupPending = false
-    var retryAt: UInt64?
+    /// Armed while waiting to connect again (or to look the address up again when there is none).
+    let retry: EventLoop.Timer
     /// `.handshaking`: when the handshake has taken too long; `.confirming`: when the session counts as
     /// accepted without having heard from the receiver.
-    var deadline: UInt64?
+    let deadline: EventLoop.Timer
+    /// When the addresses are looked up again (`SYSLOG_RESOLVE_INTERVAL` after the last answer).
+    let refresh: EventLoop.Timer
     /// When the connection became ready (the backoff starts over only after it stayed up a while).
     var readySince: UInt64?
     var backoff = Backoff(initialMs: 100, capMs: 2000)
@@ -67,12 +70,16 @@ final class Destination {
     /// Whether EPOLLOUT interest is on.
     var wantsWritable = false
 
-    init(key: String, address: Address, kind: SocketKind, secure: Bool = false, capacity: Int) {
+    init(key: String, address: Address, kind: SocketKind, secure: Bool = false, capacity: Int,
+         retry: EventLoop.Timer, deadline: EventLoop.Timer, refresh: EventLoop.Timer) {
         self.key = key
         self.address = address
         self.kind = kind
         self.secure = secure
         self.capacity = capacity
+        self.retry = retry
+        self.deadline = deadline
+        self.refresh = refresh
         buffer.reserveCapacity(min(capacity, 1 << 20))
     }
 
@@ -95,7 +102,6 @@ final class Destination {
 
     func closeSocket() {
         tls = nil  // sends close_notify when it can, before the socket closes
-        deadline = nil
         readySince = nil
         if fd >= 0 { Sys.close(fd) }
         fd = -1

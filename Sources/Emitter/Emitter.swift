@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import Records
 import Syscall
@@ -101,13 +98,13 @@ public struct EmitterOptions: Sendable {
           LOGSPOUT_TLS_CLIENT_CERT, LOGSPOUT_TLS_CLIENT_KEY  PEM client certificate and key (mutual TLS)
           LOGSPOUT_TLS_HARDENING   true: TLS 1.2 or later with forward-secret AEAD ciphers only
 
-        exit status: 0 at the end of input, 64 on bad usage or a bad environment value (or TLS file),
-        70 on an internal error.
+        exit status: 0 at the end of input, 64 on bad usage, 70 on an internal error, 78 on a bad
+        environment value (or a TLS file that cannot be read).
 
         """
 }
 
-/// emit-syslog's engine: one thread, an epoll set with standard input, the signals, the resolver's
+/// emit-syslog's engine: one thread, an event loop with standard input, the signals, the resolver's
 /// eventfd and one socket per receiver.
 public final class Emitter {
     let options: EmitterOptions
@@ -117,97 +114,78 @@ public final class Emitter {
     var splitter = LineSplitter()
     var stats = EmitterStats()
 
-    var epoll: Epoll!
-    var signals: SignalDescriptor!
-    var resolver: Resolver!
+    let loop: EventLoop
+    let resolver: Resolver
     var destinations: [String: Destination] = [:]
-    var byToken: [UInt64: Destination] = [:]
-    var nextToken: UInt64 = 16
     /// The route seen last under each id, with its target (routes repeat: each target is read once).
     var bindings: [String: (target: JSONValue, binding: Binding?)] = [:]
     var inputOpen = true
     var inputIsFile = false
+    var inputRegistration: EventLoop.Registration?
+    /// When the input ended, the time left to deliver what is queued.
+    var drainDeadline: UInt64?
     var warnedNoRoute = false
     var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
     var message: [UInt8] = []
     /// Lines waiting to be joined into messages, for routes with `multiline`.
     var joiner = MultilineJoiner()
+    /// Sends the joined messages whose lines waited long enough.
+    lazy var joinTimer = loop.makeTimer { [unowned self] in joiner.expire(now: Sys.monotonicNanos()) { deliver($0) } }
     /// The TLS context, made at start when LOGSPOUT_TLS_* is set, else with the first TLS receiver.
     var tlsContext: TLSContext?
 
-    static let inputToken: UInt64 = 0
-    static let signalToken: UInt64 = 1
-    static let resolverToken: UInt64 = 2
-
-    public init(options: EmitterOptions, input: Int32 = 0) {
+    /// Sets up the event loop (SIGTERM, SIGINT and SIGUSR1 taken through it) and the resolver.
+    public init(options: EmitterOptions, input: Int32 = 0) throws(SyscallError) {
         self.options = options
         self.input = input
         formatter = SyslogFormatter(options: options.syslog)
+        loop = try EventLoop(signals: [.terminate, .interrupt, .user1])
+        resolver = try Resolver()
         message.reserveCapacity(4096)
     }
 
     static func diagnostic(_ s: String) { Sys.diagnostic("emit-syslog: " + s) }
 
     /// Runs until standard input ends and what is queued is sent (or the drain time is up).
-    public func run() -> Int32 {
+    public func run() -> ExitCode {
         Sys.ignoreSIGPIPE()
-        do {
-            signals = try SignalDescriptor([SIGTERM, SIGINT, SIGUSR1])
-            epoll = try Epoll()
-            resolver = try Resolver()
-            try epoll.add(signals.fd, token: Self.signalToken)
-            try epoll.add(resolver.eventFD, token: Self.resolverToken)
-        } catch {
+        loop.onSignal = { [unowned self] signal in
+            if signal == .user1 { Self.diagnostic(stats.summary) }
+            // SIGTERM, SIGINT: finish — read on until the input ends (the stage before us is stopping).
+        }
+        do { try loop.register(resolver.eventFD) { [unowned self] _ in takeResolutions() } } catch {
             Self.diagnostic("\(error)")
-            return 70
+            return .software
         }
         if options.tls.isCustomized {
             do { tlsContext = try Self.makeTLSContext(options.tls) } catch {
                 Self.diagnostic("\(error)")
-                return 64
+                return .config
             }
         }
-        // A pipe or socket on stdin joins the epoll set; a regular file (which epoll refuses) is always
-        // ready: it is read between waits that do not block.
+        // A pipe or socket on stdin joins the event loop; a regular file (which epoll refuses) is always
+        // ready: it is read a buffer per turn of the loop, between waits that do not block.
         do {
             try Sys.setNonBlocking(input)
-            try epoll.add(input, token: Self.inputToken)
+            inputRegistration = try loop.register(input) { [unowned self] _ in readInput() }
         } catch {
             inputIsFile = true
+            var reader: EventLoop.Timer?
+            reader = loop.makeTimer { [unowned self] in
+                readInput()
+                if inputOpen { loop.arm(reader!, at: 0) } else { loop.cancel(reader!) }
+            }
+            loop.arm(reader!, at: 0)
         }
-        var drainDeadline: UInt64?
-        while true {
-            if inputIsFile && inputOpen { readInput() }
-            if !inputOpen {
-                // The input ended: deliver what is queued, trying receivers that are away again at once,
-                // for at most the drain time.
-                if destinations.values.allSatisfy(\.isEmpty) { break }
-                let now = Sys.monotonicNanos()
-                if drainDeadline == nil {
-                    drainDeadline = now + UInt64(options.drainTimeoutMs) * 1_000_000
-                    for d in destinations.values where !d.isEmpty && d.retryAt != nil {
-                        d.backoff.reset()
-                        d.retryAt = now
-                    }
-                }
-                if now >= drainDeadline! { break }
+        do {
+            try loop.run {
+                flushAll()
+                if let j = joiner.nextDeadline { loop.arm(joinTimer, at: j) } else { loop.disarm(joinTimer) }
+                if !inputOpen { drain() }
             }
-            let ready: [(token: UInt64, events: UInt32)]
-            do { ready = try epoll.wait(timeout: inputIsFile && inputOpen ? 0 : nextTimeout(drainDeadline)) } catch {
-                Self.diagnostic("\(error)")
-                return 70
-            }
-            for (token, events) in ready {
-                switch token {
-                case Self.inputToken: readInput()
-                case Self.signalToken: handleSignals()
-                case Self.resolverToken: takeResolutions()
-                default:
-                    if let d = byToken[token] { socketEvent(d, events) }
-                }
-            }
-            runTimers()
-            flushAll()
+        } catch {
+            Self.diagnostic("\(error)")
+            return .software
         }
         for d in destinations.values where d.kind == .udp && d.fd >= 0 {
             // A refusal (ICMP) of the last datagrams is reported on the socket: count it.
@@ -225,9 +203,29 @@ public final class Emitter {
             // Take what a TLS receiver sent last (a late session ticket): closing a socket with unread
             // input sends a reset, which may cost the receiver the end of what it had not read yet.
             _ = d.tls?.discardInput()
-            d.closeSocket()
+            closeSocket(d)
         }
-        return 0
+        return .ok
+    }
+
+    /// The input ended: deliver what is queued, trying receivers that are away again at once, for at
+    /// most the drain time; then stop.
+    func drain() {
+        if destinations.values.allSatisfy(\.isEmpty) {
+            loop.stop()
+            return
+        }
+        let now = Sys.monotonicNanos()
+        if drainDeadline == nil {
+            let deadline = now + UInt64(options.drainTimeoutMs) * 1_000_000
+            drainDeadline = deadline
+            loop.schedule(at: deadline) {}  // wakes the loop to end it
+            for d in destinations.values where !d.isEmpty && loop.isArmed(d.retry) {
+                d.backoff.reset()
+                loop.arm(d.retry, at: now)
+            }
+        }
+        if let deadline = drainDeadline, now >= deadline { loop.stop() }
     }
 
     /// The TLS context for `options`; files that cannot be read are named with their variable.
@@ -255,7 +253,8 @@ public final class Emitter {
                 splitter.finish { piece in self.line(piece) }
                 joiner.expire(now: nil) { deliver($0) }
                 inputOpen = false
-                if !inputIsFile { epoll.remove(input) }
+                if let inputRegistration { loop.unregister(inputRegistration) }
+                inputRegistration = nil
                 return
             }
             readBuffer.withUnsafeBytes { raw in
@@ -350,12 +349,13 @@ public final class Emitter {
 
     func destination(for spec: TargetSpec) -> Destination {
         if let d = destinations[spec.connectionKey] { return d }
-        let d = Destination(key: spec.connectionKey, address: spec.address, kind: spec.transport == .udp ? .udp : .tcp,
-                            secure: spec.transport == .tls, capacity: options.bufferSize)
-        d.token = nextToken
-        nextToken += 1
-        destinations[d.key] = d
-        byToken[d.token] = d
+        let key = spec.connectionKey
+        let d = Destination(key: key, address: spec.address, kind: spec.transport == .udp ? .udp : .tcp,
+                            secure: spec.transport == .tls, capacity: options.bufferSize,
+                            retry: loop.makeTimer { [unowned self] in destinations[key].map(retry) },
+                            deadline: loop.makeTimer { [unowned self] in destinations[key].map(deadlinePassed) },
+                            refresh: loop.makeTimer { [unowned self] in destinations[key].map(refresh) })
+        destinations[key] = d
         lookup(d)
         return d
     }
@@ -417,7 +417,7 @@ public final class Emitter {
                     if error.errno == .wouldBlock {
                         // The socket buffer is full: give the kernel a moment, then drop what is left.
                         attempts += 1
-                        if attempts > 3 || (try? Sys.poll(d.fd, events: Int16(POLLOUT), timeout: 10)) != true { break }
+                        if attempts > 3 || (try? Sys.waitWritable(d.fd, timeout: 10)) != true { break }
                         continue
                     }
                     // ECONNREFUSED (an ICMP refusal of an earlier datagram) and the like: count, go on.
@@ -498,10 +498,9 @@ public final class Emitter {
     }
 
     func setWritable(_ d: Destination, _ on: Bool) {
-        guard d.fd >= 0, d.wantsWritable != on else { return }
+        guard d.fd >= 0, d.wantsWritable != on, let registration = d.registration else { return }
         d.wantsWritable = on
-        epoll.remove(d.fd)
-        try? epoll.add(d.fd, events: Epoll.readable | (on ? Epoll.writable : 0), token: d.token)
+        try? loop.modify(registration, interest: on ? [.readable, .writable] : .readable)
     }
 
     /// Says a receiver's new state on stderr, once per change.
@@ -523,13 +522,14 @@ public final class Emitter {
         for r in resolver.take() {
             guard let d = destinations[r.key] else { continue }
             d.lookupPending = false
-            d.resolvedAt = Sys.monotonicNanos()
+            // Looked up again after the resolve interval.
+            loop.arm(d.refresh, at: Sys.monotonicNanos() + UInt64(options.resolveInterval) * 1_000_000_000)
             guard r.error == nil, !r.addresses.isEmpty else {
                 report(d, "cannot resolve: \(r.summary)")
                 if d.addresses.isEmpty {
                     // Nothing to send to: retry the lookup with backoff.
                     d.state = .idle
-                    d.retryAt = Sys.monotonicNanos() + UInt64(d.backoff.nextDelayMs()) * 1_000_000
+                    loop.arm(d.retry, at: Sys.monotonicNanos() + UInt64(d.backoff.nextDelayMs()) * 1_000_000)
                 }
                 continue
             }
@@ -540,12 +540,9 @@ public final class Emitter {
             d.addresses = r.addresses
             d.nextAddress = 0
             // A moved receiver: reconnect to the new address.
-            if d.fd >= 0 {
-                epoll.remove(d.fd)
-                d.closeSocket()
-            }
+            if d.fd >= 0 { closeSocket(d) }
             d.state = .idle
-            d.retryAt = nil
+            loop.disarm(d.retry)
             open(d)
         }
     }
@@ -557,16 +554,18 @@ public final class Emitter {
         do {
             d.fd = try Sys.socket(for: address, kind: d.kind)
             if d.kind == .udp {
-                Sys.setOption(d.fd, SOL_SOCKET, SO_SNDBUF, 4 << 20)
+                Sys.setSendBuffer(d.fd, bytes: 4 << 20)
                 _ = try Sys.connect(d.fd, to: address)
                 d.state = .ready
-                try epoll.add(d.fd, events: Epoll.readable, token: d.token)
+                d.registration = try loop.register(d.fd) { [unowned self, unowned d] events in socketEvent(d, events) }
                 return
             }
             let connected = try Sys.connect(d.fd, to: address)
             d.state = connected ? .ready : .connecting
             d.wantsWritable = !connected || !d.isEmpty
-            try epoll.add(d.fd, events: Epoll.readable | (d.wantsWritable ? Epoll.writable : 0), token: d.token)
+            d.registration = try loop.register(d.fd, interest: d.wantsWritable ? [.readable, .writable] : .readable) { [unowned self, unowned d] events in
+                socketEvent(d, events)
+            }
             if connected { connectedTCP(d) }
         } catch {
             lost(d, error.description)
@@ -574,8 +573,7 @@ public final class Emitter {
     }
 
     func connectedTCP(_ d: Destination) {
-        var one: Int32 = 1
-        _ = setsockopt(d.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        Sys.setNoDelay(d.fd)
         if d.secure {
             do {
                 if tlsContext == nil { tlsContext = try Self.makeTLSContext(options.tls) }
@@ -585,7 +583,7 @@ public final class Emitter {
                 return
             }
             d.state = .handshaking
-            d.deadline = Sys.monotonicNanos() + Self.handshakeNanos
+            loop.arm(d.deadline, at: Sys.monotonicNanos() + Self.handshakeNanos)
             handshake(d)
             return
         }
@@ -605,7 +603,7 @@ public final class Emitter {
         switch tls.handshake() {
         case .done where tls.isTLS13:
             d.state = .confirming
-            d.deadline = Sys.monotonicNanos() + Self.confirmNanos
+            loop.arm(d.deadline, at: Sys.monotonicNanos() + Self.confirmNanos)
             setWritable(d, false)
         case .done: ready(d)
         case .wantRead: setWritable(d, false)
@@ -617,7 +615,7 @@ public final class Emitter {
     /// The connection (and TLS session) is up: send what waits.
     func ready(_ d: Destination) {
         d.state = .ready
-        d.deadline = nil
+        loop.disarm(d.deadline)
         d.readySince = Sys.monotonicNanos()
         if d.lastReport != "" { report(d, "connected") }
         flushTCP(d)
@@ -628,17 +626,24 @@ public final class Emitter {
         // A connection that was up for a while starts the backoff over; one refused right after it was
         // made (a TLS receiver that rejects us after the handshake) keeps backing off.
         if let since = d.readySince, Sys.monotonicNanos() - since >= Self.stableNanos { d.backoff.reset() }
-        if d.fd >= 0 { epoll.remove(d.fd) }
-        d.closeSocket()
+        closeSocket(d)
         d.state = .idle
         d.nextAddress += 1
         let delay = d.backoff.nextDelayMs()
-        d.retryAt = Sys.monotonicNanos() + UInt64(delay) * 1_000_000
+        loop.arm(d.retry, at: Sys.monotonicNanos() + UInt64(delay) * 1_000_000)
         report(d, "\(why); retrying")
         if d.kind == .udp { stats.sendErrors += 1 }
     }
 
-    func socketEvent(_ d: Destination, _ events: UInt32) {
+    /// Closes a receiver's socket (and TLS session), out of the loop.
+    func closeSocket(_ d: Destination) {
+        if let registration = d.registration { loop.unregister(registration) }
+        d.registration = nil
+        loop.disarm(d.deadline)
+        d.closeSocket()
+    }
+
+    func socketEvent(_ d: Destination, _ events: IOEvents) {
         guard d.fd >= 0 else { return }
         if d.kind == .udp {
             // A readable UDP socket carries an ICMP error (connection refused): count it.
@@ -651,7 +656,7 @@ public final class Emitter {
         if d.state == .connecting {
             if let e = Sys.socketError(d.fd) {
                 lost(d, SyscallError("connect to", d.addresses[d.nextAddress % max(1, d.addresses.count)].description, e).description)
-            } else if events & Epoll.writable != 0 {
+            } else if events.canWrite {
                 connectedTCP(d)
             }
             return
@@ -670,7 +675,7 @@ public final class Emitter {
         }
         if let tls = d.tls {
             // What a TLS receiver sends (session tickets, alerts, its close) is read and let go.
-            if events & Epoll.inputOrHangup != 0 {
+            if events.hasInputOrHangup {
                 switch tls.discardInput() {
                 case .closed(let why), .failed(let why):
                     lost(d, why)
@@ -681,62 +686,33 @@ public final class Emitter {
             if !d.isEmpty { flushTCP(d) }
             return
         }
-        if events & Epoll.inputOrHangup != 0,
-           Sys.peerClosed(d.fd) {
+        if events.hasInputOrHangup, Sys.peerClosed(d.fd) {
             lost(d, "the receiver closed the connection")
             return
         }
-        if events & Epoll.writable != 0 { flushTCP(d) }
+        if events.canWrite { flushTCP(d) }
     }
 
-    // MARK: - Timers and signals
+    // MARK: - Deadlines
 
-    func nextTimeout(_ drainDeadline: UInt64?) -> Int32 {
-        var next = drainDeadline
-        let interval = UInt64(options.resolveInterval) * 1_000_000_000
-        for d in destinations.values {
-            if let r = d.retryAt, next.map({ r < $0 }) ?? true { next = r }
-            if let c = d.deadline, next.map({ c < $0 }) ?? true { next = c }
-            if d.resolvedAt > 0, !d.lookupPending {
-                let again = d.resolvedAt + interval
-                if next.map({ again < $0 }) ?? true { next = again }
-            }
-        }
-        if let j = joiner.nextDeadline, next.map({ j < $0 }) ?? true { next = j }
-        guard let next else { return -1 }
-        let now = Sys.monotonicNanos()
-        return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
-    }
-
-    func runTimers() {
-        let now = Sys.monotonicNanos()
-        if let j = joiner.nextDeadline, j <= now { joiner.expire(now: now) { deliver($0) } }
-        let interval = UInt64(options.resolveInterval) * 1_000_000_000
-        for d in destinations.values {
-            if let c = d.deadline, c <= now {
-                d.deadline = nil
-                if d.state == .confirming { ready(d) }
-                if d.state == .handshaking { lost(d, "TLS handshake: no answer within 10 s") }
-            }
-            if let r = d.retryAt, r <= now {
-                d.retryAt = nil
-                if d.addresses.isEmpty || d.nextAddress >= d.addresses.count {
-                    d.nextAddress = 0
-                    lookup(d)
-                } else {
-                    open(d)
-                }
-            }
-            if d.resolvedAt > 0, !d.lookupPending, d.resolvedAt + interval <= now {
-                lookup(d)
-            }
+    /// The time to try a receiver again: the next address, or a new lookup once all were tried.
+    func retry(_ d: Destination) {
+        if d.addresses.isEmpty || d.nextAddress >= d.addresses.count {
+            d.nextAddress = 0
+            lookup(d)
+        } else {
+            open(d)
         }
     }
 
-    func handleSignals() {
-        for s in signals.drain() {
-            if s == SIGUSR1 { Self.diagnostic(stats.summary) }
-            // SIGTERM, SIGINT: finish — read on until the input ends (the stage before us is stopping).
-        }
+    /// A TLS receiver's verdict did not come (it accepted us), or its handshake took too long.
+    func deadlinePassed(_ d: Destination) {
+        if d.state == .confirming { ready(d) }
+        if d.state == .handshaking { lost(d, "TLS handshake: no answer within 10 s") }
+    }
+
+    /// The resolve interval is over: look the receiver up again.
+    func refresh(_ d: Destination) {
+        if !d.lookupPending { lookup(d) }
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CTLS
 
 /// TLS settings (`LOGSPOUT_TLS_*`, the names gliderlabs/logspout uses).
@@ -55,8 +52,14 @@ final class TLSContext {
 
     init(_ options: TLSOptions) throws(TargetError) {
         var message = [CChar](repeating: 0, count: 512)
-        var paths = options.caFiles.map { strdup($0) }
-        defer { paths.forEach { free($0) } }
+        // C copies of the paths, for OpenSSL's list of files.
+        var paths: [UnsafeMutablePointer<CChar>?] = options.caFiles.map { path in
+            let bytes = Array(path.utf8CString)
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
+            copy.initialize(from: bytes, count: bytes.count)
+            return copy
+        }
+        defer { paths.forEach { $0?.deallocate() } }
         let made: UnsafeMutableRawPointer? = paths.withUnsafeMutableBufferPointer { files in
             files.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, files.count)) { list in
                 logspout_tls_context(files.isEmpty ? nil : list, Int32(files.count), options.systemRoots ? 1 : 0,

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTP
 import JSON
 import Records
@@ -11,6 +8,10 @@ final class Client {
     let id: UInt64
     let fd: Int32
     unowned let server: HTTPDaemon
+    /// The socket in the event loop.
+    var socket: EventLoop.Registration?
+    /// Calls `timerFired` at `deadline`.
+    let timer: EventLoop.Timer
 
     var parser = HTTPRequestParser(pausesAfterEachRequest: true)
     /// Bytes read but not yet parsed (after a request, until it is answered).
@@ -27,11 +28,17 @@ final class Client {
     var keepAlive = true
 
     /// When something must happen: the head or idle timeout, or a stream's keep-alive ping.
-    var deadline: UInt64?
+    var deadline: UInt64? {
+        get { server.loop.deadline(of: timer) }
+        set {
+            if let at = newValue { server.loop.arm(timer, at: at) } else { server.loop.disarm(timer) }
+        }
+    }
     var headStarted: UInt64?
 
     // The bus connection.
     var bus: Int32 = -1
+    var busRegistration: EventLoop.Registration?
     var busIn: [UInt8] = []
     var busAnswer: ((JSONValue) -> Void)?
     var busPaused = false
@@ -46,22 +53,20 @@ final class Client {
     /// What the records of the current read make, written as one chunk.
     var batch: [UInt8] = []
 
-    init(id: UInt64, fd: Int32, server: HTTPDaemon) {
+    init(id: UInt64, fd: Int32, server: HTTPDaemon, timer: EventLoop.Timer) {
         self.id = id
         self.fd = fd
         self.server = server
+        self.timer = timer
         deadline = Sys.monotonicNanos() + UInt64(server.options.idleTimeoutMs) * 1_000_000
     }
 
-    var socketToken: UInt64 { id << 1 }
-    var busToken: UInt64 { id << 1 | 1 }
-
     // MARK: - Reading requests
 
-    func socketEvent(_ events: UInt32) {
-        if events & Epoll.writable != 0 { flush() }
+    func socketEvent(_ events: IOEvents) {
+        if events.canWrite { flush() }
         if closed { return }
-        if events & Epoll.inputOrHangup != 0 { readSocket() }
+        if events.hasInputOrHangup { readSocket() }
     }
 
     func readSocket() {
@@ -293,17 +298,17 @@ final class Client {
         let full = !out.isEmpty
         if full != wantsWritable {
             wantsWritable = full
-            server.watch(fd, token: socketToken, events: Epoll.readable | (full ? Epoll.writable : 0))
+            if let socket { try? server.loop.modify(socket, interest: full ? [.readable, .writable] : .readable) }
         }
         // A stream whose client keeps up takes more from the bus; one that does not is held back.
         if stream != nil, bus >= 0 {
             let waiting = out.count - sent
             if !busPaused && waiting > server.options.clientBufferBytes {
                 busPaused = true
-                server.watch(bus, token: busToken, events: 0)
+                if let busRegistration { try? server.loop.modify(busRegistration, interest: []) }
             } else if busPaused && waiting < server.options.clientBufferBytes / 4 {
                 busPaused = false
-                server.watch(bus, token: busToken, events: Epoll.readable)
+                if let busRegistration { try? server.loop.modify(busRegistration, interest: .readable) }
             }
         }
     }
@@ -312,7 +317,8 @@ final class Client {
         guard !closed else { return }
         closed = true
         closeBus()
-        server.epoll.remove(fd)
+        if let socket { server.loop.unregister(socket) }
+        server.loop.cancel(timer)
         Sys.close(fd)
         server.clients[id] = nil
     }

@@ -17,24 +17,24 @@ public enum HTTPDCommand {
           HTTPD_HEAD_TIMEOUT  seconds a client may take to send a request head (default 10)
 
         exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened,
-        70 on an internal error.
+        70 on an internal error, 78 on a bad environment value.
 
         """
 
-    public static func main(_ argv: [String]) -> Int32 {
+    public static func main(_ argv: [String]) -> ExitCode {
         for arg in argv.dropFirst() {
             if arg == "-h" || arg == "--help" {
                 print(usage, terminator: "")
-                return 0
+                return .ok
             }
             Sys.diagnostic("httpd: unknown argument '\(arg)' (see httpd --help)")
-            return 64
+            return .usage
         }
         var options = ServerOptions()
         if let text = Sys.environment("PORT"), !text.isEmpty {
             guard let port = UInt16(text), port > 0 else {
                 Sys.diagnostic("httpd: PORT '\(text)' is not a port (1…65535)")
-                return 64
+                return .config
             }
             options.port = port
         }
@@ -43,10 +43,15 @@ public enum HTTPDCommand {
         if let text = Sys.environment("HTTPD_HEAD_TIMEOUT"), !text.isEmpty {
             guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
                 Sys.diagnostic("httpd: HTTPD_HEAD_TIMEOUT '\(text)' is not a number of seconds (up to 3600)")
-                return 64
+                return .config
             }
             options.headTimeoutMs = Int(seconds * 1000)
         }
-        return HTTPDaemon(options: options).run()
+        let daemon: HTTPDaemon
+        do { daemon = try HTTPDaemon(options: options) } catch {
+            Sys.diagnostic("httpd: \(error)")
+            return .software
+        }
+        return daemon.run()
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTP
 import JSON
 import Records
@@ -23,62 +20,45 @@ public struct ServerOptions: Sendable {
     public init() {}
 }
 
-/// httpd: one thread, one epoll set, every client and its bus connection in it. Holds no state of its
+/// httpd: one thread, one event loop, every client and its bus connection in it. Holds no state of its
 /// own: live streams and routes come from route's bus (docs/bus.md).
 public final class HTTPDaemon {
     let options: ServerOptions
-    var epoll: Epoll!
-    var signals: SignalDescriptor!
+    let loop: EventLoop
     var listener: Int32 = -1
     var clients: [UInt64: Client] = [:]
     var nextID: UInt64 = 1
-    var stopping = false
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    static let signalToken: UInt64 = 0
-    static let listenToken: UInt64 = 1
-
-    public init(options: ServerOptions) {
+    /// Sets up the event loop (SIGTERM and SIGINT taken through it); the port is opened by `run`.
+    public init(options: ServerOptions) throws(SyscallError) {
         self.options = options
+        loop = try EventLoop(signals: [.terminate, .interrupt], capacity: 512)
     }
 
     static func diagnostic(_ s: String) { Sys.diagnostic("httpd: " + s) }
 
     /// Serves until SIGTERM or SIGINT. Returns the exit status.
-    public func run() -> Int32 {
+    public func run() -> ExitCode {
         Sys.ignoreSIGPIPE()
         do {
-            signals = try SignalDescriptor([SIGTERM, SIGINT])
-            epoll = try Epoll(capacity: 512)
-            try epoll.add(signals.fd, token: Self.signalToken)
             listener = try Sys.listenTCP(host: options.host, port: options.port)
-            try epoll.add(listener, token: Self.listenToken)
         } catch {
             Self.diagnostic("\(error)")
-            return 69
+            return .unavailable
         }
-        while !stopping {
-            let ready: [(token: UInt64, events: UInt32)]
-            do { ready = try epoll.wait(timeout: nextTimeout()) } catch {
-                Self.diagnostic("\(error)")
-                return 70
-            }
-            for (token, events) in ready {
-                switch token {
-                case Self.signalToken:
-                    if !signals.drain().isEmpty { stopping = true }
-                case Self.listenToken:
-                    accept()
-                default:
-                    guard let client = clients[token >> 1] else { continue }
-                    if token & 1 == 0 { client.socketEvent(events) } else { client.busEvent(events) }
-                }
-            }
-            runTimers()
+        defer { Sys.close(listener) }
+        loop.onSignal = { [unowned self] _ in loop.stop() }
+        do {
+            let registration = try loop.register(listener) { [unowned self] _ in accept() }
+            defer { loop.unregister(registration) }
+            try loop.run()
+        } catch {
+            Self.diagnostic("\(error)")
+            return .software
         }
         for client in Array(clients.values) { client.close() }
-        Sys.close(listener)
-        return 0
+        return .ok
     }
 
     func accept() {
@@ -91,35 +71,16 @@ public final class HTTPDaemon {
             guard let fd else { return }
             let id = nextID
             nextID += 1
-            let client = Client(id: id, fd: fd, server: self)
-            do { try epoll.add(fd, events: Epoll.readable, token: id << 1) } catch {
+            let timer = loop.makeTimer { [unowned self] in clients[id]?.timerFired(Sys.monotonicNanos()) }
+            let client = Client(id: id, fd: fd, server: self, timer: timer)
+            do {
+                client.socket = try loop.register(fd) { [unowned client] events in client.socketEvent(events) }
+            } catch {
+                loop.cancel(timer)
                 Sys.close(fd)
                 continue
             }
             clients[id] = client
         }
-    }
-
-    func nextTimeout() -> Int32 {
-        var next: UInt64?
-        for c in clients.values {
-            if let d = c.deadline, next.map({ d < $0 }) ?? true { next = d }
-        }
-        guard let next else { return -1 }
-        let now = Sys.monotonicNanos()
-        return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
-    }
-
-    func runTimers() {
-        let now = Sys.monotonicNanos()
-        for c in Array(clients.values) {
-            if let d = c.deadline, d <= now { c.timerFired(now) }
-        }
-    }
-
-    /// Changes the events watched on a client's socket or bus connection.
-    func watch(_ fd: Int32, token: UInt64, events: UInt32) {
-        epoll.remove(fd)
-        try? epoll.add(fd, events: events, token: token)
     }
 }

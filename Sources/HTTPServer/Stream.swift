@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTP
 import JSON
 import Records
@@ -75,7 +72,7 @@ extension Client {
             let fd = try Sys.connectUnix(path: server.options.busPath)
             try Sys.setNonBlocking(fd)
             bus = fd
-            try server.epoll.add(fd, events: Epoll.readable, token: busToken)
+            busRegistration = try server.loop.register(fd) { [unowned self] events in busEvent(events) }
             return true
         } catch {
             closeBus()
@@ -93,12 +90,13 @@ extension Client {
     func closeBus() {
         busAnswer = nil
         guard bus >= 0 else { return }
-        server.epoll.remove(bus)
+        if let busRegistration { server.loop.unregister(busRegistration) }
+        busRegistration = nil
         Sys.close(bus)
         bus = -1
     }
 
-    func busEvent(_ events: UInt32) {
+    func busEvent(_ events: IOEvents) {
         guard bus >= 0 else { return }
         var buffer = server.readBuffer
         defer { server.readBuffer = buffer }

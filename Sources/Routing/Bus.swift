@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import Records
 import Syscall
@@ -105,7 +102,7 @@ public final class Bus {
     public let path: String
     unowned let runner: RouteRunner
     var listener: Int32 = -1
-    var listenerToken: UInt64 = 0
+    var listenerRegistration: EventLoop.Registration?
     var connections: [Int32: Connection] = [:]
     /// Subscribers' fds, and which of them each container (router cache entry) goes to.
     var subscribers: Set<Int32> = []
@@ -119,7 +116,7 @@ public final class Bus {
 
     final class Connection {
         let fd: Int32
-        var token: UInt64 = 0
+        var registration: EventLoop.Registration?
         var input: [UInt8] = []
         var output: [UInt8] = []
         var written = 0
@@ -138,16 +135,16 @@ public final class Bus {
     /// Listens on `path` and joins route's event loop.
     func start() throws(SyscallError) {
         listener = try Sys.listenUnix(path: path)
-        listenerToken = try runner.watch(listener) { [unowned self] _ in accept() }
+        listenerRegistration = try runner.loop.register(listener) { [unowned self] _ in accept() }
     }
 
     /// Closes every connection and removes the socket file.
     func stop() {
         for c in Array(connections.values) { close(c) }
         if listener >= 0 {
-            runner.unwatch(listener, token: listenerToken)
+            if let listenerRegistration { runner.loop.unregister(listenerRegistration) }
             Sys.close(listener)
-            _ = unlink(path)
+            try? Sys.unlink(path)
             listener = -1
         }
     }
@@ -156,7 +153,7 @@ public final class Bus {
         while let fd = try? Sys.accept(listener) {
             let c = Connection(fd: fd)
             do {
-                c.token = try runner.watch(fd) { [unowned self] events in event(c, events) }
+                c.registration = try runner.loop.register(fd) { [unowned self] events in event(c, events) }
             } catch {
                 Sys.close(fd)
                 continue
@@ -165,10 +162,10 @@ public final class Bus {
         }
     }
 
-    func event(_ c: Connection, _ events: UInt32) {
-        if events & Epoll.writable != 0 { write(c) }
+    func event(_ c: Connection, _ events: IOEvents) {
+        if events.canWrite { write(c) }
         if c.closing { return }
-        if events & Epoll.inputOrHangup != 0 { read(c) }
+        if events.hasInputOrHangup { read(c) }
     }
 
     func read(_ c: Connection) {
@@ -328,9 +325,9 @@ public final class Bus {
     func setWritable(_ c: Connection, _ on: Bool) {
         guard c.wantsWritable != on else { return }
         c.wantsWritable = on
-        runner.unwatch(c.fd, token: c.token)
+        guard let registration = c.registration else { return }
         do {
-            c.token = try runner.watch(c.fd, events: Epoll.readable | (on ? Epoll.writable : 0)) { [unowned self] events in event(c, events) }
+            try runner.loop.modify(registration, interest: on ? [.readable, .writable] : .readable)
         } catch {
             close(c)
         }
@@ -339,7 +336,7 @@ public final class Bus {
     func close(_ c: Connection) {
         guard !c.closing else { return }
         c.closing = true
-        runner.unwatch(c.fd, token: c.token)
+        if let registration = c.registration { runner.loop.unregister(registration) }
         Sys.close(c.fd)
         connections[c.fd] = nil
         if subscribers.remove(c.fd) != nil { changed() }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import HTTP
 import JSON
@@ -63,7 +60,7 @@ public final class EtcdPoller: Sendable {
                 mailbox.withLock { $0.append(reading) }
                 Sys.signalEvent(eventFD)
                 let micros = max(0.01, settings.interval) * 1_000_000
-                usleep(useconds_t(min(micros, Double(UInt32.max - 1))))
+                Sys.sleep(microseconds: UInt64(min(micros, Double(UInt32.max - 1))))
             }
         }
     }
@@ -108,6 +105,7 @@ public final class EtcdPoller: Sendable {
         do {
             response = try HTTPExchange.roundTrip(fd: fd, request: request, timeoutMs: settings.timeoutMs, maxBody: 1 << 20)
         } catch {
+            if case .syscall(let cause) = error { return .failure(RouteError("\(error)", cause: cause)) }
             return .failure(RouteError("\(error)"))
         }
         if response.head.status == 404 { return .success(nil) }
@@ -127,18 +125,18 @@ public final class EtcdPoller: Sendable {
         do {
             addresses = try Sys.resolve(host: settings.host, port: settings.port, kind: .tcp)
         } catch {
-            throw RouteError("\(error)")
+            throw RouteError("\(error)", cause: error)
         }
         var last = RouteError("no address for \(settings.host)")
         for address in addresses {
             let fd: Int32
             do { fd = try Sys.socket(for: address, kind: .tcp) } catch {
-                last = RouteError("\(error)")
+                last = RouteError("\(error)", cause: error)
                 continue
             }
-            do {
+            do throws(SyscallError) {
                 if try !Sys.connect(fd, to: address) {
-                    guard try Sys.poll(fd, events: Int16(POLLOUT), timeout: Int32(settings.timeoutMs)) else {
+                    guard try Sys.waitWritable(fd, timeout: Int32(settings.timeoutMs)) else {
                         throw SyscallError("connect to", address.description, .timedOut)
                     }
                     if let e = Sys.socketError(fd) { throw SyscallError("connect to", address.description, e) }
@@ -147,7 +145,7 @@ public final class EtcdPoller: Sendable {
                 return fd
             } catch {
                 Sys.close(fd)
-                last = RouteError("\(error)")
+                last = RouteError("\(error)", cause: error)
             }
         }
         throw last

@@ -2,19 +2,30 @@ import Syscall
 
 /// `route`'s command line: options and environment, then `RouteRunner.run`. Returns the exit status.
 public enum RouteCommand {
-    public static func main(_ argv: [String]) -> Int32 {
+    public static func main(_ argv: [String]) -> ExitCode {
         let arguments = Array(argv.dropFirst())
         if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) {
             print(RouteOptions.usage, terminator: "")
-            return 0
+            return .ok
         }
         let options: RouteOptions
+        do {
+            _ = try RouteOptions.uris(arguments: arguments)
+        } catch {
+            Sys.diagnostic("route: " + error.message)
+            return .usage
+        }
         do {
             options = try RouteOptions.parse(arguments: arguments, environment: Sys.environment)
         } catch {
             Sys.diagnostic("route: " + error.message)
-            return RouteExit.usage.rawValue
+            return .config
         }
-        return RouteRunner(options: options).run().rawValue
+        let runner: RouteRunner
+        do { runner = try RouteRunner(options: options) } catch {
+            Sys.diagnostic("route: \(error)")
+            return .software
+        }
+        return runner.run()
     }
 }

@@ -18,10 +18,7 @@ public struct RouteOptions: Sendable {
     /// name). Throws a one-line message for bad usage; `--help` is the caller's.
     public static func parse(arguments: [String], environment get: (String) -> String?) throws(RouteError) -> RouteOptions {
         var options = RouteOptions()
-        for arg in arguments {
-            if arg.hasPrefix("-") { throw RouteError("unknown option '\(arg)' (see route --help)") }
-            options.uris.append(arg)
-        }
+        options.uris = try uris(arguments: arguments)
         if let list = get("ROUTE_URIS") {
             options.uris += list.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         }
@@ -42,6 +39,12 @@ public struct RouteOptions: Sendable {
             options.etcd = settings
         }
         return options
+    }
+
+    /// The route URIs among the arguments; an option (there is none but `--help`) is bad usage.
+    public static func uris(arguments: [String]) throws(RouteError) -> [String] {
+        for arg in arguments where arg.hasPrefix("-") { throw RouteError("unknown option '\(arg)' (see route --help)") }
+        return arguments
     }
 
     /// The usage text of `route --help`.
@@ -81,15 +84,8 @@ public struct RouteOptions: Sendable {
         signals: SIGHUP reloads ROUTESPATH; SIGTERM and SIGINT let route finish its input, then exit 0.
 
         exit status: 0 at the end of input or when standard output is closed, 64 on bad usage,
-        70 on an internal error, 74 when reading standard input or writing standard output fails.
+        70 on an internal error, 74 when reading standard input or writing standard output fails,
+        78 on a bad environment value (ETCD_PORT, ETCD_INTERVAL).
 
         """
-}
-
-/// Exit codes of route (sysexits.h).
-public enum RouteExit: Int32, Sendable {
-    case ok = 0
-    case usage = 64
-    case software = 70
-    case ioError = 74
 }

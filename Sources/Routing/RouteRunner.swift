@@ -1,13 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import Records
 import Syscall
 
-/// route's engine: one thread, one epoll set. In it: standard input (non-blocking), a signalfd (SIGHUP
+/// route's engine: one thread, one event loop. In it: standard input (non-blocking), the signals (SIGHUP
 /// reloads the routes folder; SIGTERM and SIGINT mean "finish your input"), the eventfd of etcd
-/// discovery, and whatever `watch(_:handler:)` adds (the bus, next).
+/// discovery, and the bus.
 ///
 /// Records are read in bursts, routed, and written when a burst ends, with blocking writes: a full pipe
 /// downstream holds route back, which holds its input back in turn.
@@ -18,16 +15,20 @@ public final class RouteRunner {
     let input: Int32
     let output: Int32
 
-    var epoll: Epoll!
-    var signals: SignalDescriptor!
+    /// The event loop: the bus and etcd discovery register their descriptors in it.
+    public let loop: EventLoop
     var router: RecordRouter
     var out: [UInt8] = []
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
-    var exitCode: RouteExit?
+    /// Set when route is to end: the loop stops.
+    var exitCode: ExitCode? {
+        didSet { if exitCode != nil { loop.stop() } }
+    }
     /// Input can be waited on with epoll (a pipe, a socket, a terminal); a regular file or /dev/null
-    /// cannot, and is simply read until its end.
+    /// cannot, and is simply read until its end, a burst per turn of the loop.
     var inputPollable = true
     var inputWatched = false
+    var inputRegistration: EventLoop.Registration?
     var inputEnded = false
     var madeNonBlocking = false
     /// SIGTERM or SIGINT came: route ends at the end of its input.
@@ -39,20 +40,16 @@ public final class RouteRunner {
     var discovery: DiscoveryState?
     /// While starting with discovery: input waits until etcd's first answer (or this deadline), so the
     /// first records are not read before their route is known.
-    var discoveryDeadline: UInt64?
+    var discoveryDeadline: EventLoop.Timer?
 
-    static let signalToken: UInt64 = 0
-    static let inputToken: UInt64 = 1
-    static let etcdToken: UInt64 = 2
-    var nextToken: UInt64 = 16
-    var handlers: [UInt64: (UInt32) -> Void] = [:]
-
-    public init(options: RouteOptions, input: Int32 = 0, output: Int32 = 1) {
+    /// Sets up the event loop (SIGTERM, SIGINT and SIGHUP taken through it).
+    public init(options: RouteOptions, input: Int32 = 0, output: Int32 = 1) throws(SyscallError) {
         self.options = options
         self.input = input
         self.output = output
         store = RouteStore(routesPath: options.routesPath)
         router = RecordRouter(maxLineLength: options.maxLineSize)
+        loop = try EventLoop(signals: [.terminate, .interrupt, .hangup])
         // Written out at 256 KiB (below): one read's worth of routed records on top never makes it grow.
         out.reserveCapacity(Self.flushBytes * 2 + 256 * 1024)
     }
@@ -63,35 +60,11 @@ public final class RouteRunner {
     /// for few writes, small enough that the buffer stays in a few hundred KiB of memory.
     static let flushBytes = 256 * 1024
 
-    /// Adds a descriptor to the event loop: `handler` runs with the epoll events whenever it is ready.
-    /// Returns the token (for `unwatch`).
-    @discardableResult
-    public func watch(_ fd: Int32, events: UInt32 = Epoll.readable, handler: @escaping (UInt32) -> Void) throws(SyscallError) -> UInt64 {
-        let token = nextToken
-        nextToken += 1
-        try epoll.add(fd, events: events, token: token)
-        handlers[token] = handler
-        return token
-    }
-
-    /// Takes a descriptor out of the event loop.
-    public func unwatch(_ fd: Int32, token: UInt64) {
-        epoll.remove(fd)
-        handlers[token] = nil
-    }
-
     /// Runs until the end of the input (or a closed standard output).
-    public func run() -> RouteExit {
+    public func run() -> ExitCode {
         Sys.ignoreSIGPIPE()
         Sys.growPipe(1)
-        do {
-            signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
-            epoll = try Epoll()
-            try epoll.add(signals.fd, token: Self.signalToken)
-        } catch {
-            Self.diagnostic("\(error)")
-            return .software
-        }
+        loop.onSignal = { [unowned self] signal in handle(signal) }
         loadRoutes()
         if let path = options.busPath {
             let bus = Bus(path: path, runner: self)
@@ -106,10 +79,11 @@ public final class RouteRunner {
         if let settings = options.etcd {
             do {
                 let poller = try EtcdPoller(settings: settings)
-                try epoll.add(poller.eventFD, token: Self.etcdToken)
+                try loop.register(poller.eventFD) { [unowned self] _ in handleDiscovery() }
                 self.poller = poller
                 discovery = DiscoveryState(settings: settings)
-                discoveryDeadline = Sys.monotonicNanos() + UInt64(settings.timeoutMs + 500) * 1_000_000
+                let deadline = Sys.monotonicNanos() + UInt64(settings.timeoutMs + 500) * 1_000_000
+                discoveryDeadline = loop.schedule(at: deadline) { [unowned self] in watchInput() }
                 poller.start()
             } catch {
                 Self.diagnostic("etcd discovery: \(error)")
@@ -122,35 +96,12 @@ public final class RouteRunner {
         defer {
             if madeNonBlocking { try? Sys.setNonBlocking(input, false) }
         }
-        while exitCode == nil {
-            if discoveryDeadline.map({ Sys.monotonicNanos() >= $0 }) == true { discoveryDeadline = nil }
-            if discoveryDeadline == nil && !inputWatched && !inputEnded { watchInput() }
-            let ready: [(token: UInt64, events: UInt32)]
-            do { ready = try epoll.wait(timeout: nextTimeout()) } catch {
-                Self.diagnostic("\(error)")
-                return .software
-            }
-            for (token, events) in ready {
-                switch token {
-                case Self.signalToken: handleSignals()
-                case Self.inputToken: readInput()
-                case Self.etcdToken: handleDiscovery()
-                default: handlers[token]?(events)
-                }
-                if exitCode != nil { break }
-            }
-            if exitCode == nil, inputWatched, !inputPollable, !inputEnded { readInput() }
+        if discoveryDeadline == nil { watchInput() }
+        do { try loop.run() } catch {
+            Self.diagnostic("\(error)")
+            return .software
         }
         return exitCode ?? .ok
-    }
-
-    func nextTimeout() -> Int32 {
-        if let deadline = discoveryDeadline {
-            let now = Sys.monotonicNanos()
-            return deadline <= now ? 0 : Int32((deadline - now + 999_999) / 1_000_000)
-        }
-        if inputWatched && !inputPollable && !inputEnded { return 0 }
-        return -1
     }
 
     /// Loads the argument routes and the routes folder, reporting each bad one.
@@ -159,43 +110,54 @@ public final class RouteRunner {
         for error in store.reload().errors { Self.diagnostic(error) }
     }
 
+    /// Starts reading the input: watched in the loop, or (a regular file, /dev/null) read a burst per turn.
     func watchInput() {
+        if let discoveryDeadline { loop.cancel(discoveryDeadline) }
+        discoveryDeadline = nil
+        guard !inputWatched, !inputEnded, exitCode == nil else { return }
         inputWatched = true
         do {
             try Sys.setNonBlocking(input)
             madeNonBlocking = true
-            try epoll.add(input, token: Self.inputToken)
+            inputRegistration = try loop.register(input) { [unowned self] _ in readInput() }
         } catch {
             // A regular file or /dev/null: epoll refuses it (EPERM); it never blocks, read it as it comes.
             inputPollable = false
+            var reader: EventLoop.Timer?
+            reader = loop.makeTimer { [unowned self] in
+                readInput()
+                if inputEnded || exitCode != nil { loop.cancel(reader!) } else { loop.arm(reader!, at: 0) }
+            }
+            loop.arm(reader!, at: 0)
         }
     }
 
     // MARK: Signals and discovery
 
-    func handleSignals() {
-        for signal in signals.drain() {
-            switch signal {
-            case SIGHUP:
-                let (loaded, errors) = store.reload()
-                for error in errors { Self.diagnostic(error) }
-                let folder = store.persisting ? options.routesPath : "\(options.routesPath) (no such folder)"
-                Self.diagnostic("reloaded \(loaded) route\(loaded == 1 ? "" : "s") from \(folder); \(store.table.routes.count) in all")
-            default:
-                // Finish: read the input to its end, then exit. The stages upstream end first.
-                finishing = true
-            }
+    func handle(_ signal: Signal) {
+        switch signal {
+        case .hangup:
+            let (loaded, errors) = store.reload()
+            for error in errors { Self.diagnostic(error) }
+            let folder = store.persisting ? options.routesPath : "\(options.routesPath) (no such folder)"
+            Self.diagnostic("reloaded \(loaded) route\(loaded == 1 ? "" : "s") from \(folder); \(store.table.routes.count) in all")
+        default:
+            // Finish: read the input to its end, then exit. The stages upstream end first.
+            finishing = true
         }
     }
 
     func handleDiscovery() {
         guard let poller else { return }
+        var answered = false
         for reading in poller.take() {
-            discoveryDeadline = nil
+            answered = true
             guard let (route, messages) = discovery?.apply(reading) else { continue }
             for m in messages { Self.diagnostic(m) }
             if let route { store.setDiscovered(route, id: DiscoveryState.routeID) }
         }
+        // etcd's first answer is in: the records can come.
+        if answered { watchInput() }
     }
 
     // MARK: Records
@@ -237,7 +199,8 @@ public final class RouteRunner {
 
     func endOfInput() {
         inputEnded = true
-        if inputPollable { epoll.remove(input) }
+        if let inputRegistration { loop.unregister(inputRegistration) }
+        inputRegistration = nil
         router.finish(table: store.table, into: &out) { error in Self.diagnostic(error.description) }
         flush()
         if exitCode == nil { exitCode = .ok }

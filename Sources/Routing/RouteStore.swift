@@ -69,7 +69,7 @@ public final class RouteStore {
             do {
                 try Sys.writeFileAtomically(routesPath + "/" + spec.id + ".json", bytes)
             } catch {
-                throw RouteError("cannot save route \(spec.id): \(error)")
+                throw RouteError("cannot save route \(spec.id): \(error)", cause: error)
             }
             origin = .file
         }
@@ -89,7 +89,7 @@ public final class RouteStore {
                     try Sys.unlink(path)
                     try Sys.syncDirectory(routesPath)
                 } catch {
-                    throw RouteError("cannot remove route \(id): \(error)")
+                    throw RouteError("cannot remove route \(id): \(error)", cause: error)
                 }
             }
         }
@@ -157,7 +157,7 @@ public final class RouteStore {
     static func load(_ path: String, id: String) throws(RouteError) -> RouteSpec {
         guard RouteSpec.isValidID(id) else { throw RouteError("the file name is not <route id>.json") }
         let bytes: [UInt8]
-        do { bytes = try Sys.readFile(path) } catch { throw RouteError("\(error.errno)") }
+        do { bytes = try Sys.readFile(path) } catch { throw RouteError("\(error.errno)", cause: error) }
         let spec = try RouteSpec(jsonText: bytes, defaultID: id)
         guard spec.id == id else { throw RouteError("its id '\(spec.id)' is not its file name's") }
         return spec

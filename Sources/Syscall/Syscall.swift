@@ -1,6 +1,7 @@
 import CSyscall
-// The one place in the project that calls libc for I/O. Callers never see a raw -1: every call
-// returns its value or throws a `SyscallError` naming the operation, what it acted on and the errno.
+// The one place in the project that calls the system (I/O, sockets, clocks, sleeping, signals). Callers never
+// see a raw -1: every call returns its value or throws a `SyscallError` naming the operation, what it acted
+// on and the errno. Outside it, only libc's memory functions (memchr, memcmp) are used, on hot paths.
 
 #if canImport(Glibc)
 import Glibc

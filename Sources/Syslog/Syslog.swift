@@ -1,5 +1,6 @@
-import Glibc
+import Glibc  // memcmp
 import Records
+import Syscall
 import Time
 
 /// The message layouts logspout's syslog adapter writes (`SYSLOG_FORMAT`, or a route's `format`).
@@ -104,9 +105,7 @@ public struct SyslogFormatter: Sendable {
 
     /// The wall-clock time (`CLOCK_REALTIME`).
     public static func currentTime() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
+        Timestamp.now(Sys.realtime)
     }
 
     /// Appends one message for `record` to `out`. `appendTag` is the route's

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Records
+import Syscall
 
 /// A setting written in the part of Go's template language that gliderlabs/logspout's syslog settings use
 /// (`SYSLOG_HOSTNAME`, `SYSLOG_TAG`, `SYSLOG_STRUCTURED_DATA`, a route's `structured_data`), so their
@@ -168,11 +166,7 @@ public struct ContainerTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// This machine's host name (`{{.Hostname}}`).
-    public static func hostName() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, buf.count - 1) == 0 else { return "" }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public static func hostName() -> String { Sys.hostname() }
 }
 
 /// A setting that is not a template this program can evaluate, in one sentence.

@@ -2,9 +2,6 @@
 // The command line is `AttachCommand` and the work `Attacher.run` (Sources/Attacher).
 
 import Attacher
+import Syscall
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-exit(AttachCommand.main(CommandLine.arguments))
+Sys.exit(AttachCommand.main(CommandLine.arguments))

@@ -2,9 +2,6 @@
 // The command line is `EmitSyslogCommand` and the work `Emitter.run` (Sources/Emitter).
 
 import Emitter
+import Syscall
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-exit(EmitSyslogCommand.main(CommandLine.arguments))
+Sys.exit(EmitSyslogCommand.main(CommandLine.arguments))

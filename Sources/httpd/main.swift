@@ -2,9 +2,6 @@
 // page at /, /health. The command line is `HTTPDCommand` and the work `HTTPDaemon.run` (Sources/HTTPServer).
 
 import HTTPServer
+import Syscall
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-exit(HTTPDCommand.main(CommandLine.arguments))
+Sys.exit(HTTPDCommand.main(CommandLine.arguments))

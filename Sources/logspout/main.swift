@@ -8,11 +8,7 @@ import HTTPServer
 import Routing
 import Syscall
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-let stages: [String: ([String]) -> Int32] = [
+let stages: [String: ([String]) -> ExitCode] = [
     "attach": AttachCommand.main,
     "route": RouteCommand.main,
     "emit-syslog": EmitSyslogCommand.main,
@@ -22,18 +18,18 @@ let stages: [String: ([String]) -> Int32] = [
 var argv = CommandLine.arguments
 let called = String(argv.first?.split(separator: "/").last ?? "logspout")
 if let stage = stages[called] {
-    exit(stage(argv))
+    Sys.exit(stage(argv))
 }
 if argv.count > 1, let stage = stages[argv[1]] {
     argv.removeFirst()
-    exit(stage(argv))
+    Sys.exit(stage(argv))
 }
 let names = stages.keys.sorted().joined(separator: ", ")
 let help = argv.count > 1 && (argv[1] == "-h" || argv[1] == "--help")
 let text = "usage: logspout STAGE [ARGUMENTS...], or call it by a stage's name (\(names))\n"
 if help {
     print(text, terminator: "")
-    exit(0)
+    Sys.exit(.ok)
 }
 Sys.diagnostic(String(text.dropLast()))
-exit(64)
+Sys.exit(.usage)

@@ -2,9 +2,6 @@
 // The command line is `RouteCommand` and the work `RouteRunner.run` (Sources/Routing).
 
 import Routing
+import Syscall
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-exit(RouteCommand.main(CommandLine.arguments))
+Sys.exit(RouteCommand.main(CommandLine.arguments))

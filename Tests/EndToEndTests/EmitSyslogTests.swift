@@ -96,7 +96,7 @@ struct EmitSyslogEndToEndTests {
                 "a label key with dots needs index: \(r.stderr)")
         // A template emit-syslog cannot evaluate is refused at start.
         let bad = try emit([], env: ["SYSLOG_TAG": "{{.Data}}"])
-        #expect(bad.status == 64)
+        #expect(bad.status == 78)
         #expect(bad.stderr.hasPrefix("emit-syslog: SYSLOG_TAG '{{.Data}}': {{.Data}} is not supported here"), "\(bad.stderr)")
     }
 

@@ -341,20 +341,20 @@ struct TLSEndToEndTests {
         #expect(e.stderr.contains("emit-syslog: sent \(total), truncated 0, dropped 0, send errors 0"), "\(e.stderr)")
     }
 
-    @Test("LOGSPOUT_TLS_CLIENT_CERT or _KEY naming a missing file: exit 64, one line naming the variable")
+    @Test("LOGSPOUT_TLS_CLIENT_CERT or _KEY naming a missing file: exit 78, one line naming the variable")
     func missingClientCertificate() throws {
         let pki = try TestPKI()
         let port = Env.freePort()  // nobody listens: nothing must get that far
         let input = [routed("x", addr: "127.0.0.1:\(port)", proto: "tls")]
         let missing = "/nonexistent/client.pem"
         let cert = try emit(input, env: pki.trustOnlyCA.merging(["LOGSPOUT_TLS_CLIENT_CERT": missing, "LOGSPOUT_TLS_CLIENT_KEY": pki.clientKey]) { _, b in b })
-        #expect(cert.status == 64)
+        #expect(cert.status == 78)
         #expect(cert.stderr.hasPrefix("emit-syslog: LOGSPOUT_TLS_CLIENT_CERT '\(missing)'"), "\(cert.stderr)")
         #expect(cert.stderr.split(separator: "\n").count == 1, "one line: \(cert.stderr)")
 
         let missingKey = "/nonexistent/client.key"
         let key = try emit(input, env: pki.trustOnlyCA.merging(["LOGSPOUT_TLS_CLIENT_CERT": pki.clientCert, "LOGSPOUT_TLS_CLIENT_KEY": missingKey]) { _, b in b })
-        #expect(key.status == 64)
+        #expect(key.status == 78)
         #expect(key.stderr.hasPrefix("emit-syslog: LOGSPOUT_TLS_CLIENT_KEY '\(missingKey)'"), "\(key.stderr)")
         #expect(key.stderr.split(separator: "\n").count == 1, "one line: \(key.stderr)")
     }
