@@ -138,6 +138,13 @@ public final class EventLoop {
         Sys.close(epfd)
     }
 
+    /// A slot of `slots` for a new entry: one released earlier, else `empty` added at the end.
+    static func take<Slot>(_ slots: inout [Slot], _ free: inout [UInt32], _ empty: Slot) -> UInt32 {
+        if let slot = free.popLast() { return slot }
+        slots.append(empty)
+        return UInt32(slots.count - 1)
+    }
+
     // MARK: - Descriptors
 
     /// Watches `fd` for `interest`; `handler` runs with the ready events each time it is ready (hang-up
@@ -145,13 +152,7 @@ public final class EventLoop {
     /// or /dev/null, which are always ready and cannot be watched).
     @discardableResult
     public func register(_ fd: Int32, interest: IOEvents = .readable, _ handler: @escaping Handler) throws(SyscallError) -> Registration {
-        let slot: UInt32
-        if let free = freeDescriptors.popLast() {
-            slot = free
-        } else {
-            slot = UInt32(descriptors.count)
-            descriptors.append(DescriptorSlot())
-        }
+        let slot = Self.take(&descriptors, &freeDescriptors, DescriptorSlot())
         let registration = Registration(slot: slot, generation: descriptors[Int(slot)].generation)
         var ev = epoll_event()
         ev.events = interest.rawValue
@@ -204,13 +205,7 @@ public final class EventLoop {
 
     /// A timer that calls `handler` when the deadline it is armed with is due; not armed yet.
     public func makeTimer(_ handler: @escaping () -> Void) -> Timer {
-        let slot: UInt32
-        if let free = freeTimers.popLast() {
-            slot = free
-        } else {
-            slot = UInt32(timers.count)
-            timers.append(TimerSlot())
-        }
+        let slot = Self.take(&timers, &freeTimers, TimerSlot())
         timers[Int(slot)].handler = handler
         return Timer(slot: slot, generation: timers[Int(slot)].generation)
     }
