@@ -88,12 +88,19 @@ cmd_start() {
         fi
         local peer
         peer=$(peer_port)
-        # etcd 3.4 serves the v2 API only with --enable-v2.
-        setsid etcd --name logspout-test --data-dir "$DATA" \
-            --listen-client-urls "$URL" --advertise-client-urls "$URL" \
-            --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-            --initial-cluster "logspout-test=http://127.0.0.1:$peer" --initial-cluster-state new \
-            --enable-v2=true >>"$LOG" 2>&1 </dev/null &
+        # etcd 3.4 serves the v2 API only with --enable-v2. It inherits no descriptor but the three
+        # standard ones: a test runner's pipes, or a lock its caller holds, are not kept open by it.
+        (
+            for fd in "/proc/$BASHPID/fd/"*; do
+                fd=${fd##*/}
+                case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+            done
+            exec setsid etcd --name logspout-test --data-dir "$DATA" \
+                --listen-client-urls "$URL" --advertise-client-urls "$URL" \
+                --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+                --initial-cluster "logspout-test=http://127.0.0.1:$peer" --initial-cluster-state new \
+                --enable-v2=true >>"$LOG" 2>&1 </dev/null
+        ) &
         echo $! >"$PIDFILE"
     fi
     local waited=0
