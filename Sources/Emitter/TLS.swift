@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CTLS
+import Contract
 
 /// TLS settings (`LOGSPOUT_TLS_*`, the names gliderlabs/logspout uses).
 public struct TLSOptions: Sendable, Equatable {
