@@ -43,11 +43,6 @@ public struct TargetOptions: Sendable, Equatable, ExpressibleByDictionaryLiteral
     public struct Member: Sendable, Equatable {
         public var name: String
         public var value: JSONValue
-
-        public init(name: String, value: JSONValue) {
-            self.name = name
-            self.value = value
-        }
     }
 
     public private(set) var members: [Member] = []
