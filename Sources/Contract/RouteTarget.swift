@@ -164,6 +164,18 @@ public struct RouteTarget: Sendable, Equatable {
         return format
     }
 
+    /// The members a URI's scheme and host, or a flat route's adapter and address, give a target: `type`,
+    /// `addr`, `protocol`, and `multiline` for gliderlabs/logspout's `multiline+` adapters. Options cannot
+    /// set the first three (`setByAddress`).
+    public static func members(addr: String, transport: TargetProtocol, multiline: Bool) -> [(String, JSONValue)] {
+        var members = members(addr: addr, transport: transport, format: nil, appendTag: nil, options: [:])
+        if multiline { members.append(("multiline", "true")) }
+        return members
+    }
+
+    /// The members a route's address form sets, which its options cannot.
+    public static let setByAddress = ["type", "addr", "protocol"]
+
     /// The target object routed records carry: `type`, `addr`, `protocol`, then `format` and `append_tag`
     /// when set, then the other options in order.
     public func json() -> JSONValue {

@@ -179,11 +179,9 @@ public struct RouteSpec: Sendable, Equatable {
         let named: (transport: TargetProtocol, multiline: Bool)
         do { named = try TargetProtocol.named(adapter, "adapter") } catch { throw RouteError(error.message) }
         guard let address else { throw RouteError(#"missing field "address""#) }
-        var targetFields: [(String, JSONValue)] = [("type", .string(RouteTarget.type)), ("addr", .string(address)),
-                                                   ("protocol", .string(named.transport.rawValue))]
-        if named.multiline { targetFields.append(("multiline", "true")) }
+        var targetFields = RouteTarget.members(addr: address, transport: named.transport, multiline: named.multiline)
         for (key, value) in options {
-            if ["type", "addr", "protocol"].contains(key) {
+            if RouteTarget.setByAddress.contains(key) {
                 throw RouteError("option '\(key)' is set by the adapter and address")
             }
             targetFields.append((key, value))

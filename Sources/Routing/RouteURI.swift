@@ -51,9 +51,7 @@ extension RouteSpec {
 
         var source = RouteSource()
         // The target's members, as route JSON would give them; the contract reads them at the end.
-        var target: [(String, JSONValue)] = [("type", .string(RouteTarget.type)), ("addr", .string(addr)),
-                                             ("protocol", .string(named.transport.rawValue))]
-        if named.multiline { target.append(("multiline", "true")) }
+        var target = RouteTarget.members(addr: addr, transport: named.transport, multiline: named.multiline)
         for item in query.split(separator: "&", omittingEmptySubsequences: true) {
             let key: String
             let value: String
@@ -96,7 +94,7 @@ extension RouteSpec {
             case "format":
                 do { _ = try RouteTarget.format(named: value) } catch { throw RouteError(error.message) }
                 target.append((key, .string(value)))
-            case "type", "addr", "protocol":
+            case _ where RouteTarget.setByAddress.contains(key):
                 throw RouteError("option '\(key)' is set by the URI itself (scheme://host:port)")
             default:
                 if key.hasPrefix("filter.") {
