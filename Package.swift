@@ -35,16 +35,19 @@ let package = Package(
         // attach's engine: the container table, the event loop, resume cursors.
         .target(name: "Attacher", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
+        // The contracts between stages: a routed record's target (one parser and checker, for route and
+        // emit-syslog) and the bus's requests and replies (for route and httpd), with the route-id rule.
+        .target(name: "Contract", dependencies: ["JSON", "Records", "Syslog"]),
         // route's engine: the route table (arguments, ROUTESPATH, etcd discovery), matching, the store.
-        .target(name: "Routing", dependencies: ["Syscall", "Text", "HTTP", "JSON", "Records", "Time", "Syslog"]),
+        .target(name: "Routing", dependencies: ["Contract", "Syscall", "Text", "HTTP", "JSON", "Records", "Time"]),
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
         .target(name: "Syslog", dependencies: ["Records", "JSON", "Time", "Syscall"]),
-        // emit-syslog's engine: targets, UDP, TCP and TLS transports, DNS (A/AAAA and SRV).
-        .target(name: "Emitter", dependencies: ["Syscall", "CTLS", "Syslog", "Records", "JSON", "Time"]),
+        // emit-syslog's engine: UDP, TCP and TLS transports, DNS (A/AAAA and SRV), line joining.
+        .target(name: "Emitter", dependencies: ["Contract", "Syscall", "CTLS", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
         // httpd's engine: live streams (text, JSON, SSE, WebSocket), the /routes API, the page; all from the bus.
-        .target(name: "HTTPServer", dependencies: ["Syscall", "HTTP", "JSON", "Records"]),
+        .target(name: "HTTPServer", dependencies: ["Contract", "Syscall", "HTTP", "JSON", "Records"]),
         .executableTarget(name: "httpd", dependencies: ["HTTPServer", "Syscall"]),
         // All four stages in one executable, for the container image (shared code pages).
         .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
@@ -60,8 +63,9 @@ let package = Package(
         .testTarget(name: "DockerTests", dependencies: ["Docker", "JSON", "Records"]),
         .testTarget(name: "AttacherTests", dependencies: ["Attacher", "Docker", "Records", "Time"]),
         .testTarget(name: "SyslogTests", dependencies: ["Syslog", "Records", "Time"]),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Records", "JSON"]),
-        .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Syslog", "Records", "Syscall"]),
+        .testTarget(name: "ContractTests", dependencies: ["Contract", "Syslog", "Records", "JSON"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Contract", "Records", "JSON"]),
+        .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Contract", "Syslog", "Records", "Syscall"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall"]),
     ],
     swiftLanguageModes: [.v6]

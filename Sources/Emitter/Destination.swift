@@ -1,3 +1,4 @@
+import Contract
 import Syscall
 import Time
 

@@ -1,3 +1,4 @@
+import Contract
 import JSON
 import Records
 import Syscall
@@ -56,11 +57,11 @@ public struct EmitterOptions: Sendable {
             }
             o.framing = framing
         }
-        for name in ["MULTILINE_PATTERN", "MULTILINE_MATCH", "MULTILINE_FLUSH_AFTER", "MULTILINE_SEPARATOR"] {
+        for name in MultilineSpec.environment {
             if let v = get(name), !v.isEmpty { o.multilineEnvironment[name] = v }
         }
         // A bad default is an error at start, not at the first multiline route.
-        do { _ = try MultilineSpec.of(target: ["multiline": "true"], env: { o.multilineEnvironment[$0] }) } catch {
+        do { _ = try MultilineSpec(MultilineOptions(), environment: { o.multilineEnvironment[$0] }) } catch {
             return .failure(TargetError("MULTILINE_*: \(error.message)"))
         }
         switch TLSOptions.fromEnvironment(get) {
@@ -283,7 +284,7 @@ public final class Emitter {
     /// says so).
     func emit(_ record: Record) {
         guard let route = binding(of: record) else { return }
-        if let multiline = route.spec.multiline {
+        if let multiline = route.multiline {
             joiner.feed(record, route: route.id, spec: multiline, now: Sys.monotonicNanos()) { deliver($0) }
             return
         }
@@ -298,22 +299,28 @@ public final class Emitter {
 
     func deliver(_ record: Record, _ route: Binding) {
         message.removeAll(keepingCapacity: true)
-        formatter.append(record, format: route.spec.format ?? options.defaultFormat, appendTag: route.spec.appendTag,
-                         structuredData: route.spec.structuredData, into: &message)
+        formatter.append(record, format: route.format, appendTag: route.appendTag, structuredData: route.structuredData,
+                         into: &message)
         enqueue(route.destination)
     }
 
-    /// A route as emit-syslog knows it: its target as last seen, what it says, and its receiver.
+    /// A route as emit-syslog knows it: what its target says, worked out once, and its receiver.
     final class Binding {
         let id: String
-        let target: JSONValue
-        let spec: TargetSpec
+        let format: SyslogFormat
+        let appendTag: String
+        let structuredData: ContainerTemplate?
+        let multiline: MultilineMatcher?
         let destination: Destination
 
-        init(id: String, target: JSONValue, spec: TargetSpec, destination: Destination) {
+        init(id: String, target: RouteTarget, options: EmitterOptions, destination: Destination) throws(TargetError) {
             self.id = id
-            self.target = target
-            self.spec = spec
+            format = target.format ?? options.defaultFormat
+            appendTag = target.appendTag ?? ""
+            structuredData = target.structuredData
+            multiline = try target.multiline.map { (given) throws(TargetError) in
+                try MultilineMatcher(MultilineSpec(given, environment: { options.multilineEnvironment[$0] }))
+            }
             self.destination = destination
         }
     }
@@ -337,8 +344,8 @@ public final class Emitter {
         }
         var binding: Binding?
         do {
-            let spec = try TargetSpec(target: route.target, environment: { self.options.multilineEnvironment[$0] })
-            binding = Binding(id: route.id, target: route.target, spec: spec, destination: destination(for: spec))
+            let target = try RouteTarget(json: route.target)
+            binding = try Binding(id: route.id, target: target, options: options, destination: destination(for: target))
         } catch {
             Self.diagnostic("route \(route.id): \(error); its records are dropped")
             stats.dropped += 1
@@ -347,11 +354,12 @@ public final class Emitter {
         return binding
     }
 
-    func destination(for spec: TargetSpec) -> Destination {
-        if let d = destinations[spec.connectionKey] { return d }
-        let key = spec.connectionKey
-        let d = Destination(key: key, address: spec.address, kind: spec.transport == .udp ? .udp : .tcp,
-                            secure: spec.transport == .tls, capacity: options.bufferSize,
+    /// The receiver of `target`: routes to the same address with the same protocol share one.
+    func destination(for target: RouteTarget) -> Destination {
+        let key = "\(target.transport)://\(target.address)"
+        if let d = destinations[key] { return d }
+        let d = Destination(key: key, address: target.address, kind: target.transport == .udp ? .udp : .tcp,
+                            secure: target.transport == .tls, capacity: options.bufferSize,
                             retry: loop.makeTimer { [unowned self] in destinations[key].map(retry) },
                             deadline: loop.makeTimer { [unowned self] in destinations[key].map(deadlinePassed) },
                             refresh: loop.makeTimer { [unowned self] in destinations[key].map(refresh) })

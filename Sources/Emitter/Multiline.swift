@@ -1,9 +1,9 @@
+import Contract
 import Records
-import Syslog
 
-/// Joins the lines of each (route, container, stream) into messages, per a `MultilineSpec`. Feed it the
-/// records of one route in order; it hands back the messages that are complete, and `expire` hands back
-/// those that waited long enough. A joined message keeps the time of its first line.
+/// Joins the lines of each (route, container, stream) into messages, per the route's `MultilineMatcher`.
+/// Feed it the records of one route in order; it hands back the messages that are complete, and `expire`
+/// hands back those that waited long enough. A joined message keeps the time of its first line.
 struct MultilineJoiner {
     struct Key: Hashable {
         var route: String
@@ -14,7 +14,6 @@ struct MultilineJoiner {
     struct Pending {
         var record: Record
         var bytes: Int
-        var spec: MultilineSpec
         var deadline: UInt64
     }
 
@@ -30,7 +29,7 @@ struct MultilineJoiner {
     var nextDeadline: UInt64? { pending.values.map(\.deadline).min() }
 
     /// Takes one record of route `route`; calls `emit` with each message that is complete.
-    mutating func feed(_ record: Record, route: String, spec: MultilineSpec, now: UInt64, emit: (Record) -> Void) {
+    mutating func feed(_ record: Record, route: String, spec: MultilineMatcher, now: UInt64, emit: (Record) -> Void) {
         let key = Key(route: route, container: record.container.id, source: record.source)
         let matched = spec.matches(record.data)
         let deadline = now + UInt64(spec.flushAfterMs) * 1_000_000
@@ -60,7 +59,7 @@ struct MultilineJoiner {
         if ends {
             emit(record)
         } else {
-            pending[key] = Pending(record: record, bytes: record.data.utf8.count, spec: spec, deadline: deadline)
+            pending[key] = Pending(record: record, bytes: record.data.utf8.count, deadline: deadline)
         }
     }
 

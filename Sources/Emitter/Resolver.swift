@@ -1,3 +1,4 @@
+import Contract
 import Dispatch
 import Synchronization
 import Syscall

@@ -1,4 +1,5 @@
 import CTLS
+import Contract
 
 /// TLS settings (`LOGSPOUT_TLS_*`, the names gliderlabs/logspout uses).
 public struct TLSOptions: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Contract
 import HTTP
 import JSON
 import Records
@@ -40,7 +41,7 @@ final class Client {
     var bus: Int32 = -1
     var busRegistration: EventLoop.Registration?
     var busIn: [UInt8] = []
-    var busAnswer: ((JSONValue) -> Void)?
+    var busAnswer: ((BusReply) -> Void)?
     var busPaused = false
 
     // A live stream.
@@ -156,8 +157,9 @@ final class Client {
         }
         if path == "/routes" {
             switch head.method {
-            case "GET": return api(["op": .string("list")]) { answer in
-                self.respondJSON(200, answer["routes"] ?? .array([]))
+            case "GET": return api(.list) { reply in
+                guard case .routes(let routes) = reply else { return self.respondJSON(200, .array([])) }
+                self.respondJSON(200, .array(routes))
             }
             case "POST": return addRoute()
             default: return methodNotAllowed("GET, POST")
@@ -165,14 +167,12 @@ final class Client {
         }
         if path.hasPrefix("/routes/") {
             let id = String(path.dropFirst("/routes/".count))
-            guard isValidRouteID(id) else {
-                return respondJSONError(400, "invalid route id '\(id)': it must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+            guard RouteID.isValid(id) else {
+                return respondJSONError(400, "invalid route id '\(id)': it must match \(RouteID.pattern)")
             }
             switch head.method {
-            case "GET": return api(["op": .string("get"), "id": .string(id)]) { answer in
-                self.respondJSON(200, answer["route"] ?? .null)
-            }
-            case "DELETE": return api(["op": .string("delete"), "id": .string(id)]) { _ in
+            case "GET": return api(.get(id: id)) { reply in self.respondRoute(200, reply) }
+            case "DELETE": return api(.delete(id: id)) { _ in
                 self.respondJSON(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
             }
             default: return methodNotAllowed("GET, DELETE")
@@ -196,16 +196,14 @@ final class Client {
             return respondJSONError(400, "invalid JSON: \(error)")
         }
         guard route.object != nil else { return respondJSONError(400, "a route is a JSON object") }
-        api(["op": .string("add"), "route": route]) { answer in
-            self.respondJSON(201, answer["route"] ?? .null)
-        }
+        api(.add(route: route)) { reply in self.respondRoute(201, reply) }
     }
 
     func health() {
         guard openBus() else {
             return respond(503, contentType: "application/json", body: Array(#"{"status":"the bus is unreachable"}"#.utf8) + [10])
         }
-        sendBus(.object([("op", .string("ping"))]))
+        sendBus(.ping)
         busAnswer = { _ in
             self.closeBus()
             self.respond(200, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8) + [10])
@@ -213,17 +211,23 @@ final class Client {
     }
 
     /// Sends one request over a new bus connection and answers with `ok`, or with the bus's error.
-    func api(_ request: [String: JSONValue], ok: @escaping (JSONValue) -> Void) {
+    func api(_ request: BusRequest, ok: @escaping (BusReply) -> Void) {
         guard openBus() else { return respondJSONError(503, "route's bus is unreachable") }
-        sendBus(.object(request.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
-        busAnswer = { answer in
+        sendBus(request)
+        busAnswer = { reply in
             self.closeBus()
-            if answer["ok"]?.bool == true {
-                ok(answer)
+            if case .failed(let error) = reply {
+                self.respondJSONError(error.status, error.message)
             } else {
-                self.respondJSONError(answer["status"]?.int ?? 500, answer["error"]?.string ?? "the bus failed")
+                ok(reply)
             }
         }
+    }
+
+    /// The route a `get` or `add` answered with.
+    func respondRoute(_ status: Int, _ reply: BusReply) {
+        guard case .route(let route) = reply else { return respondJSON(status, .null) }
+        respondJSON(status, route)
     }
 
     func methodNotAllowed(_ allow: String) {
@@ -339,12 +343,4 @@ final class Client {
         }
         close()
     }
-}
-
-/// Route ids become file names (docs/route.md): `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
-func isValidRouteID(_ id: String) -> Bool {
-    let u = Array(id.utf8)
-    guard (1...64).contains(u.count) else { return false }
-    func alnum(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
-    return alnum(u[0]) && u.dropFirst().allSatisfy { alnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
 }

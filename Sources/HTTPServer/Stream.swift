@@ -1,3 +1,4 @@
+import Contract
 import HTTP
 import JSON
 import Records
@@ -5,14 +6,10 @@ import Syscall
 
 /// The subscription a `/logs…` path and query ask for (docs/http.md).
 struct StreamRequest: Equatable {
-    var filter: [(String, JSONValue)] = []
+    var filter = SubscriptionFilter()
     /// `/logs/id:…` and `/logs/name:…` stream one container: bare lines in text mode.
     var single = false
     var colors = true
-
-    static func == (a: StreamRequest, b: StreamRequest) -> Bool {
-        a.single == b.single && a.colors == b.colors && a.filter.elementsEqual(b.filter) { $0 == $1 }
-    }
 
     /// Reads `/logs`, `/logs/filter:X`, `/logs/id:X`, `/logs/name:X` and `?types=`/`sources=`/`type=`,
     /// `?colors=off`. Returns nil with a message for anything else.
@@ -29,12 +26,12 @@ struct StreamRequest: Equatable {
                 return .failure(StreamRequestError("empty or badly encoded value in '\(spec)'"))
             }
             switch kind {
-            case "filter": r.filter.append(("filter", .string(value)))
+            case "filter": r.filter.substring = value
             case "id":
-                r.filter.append(("id", .string(value)))
+                r.filter.id = value
                 r.single = true
             case "name":
-                r.filter.append(("name", .string(value)))
+                r.filter.name = value
                 r.single = true
             default:
                 return .failure(StreamRequestError("unknown stream '\(kind):': use filter:, id: or name:"))
@@ -42,15 +39,14 @@ struct StreamRequest: Equatable {
         }
         let types = head.queryValue("types") ?? head.queryValue("sources") ?? head.queryValue("type")
         if let types, !types.isEmpty {
-            var list: [JSONValue] = []
+            var set = Set<Source>()
             for t in types.split(separator: ",") {
-                let name = t.lowercased()
-                guard name == "stdout" || name == "stderr" else {
+                guard let source = Source(name: t.lowercased()) else {
                     return .failure(StreamRequestError("types must be stdout, stderr or both, not '\(t)'"))
                 }
-                list.append(.string(name))
+                set.insert(source)
             }
-            r.filter.append(("types", .array(list)))
+            r.filter.types = set.isEmpty ? nil : set
         }
         if let c = head.queryValue("colors")?.lowercased(), ["off", "false", "0", "no"].contains(c) { r.colors = false }
         return .success(r)
@@ -80,11 +76,9 @@ extension Client {
         }
     }
 
-    func sendBus(_ request: JSONValue) {
-        var line = request.encoded()
-        line.append(10)
+    func sendBus(_ request: BusRequest) {
         // A short request on a fresh Unix socket: the kernel takes it whole.
-        _ = try? Sys.writeAll(bus, line)
+        _ = try? Sys.writeAll(bus, request.line())
     }
 
     func closeBus() {
@@ -137,9 +131,8 @@ extension Client {
 
     func busLine(_ line: ArraySlice<UInt8>) {
         if let answer = busAnswer {
-            let value = (try? JSONValue.parse(Array(line))) ?? .object([("ok", .bool(false)), ("error", .string("unreadable answer"))])
             busAnswer = nil
-            answer(value)
+            answer(BusReply(line: line))
             return
         }
         guard stream != nil else { return }
@@ -151,8 +144,7 @@ extension Client {
             let record = try Array(line).withUnsafeBufferPointer { try decoder.decode(line: UnsafeRawBufferPointer($0)) }
             write(record)
         } catch {
-            // {"missed":N}
-            if let value = try? JSONValue.parse(Array(line)), let n = value["missed"]?.int { missed(n) }
+            if let n = BusStream.missed(line) { missed(n) }
         }
     }
 
@@ -200,7 +192,7 @@ extension Client {
         }
         stream = mode
         layout = TextLayout(colors: request.colors, bare: request.single)
-        sendBus(.object([("op", .string("subscribe")), ("filter", .object(request.filter))]))
+        sendBus(.subscribe(request.filter))
         deadline = Sys.monotonicNanos() + Self.pingInterval(mode)
         flush()
     }

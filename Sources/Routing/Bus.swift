@@ -1,55 +1,7 @@
+import Contract
 import JSON
 import Records
 import Syscall
-
-/// What a live subscription asks for (docs/bus.md): all given fields must match.
-public struct SubscriptionFilter: Sendable, Equatable {
-    /// A prefix of the container id.
-    public var id: String?
-    /// The container name, exactly.
-    public var name: String?
-    /// A substring of the container name.
-    public var substring: String?
-    /// The streams wanted; nil: both.
-    public var types: Set<Source>?
-
-    public init(id: String? = nil, name: String? = nil, substring: String? = nil, types: Set<Source>? = nil) {
-        self.id = id
-        self.name = name
-        self.substring = substring
-        self.types = types
-    }
-
-    /// Reads `{"id":…,"name":…,"filter":…,"types":[…]}`.
-    public init(json: JSONValue?) throws(RouteError) {
-        guard let json else { return }
-        guard json.object != nil else { throw RouteError("filter must be an object") }
-        id = json["id"]?.string
-        name = json["name"]?.string
-        substring = json["filter"]?.string
-        if let list = json["types"]?.array {
-            var set = Set<Source>()
-            for t in list {
-                guard let text = t.string, let source = Source(name: text) else {
-                    throw RouteError("filter types must be \"stdout\" or \"stderr\"")
-                }
-                set.insert(source)
-            }
-            types = set.isEmpty ? nil : set
-        }
-        if let id, id.isEmpty { self.id = nil }
-        if let name, name.isEmpty { self.name = nil }
-        if let substring, substring.isEmpty { self.substring = nil }
-    }
-
-    /// Whether a container with this id and name is wanted (the stream is checked apart).
-    public func matches(id cid: String, name cname: String) -> Bool {
-        if let id, !cid.hasPrefix(id) { return false }
-        if let name, cname != name { return false }
-        if let substring, !cname.contains(substring) { return false }
-        return true
-    }
-}
 
 /// A subscriber's queue: records wait here while the connection cannot take them; when it is full the
 /// oldest is dropped and counted, so a slow reader still sees the newest.
@@ -81,7 +33,7 @@ struct SubscriberQueue {
     /// Moves queued lines into `out` (up to about `limit` bytes), the missed-notice first.
     mutating func drain(into out: inout [UInt8], limit: Int) {
         if missed > 0 {
-            out.append(contentsOf: Array("{\"missed\":\(missed)}\n".utf8))
+            BusStream.appendMissed(missed, to: &out)
             missed = 0
         }
         while head < items.count && out.count < limit {
@@ -202,62 +154,39 @@ public final class Bus {
     /// Answers one request line.
     func handle(_ line: [UInt8], _ c: Connection) {
         if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { return }
-        let request: JSONValue
-        do { request = try JSONValue.parse(line) } catch {
-            return answer(c, error: 400, "bad request: \(error)")
-        }
-        guard let op = request["op"]?.string else { return answer(c, error: 400, "bad request: no \"op\"") }
+        let request: BusRequest
+        do { request = try BusRequest(line: line) } catch { return answer(c, .failed(error)) }
         let store = runner.store
-        switch op {
-        case "ping":
-            answer(c, [("ok", .bool(true))])
-        case "list":
-            let routes = store.list().sorted { $0.id < $1.id }.map { $0.json() }
-            answer(c, [("ok", .bool(true)), ("routes", .array(routes))])
-        case "get":
-            guard let id = request["id"]?.string else { return answer(c, error: 400, "bad request: no \"id\"") }
-            guard let spec = store.get(id: id) else { return answer(c, error: 404, "no route '\(id)'") }
-            answer(c, [("ok", .bool(true)), ("route", spec.json())])
-        case "add":
-            guard let route = request["route"] else { return answer(c, error: 400, "bad request: no \"route\"") }
+        switch request {
+        case .ping:
+            answer(c, .ok)
+        case .list:
+            answer(c, .routes(store.list().sorted { $0.id < $1.id }.map { $0.json() }))
+        case .get(let id):
+            guard let spec = store.get(id: id) else { return answer(c, .failed(BusError(404, "no route '\(id)'"))) }
+            answer(c, .route(spec.json()))
+        case .add(let route):
             do {
-                let spec = try store.add(route)
-                answer(c, [("ok", .bool(true)), ("route", spec.json())])
+                answer(c, .route(try store.add(route).json()))
             } catch {
-                answer(c, error: 400, error.message)
+                answer(c, .failed(BusError(400, error.message)))
             }
-        case "delete":
-            guard let id = request["id"]?.string else { return answer(c, error: 400, "bad request: no \"id\"") }
+        case .delete(let id):
             do {
-                if try store.remove(id: id) {
-                    answer(c, [("ok", .bool(true))])
-                } else {
-                    answer(c, error: 404, "no route '\(id)'")
-                }
+                answer(c, try store.remove(id: id) ? .ok : .failed(BusError(404, "no route '\(id)'")))
             } catch {
-                answer(c, error: 400, error.message)
+                answer(c, .failed(BusError(400, error.message)))
             }
-        case "subscribe":
-            do {
-                c.filter = try SubscriptionFilter(json: request["filter"])
-            } catch {
-                return answer(c, error: 400, error.message)
-            }
-            answer(c, [("ok", .bool(true))])
+        case .subscribe(let filter):
+            c.filter = filter
+            answer(c, .ok)
             subscribers.insert(c.fd)
             changed()
-        default:
-            answer(c, error: 400, "bad request: unknown op '\(op)'")
         }
     }
 
-    func answer(_ c: Connection, _ members: [(String, JSONValue)]) {
-        JSONValue.object(members).append(to: &c.output)
-        c.output.append(10)
-    }
-
-    func answer(_ c: Connection, error status: Int, _ message: String) {
-        answer(c, [("ok", .bool(false)), ("status", .number(String(status))), ("error", .string(message))])
+    func answer(_ c: Connection, _ reply: BusReply) {
+        reply.append(to: &c.output)
     }
 
     /// The subscriptions changed: matches are worked out again, and the router's tap is on only while

@@ -1,3 +1,4 @@
+import Contract
 import Dispatch
 import HTTP
 import JSON
@@ -195,9 +196,10 @@ public struct DiscoveryState: Sendable {
             reachable = true
             if reading == lastFound { return (nil, messages) }
             let addr = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
-            let target = RouteTarget(addr: addr, transport: transport.lowercased(), format: "deis")
+            let target: RouteTarget
             do {
-                try target.validate()
+                target = try RouteTarget(json: ["type": .string(RouteTarget.type), "addr": .string(addr),
+                                                "protocol": .string(transport.lowercased()), "format": "deis"])
             } catch {
                 let problem = "\(at): the deis logger's address is unusable (\(error.message)); \(keeping)"
                 if lastProblem != problem { messages.append(problem) }

@@ -1,6 +1,6 @@
+import Contract
 import JSON
 import Records
-import Syslog
 
 /// A label a route requires: `key` (the container has the label, whatever its value) or `key:value`
 /// (the label has exactly that value).
@@ -62,120 +62,6 @@ public struct RouteSource: Sendable, Equatable {
     }
 }
 
-/// Where a route sends records: everything `emit-syslog` needs, so that it keeps no route state.
-public struct RouteTarget: Sendable, Equatable {
-    /// The kind of target; `syslog` is the only one.
-    public var type: String
-    /// `host:port` (IPv6 as `[::1]:514`), or a bare name whose DNS SRV records give the receivers.
-    public var addr: String
-    /// `udp` or `tcp` (JSON key `protocol`).
-    public var transport: String
-    /// `rfc5424`, `rfc3164` or `deis`; nil leaves the choice to the emitter.
-    public var format: String?
-    /// Appended to the syslog tag (the container name).
-    public var appendTag: String?
-    /// Any other option, passed through to the emitter in order.
-    public var options: [(String, JSONValue)]
-
-    public init(type: String = "syslog", addr: String, transport: String = "udp", format: String? = nil,
-                appendTag: String? = nil, options: [(String, JSONValue)] = []) {
-        self.type = type
-        self.addr = addr
-        self.transport = transport
-        self.format = format
-        self.appendTag = appendTag
-        self.options = options
-    }
-
-    public static func == (a: RouteTarget, b: RouteTarget) -> Bool {
-        a.type == b.type && a.addr == b.addr && a.transport == b.transport && a.format == b.format
-            && a.appendTag == b.appendTag && JSONValue.object(a.options) == JSONValue.object(b.options)
-    }
-
-    /// The formats a target may name.
-    public static let formats = ["rfc5424", "rfc3164", "deis"]
-    /// Target keys that are not options.
-    static let reserved = ["type", "addr", "protocol", "format", "append_tag"]
-
-    /// The target object carried by routed records: `type`, `addr`, `protocol`, then `format` and
-    /// `append_tag` when set, then the other options in order.
-    public func json() -> JSONValue {
-        var members: [(String, JSONValue)] = [("type", .string(type)), ("addr", .string(addr)), ("protocol", .string(transport))]
-        if let format { members.append(("format", .string(format))) }
-        if let appendTag { members.append(("append_tag", .string(appendTag))) }
-        members.append(contentsOf: options)
-        return .object(members)
-    }
-
-    /// Checks the fields; `where_` names the place in messages.
-    func validate() throws(RouteError) {
-        guard type == "syslog" else { throw RouteError("unknown target type '\(type)' (only syslog)") }
-        try Self.validateAddress(addr)
-        guard transport == "udp" || transport == "tcp" || transport == "tls" else {
-            throw RouteError("protocol '\(transport)' is not supported (udp, tcp or tls)")
-        }
-        if let format, !Self.formats.contains(format) {
-            throw RouteError("unknown format '\(format)' (rfc5424, rfc3164 or deis)")
-        }
-        // emit-syslog joins lines as multiline options say: options that cannot work are refused here.
-        do { _ = try MultilineSpec.of(target: json(), env: { _ in nil }) } catch { throw RouteError(error.message) }
-        // emit-syslog works out structured_data as a template: one it cannot evaluate is refused here.
-        if let sd = options.first(where: { $0.0 == "structured_data" })?.1 {
-            guard let text = sd.string else { throw RouteError("option 'structured_data' must be a string") }
-            if !text.isEmpty {
-                do { _ = try ContainerTemplate(text) } catch { throw RouteError("structured_data \(error.message)") }
-            }
-        }
-    }
-
-    /// The protocol a URI scheme or a flat route's adapter names (`what` says which, for the message), and
-    /// whether it asks for multiline: gliderlabs/logspout's multiline adapter wraps another,
-    /// `multiline+syslog+tcp`.
-    static func transport(of name: String, _ what: String) throws(RouteError) -> (transport: String, multiline: Bool) {
-        let multiline = name.hasPrefix("multiline+")
-        let base = multiline ? String(name.dropFirst("multiline+".count)) : name
-        switch base {
-        case "syslog", "syslog+udp": return ("udp", multiline)
-        case "syslog+tcp": return ("tcp", multiline)
-        case "syslog+tls": return ("tls", multiline)
-        default: throw RouteError("unknown \(what) '\(base)' (syslog, syslog+udp, syslog+tcp or syslog+tls)")
-        }
-    }
-
-    /// `host:port`, `[v6]:port`, or a bare name (DNS SRV).
-    static func validateAddress(_ addr: String) throws(RouteError) {
-        guard !addr.isEmpty else { throw RouteError("empty address") }
-        if addr.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "@")
-            || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
-            throw RouteError("address '\(addr)' is not host:port or a name")
-        }
-        var host = Substring(addr)
-        var port: Substring?
-        if addr.hasPrefix("[") {
-            guard let close = addr.firstIndex(of: "]") else { throw RouteError("address '\(addr)' lacks its ']'") }
-            host = addr[addr.index(after: addr.startIndex)..<close]
-            let rest = addr[addr.index(after: close)...]
-            if !rest.isEmpty {
-                guard rest.first == ":" else { throw RouteError("address '\(addr)': expected ':' after ']'") }
-                port = rest.dropFirst()
-            }
-            guard host.contains(":") else { throw RouteError("address '\(addr)': brackets are for IPv6 addresses") }
-        } else if let colon = addr.firstIndex(of: ":") {
-            host = addr[..<colon]
-            port = addr[addr.index(after: colon)...]
-            if port!.contains(":") {
-                throw RouteError("address '\(addr)': write an IPv6 address in brackets, [::1]:514")
-            }
-        }
-        guard !host.isEmpty else { throw RouteError("address '\(addr)' has no host") }
-        if let port {
-            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let n = Int(port), n >= 1, n <= 65535
-            else { throw RouteError("port '\(port)' of '\(addr)' is not in 1…65535") }
-        }
-    }
-}
-
 /// A route: which records (`source`) go where (`target`), under an id.
 ///
 /// Its JSON (the seed's form, used by route files and the HTTP API):
@@ -198,21 +84,9 @@ public struct RouteSpec: Sendable, Equatable {
 
     // MARK: Ids
 
-    /// Whether `id` can name a route: `[A-Za-z0-9][A-Za-z0-9._-]{0,63}` (so it can never name a path
-    /// outside the routes folder).
-    public static func isValidID(_ id: String) -> Bool {
-        let u = Array(id.utf8)
-        guard !u.isEmpty, u.count <= 64 else { return false }
-        func alnum(_ c: UInt8) -> Bool {
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-        }
-        guard alnum(u[0]) else { return false }
-        return u.dropFirst().allSatisfy { alnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
-    }
-
-    /// Checks `id`, or throws a message naming it.
+    /// Checks `id` (`RouteID.isValid`), or throws a message naming it.
     public static func validateID(_ id: String) throws(RouteError) {
-        guard isValidID(id) else {
+        guard RouteID.isValid(id) else {
             throw RouteError("invalid route id '\(id)' (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)")
         }
     }
@@ -302,12 +176,12 @@ public struct RouteSpec: Sendable, Equatable {
             }
         }
         guard let adapter else { throw RouteError(#"missing field "adapter""#) }
-        let (transport, multiline) = try RouteTarget.transport(of: adapter, "adapter")
+        let named: (transport: TargetProtocol, multiline: Bool)
+        do { named = try TargetProtocol.named(adapter, "adapter") } catch { throw RouteError(error.message) }
         guard let address else { throw RouteError(#"missing field "address""#) }
-        var targetFields: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string(address)), ("protocol", .string(transport))]
-        if multiline { targetFields.append(("multiline", "true")) }
+        var targetFields = RouteTarget.members(addr: address, transport: named.transport, multiline: named.multiline)
         for (key, value) in options {
-            if ["type", "addr", "protocol"].contains(key) {
+            if RouteTarget.setByAddress.contains(key) {
                 throw RouteError("option '\(key)' is set by the adapter and address")
             }
             targetFields.append((key, value))
@@ -370,29 +244,9 @@ public struct RouteSpec: Sendable, Equatable {
         return labels
     }
 
+    /// The target of a route: the contract's one reader of targets, its refusal a route's.
     static func readTarget(_ fields: [(String, JSONValue)]) throws(RouteError) -> RouteTarget {
-        var type: String?
-        var addr: String?
-        var transport = "udp"
-        var format: String?
-        var appendTag: String?
-        var options: [(String, JSONValue)] = []
-        for (key, value) in fields {
-            switch key {
-            case "type": type = try optionalString(value, "target.type")
-            case "addr": addr = try optionalString(value, "target.addr")
-            case "protocol": transport = try optionalString(value, "target.protocol") ?? "udp"
-            case "format": format = try optionalString(value, "target.format")
-            case "append_tag": appendTag = try optionalString(value, "target.append_tag")
-            default:
-                if let i = options.firstIndex(where: { $0.0 == key }) { options[i].1 = value } else { options.append((key, value)) }
-            }
-        }
-        guard let type else { throw RouteError(#"missing field "target.type""#) }
-        guard let addr else { throw RouteError(#"missing field "target.addr""#) }
-        let target = RouteTarget(type: type, addr: addr, transport: transport, format: format, appendTag: appendTag, options: options)
-        try target.validate()
-        return target
+        do { return try RouteTarget(members: fields) } catch { throw RouteError(error.message) }
     }
 
     /// The route in the seed's form, fields in a fixed order: `id`, `source` (omitted when it takes

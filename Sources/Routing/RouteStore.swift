@@ -1,3 +1,4 @@
+import Contract
 import JSON
 import Syscall
 
@@ -155,7 +156,7 @@ public final class RouteStore {
 
     /// Reads one route file, whose name must be `<id>.json`.
     static func load(_ path: String, id: String) throws(RouteError) -> RouteSpec {
-        guard RouteSpec.isValidID(id) else { throw RouteError("the file name is not <route id>.json") }
+        guard RouteID.isValid(id) else { throw RouteError("the file name is not <route id>.json") }
         let bytes: [UInt8]
         do { bytes = try Sys.readFile(path) } catch { throw RouteError("\(error.errno)", cause: error) }
         let spec = try RouteSpec(jsonText: bytes, defaultID: id)

@@ -1,6 +1,7 @@
-import Text
+import Contract
 import JSON
 import Records
+import Text
 
 extension RouteSpec {
     /// A route from a URI, as given on route's command line or in `ROUTE_URIS`:
@@ -26,7 +27,10 @@ extension RouteSpec {
         guard let schemeEnd = uri.firstRange(of: "://") else {
             throw RouteError("expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
-        let (transport, multiline) = try RouteTarget.transport(of: uri[..<schemeEnd.lowerBound].lowercased(), "scheme")
+        let named: (transport: TargetProtocol, multiline: Bool)
+        do { named = try TargetProtocol.named(uri[..<schemeEnd.lowerBound].lowercased(), "scheme") } catch {
+            throw RouteError(error.message)
+        }
         var rest = uri[schemeEnd.upperBound...]
         if rest.contains("#") { throw RouteError("a route URI has no #fragment") }
         var query: Substring = ""
@@ -43,11 +47,11 @@ extension RouteSpec {
         if authority.contains("@") { throw RouteError("a route URI has no user@") }
         guard !authority.isEmpty else { throw RouteError("no host") }
         let addr = String(authority)
-        do { try RouteTarget.validateAddress(addr) } catch { throw RouteError(error.message) }
+        do { _ = try Address(parsing: addr) } catch { throw RouteError(error.message) }
 
         var source = RouteSource()
-        var target = RouteTarget(addr: addr, transport: transport)
-        if multiline { target.options.append(("multiline", "true")) }
+        // The target's members, as route JSON would give them; the contract reads them at the end.
+        var target = RouteTarget.members(addr: addr, transport: named.transport, multiline: named.multiline)
         for item in query.split(separator: "&", omittingEmptySubsequences: true) {
             let key: String
             let value: String
@@ -87,28 +91,19 @@ extension RouteSpec {
                     }
                 }
                 source.labels = labels
-            case "append_tag":
-                target.appendTag = value
             case "format":
-                guard RouteTarget.formats.contains(value) else {
-                    throw RouteError("unknown format '\(value)' (rfc5424, rfc3164 or deis)")
-                }
-                target.format = value
-            case "type", "addr", "protocol":
+                do { _ = try RouteTarget.format(named: value) } catch { throw RouteError(error.message) }
+                target.append((key, .string(value)))
+            case _ where RouteTarget.setByAddress.contains(key):
                 throw RouteError("option '\(key)' is set by the URI itself (scheme://host:port)")
             default:
                 if key.hasPrefix("filter.") {
                     throw RouteError("unknown filter '\(key)' (filter.name, filter.id, filter.sources, filter.labels)")
                 }
-                if let i = target.options.firstIndex(where: { $0.0 == key }) {
-                    target.options[i].1 = .string(value)
-                } else {
-                    target.options.append((key, .string(value)))
-                }
+                target.append((key, .string(value)))
             }
         }
-        try target.validate()
-        self.init(id: Self.stableID(uri), source: source, target: target)
+        self.init(id: Self.stableID(uri), source: source, target: try Self.readTarget(target))
     }
 
     /// The id of a route given as a URI: the first 12 hex digits of the 64-bit FNV-1a hash of the URI's

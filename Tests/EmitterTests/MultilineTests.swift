@@ -1,6 +1,5 @@
-import JSON
+import Contract
 import Records
-import Syslog
 import Testing
 @testable import Emitter
 
@@ -11,7 +10,8 @@ struct MultilineTests {
     }
 
     /// Feeds `lines` (one millisecond apart) and returns the messages, those still waiting last.
-    static func join(_ lines: [String], _ spec: MultilineSpec) -> [String] {
+    static func join(_ lines: [String], _ spec: MultilineSpec) throws -> [String] {
+        let spec = try MultilineMatcher(spec)
         var joiner = MultilineJoiner()
         var out: [String] = []
         for (i, line) in lines.enumerated() {
@@ -25,7 +25,7 @@ struct MultilineTests {
     func nonfirst() throws {
         let trace = ["Exception in thread \"main\" java.lang.IllegalStateException: boom", "\tat a.B.c(B.java:12)",
                      "\tat a.B.main(B.java:5)", "next message", "  continued", "last"]
-        #expect(Self.join(trace, try MultilineSpec()) == [
+        #expect(try Self.join(trace, MultilineSpec()) == [
             "Exception in thread \"main\" java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:12)\n\tat a.B.main(B.java:5)",
             "next message\n  continued", "last",
         ])
@@ -34,15 +34,15 @@ struct MultilineTests {
     @Test("first: a line that matches starts a message")
     func first() throws {
         let spec = try MultilineSpec(pattern: #"^\d{4}-\d\d-\d\d "#, match: .first)
-        #expect(Self.join(["2026-11-25 one", "detail", "more", "2026-11-25 two", "2026-11-25 three", "x"], spec)
+        #expect(try Self.join(["2026-11-25 one", "detail", "more", "2026-11-25 two", "2026-11-25 three", "x"], spec)
                 == ["2026-11-25 one\ndetail\nmore", "2026-11-25 two", "2026-11-25 three\nx"])
     }
 
     @Test("last and nonlast: a line that matches ends a message, or continues it")
     func last() throws {
-        #expect(Self.join(["a", "b", "end;", "c", "end;"], try MultilineSpec(pattern: ";$", match: .last))
+        #expect(try Self.join(["a", "b", "end;", "c", "end;"], MultilineSpec(pattern: ";$", match: .last))
                 == ["a\nb\nend;", "c\nend;"])
-        #expect(Self.join(["a \\", "b \\", "c", "d"], try MultilineSpec(pattern: #"\\$"#, match: .nonlast, separator: " "))
+        #expect(try Self.join(["a \\", "b \\", "c", "d"], MultilineSpec(pattern: #"\\$"#, match: .nonlast, separator: " "))
                 == ["a \\ b \\ c", "d"])
     }
 
@@ -50,7 +50,7 @@ struct MultilineTests {
     func keys() throws {
         var joiner = MultilineJoiner()
         var out: [Record] = []
-        let spec = try MultilineSpec()
+        let spec = try MultilineMatcher(MultilineSpec())
         for r in [Self.record("A1", time: "t1"), Self.record("B1", container: "c2"), Self.record(" A2", time: "t2"),
                   Self.record(" E", source: .stderr), Self.record(" B2", container: "c2")] {
             joiner.feed(r, route: "r", spec: spec, now: 0) { out.append($0) }
@@ -64,7 +64,7 @@ struct MultilineTests {
     func flushAfter() throws {
         var joiner = MultilineJoiner()
         var out: [String] = []
-        let spec = try MultilineSpec(flushAfterMs: 100)
+        let spec = try MultilineMatcher(MultilineSpec(flushAfterMs: 100))
         joiner.feed(Self.record("one"), route: "r", spec: spec, now: 0) { out.append($0.data) }
         joiner.feed(Self.record(" two"), route: "r", spec: spec, now: 50_000_000) { out.append($0.data) }
         #expect(joiner.nextDeadline == 150_000_000)
@@ -78,31 +78,11 @@ struct MultilineTests {
     func limit() throws {
         var joiner = MultilineJoiner(maxBytes: 10)
         var out: [String] = []
+        let spec = try MultilineMatcher(MultilineSpec())
         for line in ["12345", " 678", " 9abc", " d"] {
-            joiner.feed(Self.record(line), route: "r", spec: try MultilineSpec(), now: 0) { out.append($0.data) }
+            joiner.feed(Self.record(line), route: "r", spec: spec, now: 0) { out.append($0.data) }
         }
         joiner.expire(now: nil) { out.append($0.data) }
         #expect(out == ["12345\n 678", " 9abc\n d"])
-    }
-
-    @Test("route options, and MULTILINE_* as their defaults")
-    func options() throws {
-        #expect(try MultilineSpec.of(target: ["addr": "h:1"], env: { _ in nil }) == nil)
-        #expect(try MultilineSpec.of(target: ["multiline": "false"], env: { _ in nil }) == nil)
-        #expect(try MultilineSpec.of(target: ["multiline": "true"], env: { _ in nil }) == MultilineSpec())
-        let env = ["MULTILINE_PATTERN": "^x", "MULTILINE_MATCH": "last", "MULTILINE_FLUSH_AFTER": "20", "MULTILINE_SEPARATOR": "|"]
-        #expect(try MultilineSpec.of(target: ["multiline": .bool(true)], env: { env[$0] })
-                == MultilineSpec(pattern: "^x", match: .last, flushAfterMs: 20, separator: "|"))
-        #expect(try MultilineSpec.of(target: ["multiline.match": "first"], env: { env[$0] })
-                == MultilineSpec(pattern: "^x", match: .first, flushAfterMs: 20, separator: "|"))
-        for (target, message): (JSONValue, String) in [
-            (["multiline.pattern": "(unclosed"], "multiline pattern '(unclosed' is not a regular expression"),
-            (["multiline.match": "middle"], "multiline match 'middle' is not one of first, last, nonfirst, nonlast"),
-            (["multiline.flush_after": "soon"], "multiline flush_after 'soon' must be a whole number of milliseconds from 1 to 3600000"),
-            (["multiline.size": "9"], "unknown option multiline.size (pattern, match, flush_after, separator)"),
-            (["multiline": "yes"], "multiline must be true or false"),
-        ] {
-            #expect(throws: MultilineError(message)) { try MultilineSpec.of(target: target, env: { _ in nil }) }
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Contract
 import JSON
 import Records
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @Suite("deis-logger discovery and options")
 struct DiscoveryTests {
     @Test("a route to the discovered address, replaced when it changes; down and back said once each")
-    func states() {
+    func states() throws {
         var state = DiscoveryState(settings: EtcdSettings(host: "127.0.0.1", port: 4001))
         var (route, messages) = state.apply(.unreachable(reason: "connect to 127.0.0.1:4001 failed: Connection refused"))
         #expect(route == nil)
@@ -14,12 +15,12 @@ struct DiscoveryTests {
         (route, messages) = state.apply(.unreachable(reason: "again"))
         #expect(route == nil && messages == [])
         (route, messages) = state.apply(.found(host: "logs", port: "514", transport: "udp"))
-        #expect(route == RouteSpec(id: "etcd", target: RouteTarget(addr: "logs:514", transport: "udp", format: "deis")))
+        #expect(try route == RouteSpec(id: "etcd", target: RouteTarget(addr: "logs:514", transport: .udp, format: .deis)))
         #expect(messages == ["etcd at 127.0.0.1:4001 is back", "etcd at 127.0.0.1:4001: the deis logger is at logs:514 (udp); route etcd set"])
         (route, messages) = state.apply(.found(host: "logs", port: "514", transport: "udp"))
         #expect(route == nil && messages == [])
         (route, messages) = state.apply(.found(host: "logs2", port: "601", transport: "TCP"))
-        #expect(route?.target == RouteTarget(addr: "logs2:601", transport: "tcp", format: "deis"))
+        #expect(try route?.target == RouteTarget(addr: "logs2:601", transport: .tcp, format: .deis))
         (route, messages) = state.apply(.unreachable(reason: "timed out"))
         #expect(route == nil)
         #expect(messages == ["etcd at 127.0.0.1:4001 is down (timed out); keeping route etcd to logs2:601 (tcp)"])

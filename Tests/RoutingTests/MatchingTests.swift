@@ -1,3 +1,4 @@
+import Contract
 import JSON
 import Records
 import Testing
@@ -48,8 +49,8 @@ struct MatchingTests {
         (RouteSource(filter: "db", types: [.stderr]), record(.stderr), true),
         (RouteSource(name: "orders_db", id: "9"), record(), false),
     ])
-    func rules(source: RouteSource, record: Record, expected: Bool) {
-        let route = RouteSpec(id: "r", source: source, target: RouteTarget(addr: "l:1"))
+    func rules(source: RouteSource, record: Record, expected: Bool) throws {
+        let route = RouteSpec(id: "r", source: source, target: try RouteTarget(addr: "l:1"))
         #expect(route.matches(record) == expected)
     }
 

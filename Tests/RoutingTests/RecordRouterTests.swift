@@ -1,3 +1,4 @@
+import Contract
 import JSON
 import Records
 import Testing
@@ -33,9 +34,9 @@ func line(_ source: String, _ data: String, _ container: String) -> String {
 
 @Suite("the record path")
 struct RecordRouterTests {
-    static let all = RouteSpec(id: "all", target: RouteTarget(addr: "127.0.0.1:514"))
+    static let all = RouteSpec(id: "all", target: try! RouteTarget(addr: "127.0.0.1:514"))
     static let dbErrors = RouteSpec(id: "db-errors", source: RouteSource(glob: "*_db", types: [.stderr]),
-                                    target: RouteTarget(addr: "logs:601", transport: "tcp", format: "rfc3164", appendTag: ".db"))
+                                    target: try! RouteTarget(addr: "logs:601", transport: .tcp, format: .rfc3164, appendTag: ".db"))
 
     @Test("a routed record is the line's own bytes plus the route, byte-exact")
     func byteExact() {
@@ -124,7 +125,7 @@ struct RecordRouterTests {
     @Test("what readers accept goes through: any order, whitespace, escapes in keys, null optionals, a \\r, an earlier route")
     func lenientInput() throws {
         let table = RouteTable([RouteSpec(id: "web", source: RouteSource(name: "web", labels: [LabelFilter(key: "team", value: "web")]),
-                                          target: RouteTarget(addr: "l:1"))], generation: 1)
+                                          target: try RouteTarget(addr: "l:1"))], generation: 1)
         let inputs = [
             #" { "container" : {"labels":{"team":"web"},"n\u0061me":"web","id":"aaaa1111","pid":null} , "data":"x","source":"stdout","time":"t","partial":false,"extra":{"a":[1,2]}}  "#,
             #"{"time":"t","source":"stdout","data":"x","container":{"id":"aaaa1111","name":"web","labels":{"team":"web"}}}"# + "\r",
@@ -151,22 +152,22 @@ struct RecordRouterTests {
     }
 
     @Test("the per-container cache follows the table: a new generation works the matches out again")
-    func cacheInvalidation() {
+    func cacheInvalidation() throws {
         var router = RecordRouter()
-        let first = RouteTable([RouteSpec(id: "web", source: RouteSource(name: "web"), target: RouteTarget(addr: "l:1"))], generation: 1)
+        let first = RouteTable([RouteSpec(id: "web", source: RouteSource(name: "web"), target: try RouteTarget(addr: "l:1"))], generation: 1)
         #expect(routeText(line("stdout", "1", web) + "\n", first, router: &router).0.contains(#""id":"web""#))
         #expect(routeText(line("stdout", "2", db) + "\n", first, router: &router).0 == "")
         // The same routes object under a new generation, now taking the db container only.
-        let second = RouteTable([RouteSpec(id: "db", source: RouteSource(name: "orders_db"), target: RouteTarget(addr: "l:2"))], generation: 2)
+        let second = RouteTable([RouteSpec(id: "db", source: RouteSource(name: "orders_db"), target: try RouteTarget(addr: "l:2"))], generation: 2)
         #expect(routeText(line("stdout", "3", web) + "\n", second, router: &router).0 == "")
         #expect(routeText(line("stdout", "4", db) + "\n", second, router: &router).0.contains(#""id":"db""#))
         #expect(router.cache.entries.count == 2)
     }
 
     @Test("a rename is a new cache key: the new name is matched")
-    func rename() {
+    func rename() throws {
         var router = RecordRouter()
-        let table = RouteTable([RouteSpec(id: "web", source: RouteSource(name: "web"), target: RouteTarget(addr: "l:1"))], generation: 1)
+        let table = RouteTable([RouteSpec(id: "web", source: RouteSource(name: "web"), target: try RouteTarget(addr: "l:1"))], generation: 1)
         let renamed = web.replacingOccurrences("\"name\":\"web\"", "\"name\":\"web-old\"")
         let (out, _) = routeText([line("stdout", "1", web), line("stdout", "2", renamed), line("stdout", "3", web)].joined(separator: "\n") + "\n", table, router: &router)
         #expect(out.split(separator: "\n").count == 2)
@@ -174,9 +175,9 @@ struct RecordRouterTests {
     }
 
     @Test("many containers interleaved: each matched right (cache beyond the byte-compared few)")
-    func manyContainers() {
+    func manyContainers() throws {
         var router = RecordRouter()
-        let table = RouteTable([RouteSpec(id: "odd", source: RouteSource(glob: "*[13579]"), target: RouteTarget(addr: "l:1"))], generation: 1)
+        let table = RouteTable([RouteSpec(id: "odd", source: RouteSource(glob: "*[13579]"), target: try RouteTarget(addr: "l:1"))], generation: 1)
         var input = ""
         for round in 0..<3 {
             for i in 0..<40 {

@@ -1,3 +1,4 @@
+import Contract
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -104,7 +105,7 @@ struct RouteStoreTests {
             "\(folder)/other.json: its id 'not-other' is not its file name's",
         ])
         #expect(store.list().map(\.id) == ["good", "noid"])
-        #expect(store.get(id: "noid")?.target.transport == "tcp")
+        #expect(store.get(id: "noid")?.target.transport == .tcp)
     }
 
     @Test("reload replaces the routes from files with what the folder holds now; other routes stay")
@@ -112,7 +113,7 @@ struct RouteStoreTests {
         let folder = tempFolder()
         let store = RouteStore(routesPath: folder)
         #expect(store.addArguments(["syslog://arg:514", "bogus://x"]) == ["bad route URI 'bogus://x': unknown scheme 'bogus' (syslog, syslog+udp, syslog+tcp or syslog+tls)"])
-        store.setDiscovered(RouteSpec(id: "etcd", target: RouteTarget(addr: "deis:514", format: "deis")))
+        store.setDiscovered(RouteSpec(id: "etcd", target: try RouteTarget(addr: "deis:514", format: .deis)))
         writeText(folder + "/one.json", #"{"id":"one","target":{"type":"syslog","addr":"one:514"}}"#)
         #expect(store.reload().loaded == 1)
         let generation = store.table.generation
@@ -146,7 +147,7 @@ struct RouteStoreTests {
         seen.append(store.table.generation)
         try store.add(Self.dbRoute)
         seen.append(store.table.generation)
-        store.setDiscovered(RouteSpec(id: "etcd", target: RouteTarget(addr: "d:1")))
+        store.setDiscovered(RouteSpec(id: "etcd", target: try RouteTarget(addr: "d:1")))
         seen.append(store.table.generation)
         _ = try store.remove(id: "db")
         seen.append(store.table.generation)

@@ -1,3 +1,4 @@
+import Contract
 import JSON
 import Records
 import Testing
@@ -8,12 +9,12 @@ struct RouteURITests {
     @Test("the schemes give the protocol; the id is stable and 12 hex digits")
     func schemes() throws {
         let udp = try RouteSpec(uri: "syslog://logs.example.com:514")
-        #expect(udp.target == RouteTarget(addr: "logs.example.com:514", transport: "udp"))
+        #expect(try udp.target == RouteTarget(addr: "logs.example.com:514", transport: .udp))
         #expect(udp.source.isEmpty)
-        #expect(try RouteSpec(uri: "syslog+udp://10.0.0.1:514").target.transport == "udp")
-        #expect(try RouteSpec(uri: "syslog+tcp://10.0.0.1:601").target.transport == "tcp")
-        #expect(try RouteSpec(uri: "SYSLOG+TCP://10.0.0.1:601/").target.transport == "tcp")
-        #expect(try RouteSpec(uri: "syslog+tls://logs:6514").target == RouteTarget(addr: "logs:6514", transport: "tls"))
+        #expect(try RouteSpec(uri: "syslog+udp://10.0.0.1:514").target.transport == .udp)
+        #expect(try RouteSpec(uri: "syslog+tcp://10.0.0.1:601").target.transport == .tcp)
+        #expect(try RouteSpec(uri: "SYSLOG+TCP://10.0.0.1:601/").target.transport == .tcp)
+        #expect(try RouteSpec(uri: "syslog+tls://logs:6514").target == RouteTarget(addr: "logs:6514", transport: .tls))
         #expect(udp.id == RouteSpec.stableID("syslog://logs.example.com:514"))
         #expect(udp.id.count == 12 && udp.id.allSatisfy { $0.isHexDigit && !$0.isUppercase })
         #expect(try RouteSpec(uri: "syslog://logs.example.com:514").id == udp.id)
@@ -22,9 +23,15 @@ struct RouteURITests {
         #expect(RouteSpec.stableID("a") == "af63dc4c8601")
     }
 
-    @Test("addresses: host:port, IPv6 in brackets, a bare name for DNS SRV")
+    @Test("addresses: host:port, IPv6 in brackets, a bare IP literal on the default port, a bare name for DNS SRV")
     func addresses() throws {
         #expect(try RouteSpec(uri: "syslog://[::1]:514").target.addr == "[::1]:514")
+        #expect(try RouteSpec(uri: "syslog://::1").target.addr == "::1")
+        #expect(try RouteSpec(uri: "syslog://::1").target.address == Address(host: "::1", port: 514))
+        #expect(try RouteSpec(uri: "syslog+tcp://fe80::1").target.address == Address(host: "fe80::1", port: 514))
+        #expect(try RouteSpec(uri: "syslog+tls://fe80::1").target.address == Address(host: "fe80::1", port: 6514, defaultPort: 6514))
+        // A bare IPv6 literal is the whole host: a port goes with brackets.
+        #expect(try RouteSpec(uri: "syslog://::1:514").target.address == Address(host: "::1:514", port: 514))
         #expect(try RouteSpec(uri: "syslog://_syslog._udp.example.com").target.addr == "_syslog._udp.example.com")
         #expect(try RouteSpec(uri: "syslog://logs").target.addr == "logs")
     }
@@ -35,7 +42,7 @@ struct RouteURITests {
         #expect(r.source == RouteSource(glob: "*_db", id: "3631c027", types: [.stderr],
                                         labels: [LabelFilter(key: "team", value: "db"), LabelFilter(key: "prod")]))
         #expect(r.target.appendTag == ".db")
-        #expect(r.target.format == "rfc3164")
+        #expect(r.target.format == .rfc3164)
         #expect(r.target.json() == [
             "type": "syslog", "addr": "logs:601", "protocol": "tcp", "format": "rfc3164", "append_tag": ".db",
             "structured_data": "a b c", "tls_ca": "",
@@ -45,7 +52,7 @@ struct RouteURITests {
     @Test("multiline: gliderlabs' multiline+ prefix and multiline.* options reach the target; bad ones are refused")
     func multiline() throws {
         let r = try RouteSpec(uri: "multiline+syslog+tcp://logs:601?multiline.match=first&multiline.pattern=%5E%5Cd")
-        #expect(r.target.transport == "tcp")
+        #expect(r.target.transport == .tcp)
         #expect(r.target.json() == ["type": "syslog", "addr": "logs:601", "protocol": "tcp", "multiline": "true",
                                     "multiline.match": "first", "multiline.pattern": #"^\d"#])
         #expect(try RouteSpec(uri: "syslog://l:1?multiline=true").target.json()["multiline"] == "true")
@@ -80,8 +87,8 @@ struct RouteURITests {
         ("syslog://logs:0", "bad route URI 'syslog://logs:0': port '0' of 'logs:0' is not in 1…65535"),
         ("syslog://logs:99999", "bad route URI 'syslog://logs:99999': port '99999' of 'logs:99999' is not in 1…65535"),
         ("syslog://logs:", "bad route URI 'syslog://logs:': port '' of 'logs:' is not in 1…65535"),
-        ("syslog://::1:514", "bad route URI 'syslog://::1:514': address '::1:514': write an IPv6 address in brackets, [::1]:514"),
-        ("syslog://fe80::1:514", "bad route URI 'syslog://fe80::1:514': address 'fe80::1:514': write an IPv6 address in brackets, [::1]:514"),
+        ("syslog://logs:514:1", "bad route URI 'syslog://logs:514:1': address 'logs:514:1': write an IPv6 address in brackets, [::1]:514"),
+        ("syslog://fe80::1::2", "bad route URI 'syslog://fe80::1::2': address 'fe80::1::2': write an IPv6 address in brackets, [::1]:514"),
         ("syslog://[::1:514", "bad route URI 'syslog://[::1:514': address '[::1:514' lacks its ']'"),
         ("syslog://logs:514/path", "bad route URI 'syslog://logs:514/path': unexpected path '/path'"),
         ("syslog://user@logs:514", "bad route URI 'syslog://user@logs:514': a route URI has no user@"),

@@ -1,59 +1,7 @@
-import JSON
+import Contract
 import Syscall
 import Testing
 @testable import Emitter
-
-@Suite("route targets and receiver addresses")
-struct TargetTests {
-    @Test("addresses: host:port, [v6]:port, literals, and bare names for SRV", arguments: [
-        ("logs.example.com:514", Address(host: "logs.example.com", port: 514)),
-        ("127.0.0.1:5514", Address(host: "127.0.0.1", port: 5514)),
-        ("127.0.0.1", Address(host: "127.0.0.1", port: 514)),
-        ("[::1]:6514", Address(host: "::1", port: 6514)),
-        ("[::1]", Address(host: "::1", port: 514)),
-        ("fe80::1", Address(host: "fe80::1", port: 514)),
-        ("syslog.service.consul", Address(host: "syslog.service.consul", port: nil)),
-    ])
-    func addresses(text: String, expected: Address) throws {
-        #expect(try Address(parsing: text) == expected)
-    }
-
-    @Test("bad addresses say why", arguments: [
-        ("host:0", "addr 'host:0': bad port"), ("host:99999", "addr 'host:99999': bad port"),
-        ("[::1", "addr '[::1': unclosed '['"), (":514", "addr ':514': no host"), ("[::1]x", "addr '[::1]x': bad port"),
-    ])
-    func badAddresses(text: String, message: String) {
-        #expect(throws: TargetError(message)) { try Address(parsing: text) }
-    }
-
-    @Test("a target carries protocol, format and append_tag; routes to one address and protocol share a connection")
-    func target() throws {
-        let t = try TargetSpec(target: try JSONValue.parse(#"{"type":"syslog","addr":"h:1","protocol":"tcp","format":"deis","append_tag":".x"}"#))
-        #expect(t.transport == .tcp && t.format == .deis && t.appendTag == ".x")
-        #expect(t.connectionKey == "tcp://h:1")
-        let tls = try TargetSpec(target: try JSONValue.parse(#"{"type":"syslog","addr":"h:6514","protocol":"TLS"}"#))
-        #expect(tls.transport == .tls && tls.connectionKey == "tls://h:6514")
-        // Without a port, TLS means RFC 5425's 6514: for a literal, and after a name's SRV lookup finds nothing.
-        let literal = try TargetSpec(target: try JSONValue.parse(#"{"addr":"10.0.0.1","protocol":"tls"}"#))
-        #expect(literal.address.port == 6514 && literal.connectionKey == "tls://10.0.0.1:6514")
-        let srv = try TargetSpec(target: try JSONValue.parse(#"{"addr":"logs.example.com","protocol":"tls"}"#))
-        #expect(srv.address.port == nil && srv.address.defaultPort == 6514)
-        #expect(try TargetSpec(target: try JSONValue.parse(#"{"addr":"10.0.0.1","protocol":"tcp"}"#)).address.port == 514)
-        let u = try TargetSpec(target: try JSONValue.parse(#"{"addr":"h:1"}"#))
-        #expect(u.transport == .udp && u.format == nil && u.appendTag == "")
-    }
-
-    @Test("bad targets are refused with a message", arguments: [
-        (#"{"type":"http","addr":"h:1"}"#, "target type 'http' is not syslog"),
-        (#"{"type":"syslog"}"#, "target has no addr"),
-        (#"{"addr":"h:1","protocol":"dtls"}"#, "protocol 'dtls' is not udp, tcp or tls"),
-        (#"{"addr":"h:1","format":"json"}"#, "format 'json' is not one of rfc5424, rfc3164, deis"),
-    ])
-    func badTargets(json: String, message: String) throws {
-        let value = try JSONValue.parse(json)
-        #expect(throws: TargetError(message)) { try TargetSpec(target: value) }
-    }
-}
 
 @Suite("DNS SRV selection (RFC 2782)")
 struct SRVTests {
