@@ -206,7 +206,7 @@ public struct JSONScanner {
         case 0x75:  // u
             var k = i &+ 2
             while k < i &+ 6 {
-                guard k < n, JSONScanner.hexValue(bytes[k]) != nil else {
+                guard k < n, Hex.value(bytes[k]) != nil else {
                     throw error("invalid \\u escape: expected 4 hex digits", at: k)
                 }
                 k &+= 1
@@ -228,16 +228,13 @@ public struct JSONScanner {
         }
     }
 
-    @inline(__always)
-    static func hexValue(_ c: UInt8) -> UInt32? { Hex.value(c).map(UInt32.init) }
-
     /// The 4 hex digits at `p[i..<i+4]`, or nil.
     static func hex4(_ p: UnsafeRawBufferPointer, _ i: Int) -> UInt32? {
         guard i >= 0, i &+ 4 <= p.count else { return nil }
         var v: UInt32 = 0
         for k in i..<(i &+ 4) {
-            guard let d = hexValue(p[k]) else { return nil }
-            v = v << 4 | d
+            guard let d = Hex.value(p[k]) else { return nil }
+            v = v << 4 | UInt32(d)
         }
         return v
     }
