@@ -158,6 +158,9 @@ struct RouteEndToEndTests {
         let badPort = try run([routeBinary], env: ["ETCD_HOST": "127.0.0.1", "ETCD_PORT": "http"])
         #expect(badPort.status == 78)
         #expect(badPort.stderr == "route: ETCD_PORT 'http' is not a port (1…65535)\n")
+        let badReady = try run([routeBinary, "--ready-fd", "0"])
+        #expect(badReady.status == 64)
+        #expect(badReady.stderr == "route: --ready-fd needs a descriptor number from 3 up\n")
     }
 
     /// (URI, which (container, source) it takes, the target JSON it carries)
@@ -283,8 +286,10 @@ struct RouteEndToEndTests {
     func sigtermFinishes() throws {
         let uri = "syslog://l:514"
         let feeder = try RouteFeeder()
-        let route = try Child([routeBinary, uri], env: ["ROUTESPATH": "/nonexistent/routes"], stdin: feeder.path)
+        let route = try Child([routeBinary, "--ready-fd", String(Child.readyFD), uri], env: ["ROUTESPATH": "/nonexistent/routes"],
+                              stdin: feeder.path, readiness: true)
         defer { route.stop() }
+        try route.waitReady()
         let line = RouteInput.lines[0].2
         func routedCount() -> Int { route.stdout.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
         for _ in 0..<500 { feeder.write(line + "\n") }
@@ -335,12 +340,16 @@ struct RouteEndToEndTests {
         try routeEtcdSet("/deis/logs/port", "5514")
         try routeEtcdSet("/deis/logs/protocol", nil)
         let feeder = try RouteFeeder()
-        let route = try Child([routeBinary], env: ["ROUTESPATH": "/nonexistent/routes", "ETCD_HOST": "127.0.0.1", "ETCD_PORT": "4001", "ETCD_INTERVAL": "1"],
-                              stdin: feeder.path)
+        let route = try Child([routeBinary, "--ready-fd", String(Child.readyFD)],
+                              env: ["ROUTESPATH": "/nonexistent/routes", "ETCD_HOST": "127.0.0.1", "ETCD_PORT": "4001", "ETCD_INTERVAL": "1"],
+                              stdin: feeder.path, readiness: true)
         defer {
             route.stop()
             try? routeEtcdScript("start")
         }
+        // Ready once etcd's first answer gave it its route.
+        try route.waitReady()
+        #expect(route.stderr.hasPrefix("route: etcd at 127.0.0.1:4001: the deis logger is at 10.1.2.3:5514 (udp); route etcd set\n"))
         func routes() -> [Route] { route.records().compactMap(\.route) }
         func deis(_ addr: String, _ transport: String = "udp") -> Route {
             Route(id: "etcd", target: ["type": "syslog", "addr": .string(addr), "protocol": .string(transport), "format": "deis"])

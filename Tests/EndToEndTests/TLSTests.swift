@@ -16,9 +16,11 @@ final class LiveEmitter {
     let feeder: RouteFeeder
     let child: Child
 
+    /// Returns once emit-syslog says it reads its input.
     init(env: [String: String]) throws {
         feeder = try RouteFeeder()
-        child = try Child([Env.binDir + "/emit-syslog"], env: env, stdin: feeder.path)
+        child = try Child([Env.binDir + "/emit-syslog", "--ready-fd", String(Child.readyFD)], env: env, stdin: feeder.path, readiness: true)
+        try child.waitReady()
     }
 
     func send(_ lines: [String]) {
