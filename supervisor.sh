@@ -1,10 +1,11 @@
 #!/bin/sh
-# supervisor.sh [ROUTE_URI...] - logspout's entrypoint: runs attach | route | emit-syslog, restarts
-# what dies, and on SIGTERM/SIGINT stops attach first and lets the pipeline drain. POSIX sh (busybox ash).
-# See docs/supervisor.md.
+# supervisor.sh [--ready-fd N] [ROUTE_URI...] - logspout's entrypoint: runs attach | route | emit-syslog
+# and httpd, restarts what dies, and on SIGTERM/SIGINT stops attach first and lets the pipeline drain.
+# With --ready-fd N it writes a newline to descriptor N once every stage is ready. POSIX sh (busybox ash);
+# fit to run as PID 1 (it traps TERM and INT, and reaps whatever ends up its child). See docs/supervisor.md.
 set -eu
 # Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval.
-pid='' started='' pid_attach='' pid_httpd='' NOW=0 V=''
+pid='' started='' pid_attach='' pid_httpd='' NOW=0 V='' READY='' announced=''
 
 log() { echo "supervisor: $*" >&2; }
 
@@ -20,16 +21,34 @@ find_bin() {
     [ -x "$BIN/attach" ] || { log "cannot find attach, route and emit-syslog (set LOGSPOUT_BIN)"; exit 69; }
 }
 
-# A stage's command; its descriptors 3 and 4 (the supervisor's hold on the pipes) are closed.
+# A stage's command. Descriptors 3 and 4 (the supervisor's hold on the pipes) and 5 (its own readiness
+# descriptor) are closed for it; on descriptor 6 it announces its readiness, in $RUN/ready.NAME.
 run_stage() {
     stage=$1
     shift
+    exec 3>&- 4>&- 5>&- 6> "$RUN/ready.$stage"
     case $stage in
-    attach) exec "$BIN/attach" > "$RUN/records" 3>&- 4>&- ;;
-    route) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/route" "$@" < "$RUN/records" > "$RUN/routed" 3>&- 4>&- ;;
-    emit-syslog) exec "$BIN/emit-syslog" < "$RUN/routed" 3>&- 4>&- ;;
-    httpd) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/httpd" < /dev/null 3>&- 4>&- ;;
+    attach) exec "$BIN/attach" --ready-fd 6 > "$RUN/records" ;;
+    route) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/route" --ready-fd 6 "$@" < "$RUN/records" > "$RUN/routed" ;;
+    emit-syslog) exec "$BIN/emit-syslog" --ready-fd 6 < "$RUN/routed" ;;
+    httpd) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/httpd" --ready-fd 6 < /dev/null ;;
     esac
+}
+
+# ready: once every stage has announced itself (each wrote its newline), says so on stderr and, with
+# --ready-fd, writes a newline to that descriptor and closes it. Once per run of the supervisor.
+ready() {
+    [ -z "$announced" ] || return 0
+    for stage in attach route emit-syslog httpd; do
+        [ -s "$RUN/ready.$stage" ] || return 0
+    done
+    announced=1
+    log "ready"
+    if [ -n "$READY" ]; then
+        # In a subshell: a reader that went away costs the subshell a SIGPIPE, not the supervisor.
+        (echo >&5) 2>/dev/null || true
+        exec 5>&-
+    fi
 }
 
 # Seconds since boot, and the variable-name form of a stage name: shell builtins only (the loop forks
@@ -115,6 +134,16 @@ shutdown() {
 }
 
 main() {
+    if [ "${1:-}" = --ready-fd ]; then
+        case ${2:-} in
+        [3-9]) READY=$2 ;;
+        *) log "--ready-fd needs a descriptor number from 3 to 9"; exit 64 ;;
+        esac
+        shift 2
+        (true >&"$READY") 2>/dev/null || { log "--ready-fd $READY: no such open descriptor"; exit 64; }
+        # Kept as descriptor 5 (3 and 4 hold the pipes).
+        [ "$READY" = 5 ] || eval "exec 5>&$READY $READY>&-"
+    fi
     find_bin
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
     mkfifo "$RUN/records" "$RUN/routed"
@@ -126,12 +155,20 @@ main() {
     start route "$@"
     start attach
     start httpd
+    # Every 0.5 s; every 0.1 s until the stages are ready (for at most the first 10 s).
+    quick=100
     while :; do
         check attach
         check route "$@"
         check emit-syslog
         check httpd
-        sleep 0.5
+        ready
+        if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then
+            quick=$((quick - 1))
+            sleep 0.1
+        else
+            sleep 0.5
+        fi
     done
 }
 

@@ -10,9 +10,10 @@ public enum AttachCommand {
     }
 
     public static func main(_ argv: [String]) -> ExitCode {
+        guard let arguments = Readiness.arguments(argv, stage: "attach") else { return .usage }
         let options: AttachOptions
         do {
-            guard let parsed = try Self.options(argv) else {
+            guard let parsed = try Self.options([argv.first ?? "attach"] + arguments) else {
                 print(AttachOptions.usage, terminator: "")
                 return .ok
             }

@@ -146,6 +146,7 @@ public final class Attacher {
             Self.diagnostic(error.description)
             return .unavailable
         }
+        Readiness.announce()  // subscribed to events, every running container followed
         do {
             try loop.run {
                 // Records linger up to 2 ms (or until 64 KiB) before they are written: the next stages then

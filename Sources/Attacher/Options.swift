@@ -20,7 +20,7 @@ public struct AttachOptions: Sendable {
 
     /// The usage text of `attach --help`.
     public static let usage = """
-        usage: attach [--backlog] [--max-line-size BYTES] [--docker-host URL]
+        usage: attach [--backlog] [--max-line-size BYTES] [--docker-host URL] [--ready-fd N]
 
         Follows the stdout and stderr of every container on a Docker host and writes one JSON record per
         log line to standard output (see docs/records.md). Containers running at start are read from now
@@ -33,6 +33,8 @@ public struct AttachOptions: Sendable {
                                  "partial":true (MAX_LINE_SIZE, default 262144)
           --docker-host URL      unix:///path or tcp://host:port (DOCKER_HOST; default /tmp/docker.sock
                                  when it exists, else /var/run/docker.sock)
+          --ready-fd N           once following the engine (subscribed to its events, every running
+                                 container's logs opened), write a newline to descriptor N and close it
           -h, --help             print this help and exit
 
         environment:

@@ -3,7 +3,8 @@ import Syscall
 /// `emit-syslog`'s command line: the environment, then `Emitter.run`. Returns the exit status.
 public enum EmitSyslogCommand {
     public static func main(_ argv: [String]) -> ExitCode {
-        for arg in argv.dropFirst() {
+        guard let arguments = Readiness.arguments(argv, stage: "emit-syslog") else { return .usage }
+        for arg in arguments {
             if arg == "-h" || arg == "--help" {
                 print(EmitterOptions.usage, terminator: "")
                 return .ok

@@ -72,13 +72,17 @@ public struct EmitterOptions: Sendable {
     }
 
     public static let usage = """
-        usage: emit-syslog < routed-records.ndjson
+        usage: emit-syslog [--ready-fd N] < routed-records.ndjson
 
         Reads routed records (docs/records.md) on standard input and sends each to the syslog receiver its
         route names: UDP (one message per datagram, batched with sendmmsg), TCP or TLS (one long-lived
         connection per receiver, a bounded buffer while it is away). Diagnostics go to standard error; a
         summary line at exit and on SIGUSR1. SIGTERM and SIGINT mean "finish": it reads on until its input
         ends.
+
+        options:
+          --ready-fd N             once reading its input, write a newline to descriptor N and close it
+          -h, --help               print this help and exit
 
         environment:
           SYSLOG_FORMAT            rfc5424 (default), rfc3164 or deis, for routes that name no format
@@ -178,6 +182,7 @@ public final class Emitter {
             }
             loop.arm(reader!, at: 0)
         }
+        Readiness.announce()  // reading its input
         do {
             try loop.run {
                 flushAll()

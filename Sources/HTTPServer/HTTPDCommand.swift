@@ -3,12 +3,16 @@ import Syscall
 /// `httpd`'s command line: the environment, then `HTTPDaemon.run`. Returns the exit status.
 public enum HTTPDCommand {
     static let usage = """
-        usage: httpd
+        usage: httpd [--ready-fd N]
 
         Serves logspout's HTTP face on PORT (default 8000): GET /logs (plain text, or JSON, Server-Sent Events,
         WebSocket), /logs/filter:TEXT, /logs/id:ID, /logs/name:NAME (?types=stdout,stderr, ?colors=off),
         GET/POST /routes, GET/DELETE /routes/ID, GET /health, and a live page at /. Live streams and routes
         come from route's bus (see docs/http.md and docs/bus.md).
+
+        options:
+          --ready-fd N   once listening, write a newline to descriptor N and close it
+          -h, --help     print this help and exit
 
         environment:
           PORT           the TCP port (default 8000)
@@ -22,7 +26,8 @@ public enum HTTPDCommand {
         """
 
     public static func main(_ argv: [String]) -> ExitCode {
-        for arg in argv.dropFirst() {
+        guard let arguments = Readiness.arguments(argv, stage: "httpd") else { return .usage }
+        for arg in arguments {
             if arg == "-h" || arg == "--help" {
                 print(usage, terminator: "")
                 return .ok

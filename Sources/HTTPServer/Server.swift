@@ -52,6 +52,7 @@ public final class HTTPDaemon {
         do {
             let registration = try loop.register(listener) { [unowned self] _ in accept() }
             defer { loop.unregister(registration) }
+            Readiness.announce()  // listening
             try loop.run()
         } catch {
             Self.diagnostic("\(error)")

@@ -69,6 +69,8 @@ public struct RouteOptions: Sendable {
           e.g. route 'syslog+tcp://logs.example.com:514?filter.name=*_db&append_tag=.db'
 
         options:
+          --ready-fd N    once the routes are loaded (with ETCD_HOST, after etcd's first answer) and the
+                          bus listens, write a newline to descriptor N and close it
           -h, --help      print this help and exit
 
         environment:

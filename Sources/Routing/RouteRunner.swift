@@ -115,6 +115,7 @@ public final class RouteRunner {
         if let discoveryDeadline { loop.cancel(discoveryDeadline) }
         discoveryDeadline = nil
         guard !inputWatched, !inputEnded, exitCode == nil else { return }
+        Readiness.announce()  // routes loaded (etcd's first answer included), the bus listening
         inputWatched = true
         do {
             try Sys.setNonBlocking(input)

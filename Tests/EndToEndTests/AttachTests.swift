@@ -20,12 +20,14 @@ func sequence(_ records: [Record]) -> [Int] {
 }
 
 /// A script printing "seq N" every `ms` ms, N kept in a file so it continues across restarts; it ends
-/// cleanly on SIGTERM between two lines, so a restart loses no number.
-func counterScript(ms: Int = 10) -> String {
+/// cleanly on SIGTERM between two lines, so a restart loses no number. With `last`, it prints that line
+/// when it ends (a marker after every number).
+func counterScript(ms: Int = 10, last: String? = nil) -> String {
     let pause = ms >= 1000 ? "\(ms / 1000)" : "0.\(String(repeating: "0", count: 3 - String(ms).count))\(ms)"
     // SIGTERM (docker stop/restart) only ends the loop between two lines: the number printed is always the
     // number saved, so a restarted container goes on with the next one, never repeating or skipping one.
     return "trap 'stop=1' TERM; n=$(cat /n 2>/dev/null || echo 0); while [ -z \"$stop\" ]; do n=$((n+1)); echo \"seq $n\"; echo $n > /n; sleep \(pause); done"
+        + (last.map { "; echo '\($0)'" } ?? "")
 }
 
 @Suite("attach against a real Docker engine", .serialized)
@@ -40,6 +42,12 @@ struct AttachEndToEndTests {
         #expect(bad.stderr.hasPrefix("attach: unknown argument '--bogus'"))
         let badSize = try run([Env.binDir + "/attach", "--max-line-size", "ten"])
         #expect(badSize.status == 64)
+        let badReady = try run([Env.binDir + "/attach", "--ready-fd", "1"])
+        #expect(badReady.status == 64)
+        #expect(badReady.stderr == "attach: --ready-fd needs a descriptor number from 3 up\n")
+        let closedReady = try run([Env.binDir + "/attach", "--ready-fd", "999"])
+        #expect(closedReady.status == 64)
+        #expect(closedReady.stderr == "attach: --ready-fd 999: no such open descriptor\n")
     }
 
     @Test("an engine that cannot be reached is a clear error, exit 69")
@@ -47,12 +55,16 @@ struct AttachEndToEndTests {
         let r = try run([Env.binDir + "/attach"], env: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
         #expect(r.status == 69)
         #expect(r.stderr == "attach: connect to /nonexistent/docker.sock failed: No such file or directory\n")
+        // Never ready: its readiness descriptor ends without the newline.
+        let never = try Child([Env.binDir + "/attach", "--ready-fd", String(Child.readyFD)],
+                              env: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"], readiness: true)
+        #expect(throws: TestFailure.self) { try never.waitReady() }
+        #expect(never.wait() == 69)
     }
 
     @Test("stdout and stderr lines arrive as records, byte-exact: tabs, quotes, backslashes, UTF-8, invalid UTF-8, empty")
     func content() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("content")
         try c.run(#"printf 'tab\there\n'; printf 'quote " and backslash \\ end\n'; printf 'héllo wörld ✓ 🎉\n'; printf '\377\376 bad\n'; echo; echo to-stderr >&2; echo last; sleep 30"#)
         #expect(eventually { attach.records().of(c.name).count >= 7 })
@@ -75,7 +87,6 @@ struct AttachEndToEndTests {
     @Test("a 20,000-byte line is one record; a 300 KiB line comes in partial pieces")
     func longLines() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("long")
         try c.run("head -c 20000 /dev/zero | tr '\\0' a; echo; head -c 307200 /dev/zero | tr '\\0' b; echo; echo after")
         #expect(eventually { attach.records().of(c.name).contains { $0.data == "after" } })
@@ -92,7 +103,6 @@ struct AttachEndToEndTests {
     @Test("--max-line-size sets where lines are cut")
     func maxLineSize() throws {
         let attach = try startAttach(["--max-line-size", "4096"])
-        settle(attach)
         let c = TestContainer("maxline")
         try c.run("head -c 10000 /dev/zero | tr '\\0' c; echo")
         #expect(eventually { attach.records().of(c.name).count >= 3 })
@@ -102,7 +112,6 @@ struct AttachEndToEndTests {
     @Test("a TTY container is read raw, its \\r\\n line ends removed")
     func tty() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("tty")
         try c.run("echo one; printf 'two\\ttabbed\\n'; echo three", extra: ["-t"])
         #expect(eventually { attach.records().of(c.name).count >= 3 })
@@ -113,7 +122,6 @@ struct AttachEndToEndTests {
     @Test("invalid UTF-8 through the local log driver is replaced")
     func localDriver() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("local")
         try c.run(#"printf 'ok \300\257 \355\240\200 end\n'"#, extra: ["--log-driver", "local"])
         #expect(eventually { !attach.records().of(c.name).isEmpty })
@@ -126,10 +134,11 @@ struct AttachEndToEndTests {
     @Test("a container running before attach starts is read from now; BACKLOG=true replays it")
     func fromNowAndBacklog() throws {
         let c = TestContainer("before")
-        try c.run("echo early; sleep 2; echo late; sleep 60")
+        try c.run("echo early; \(TestContainer.waitForGo); echo late; sleep 60")
         #expect(eventually { (try? engineLogs(c.name)) == ["early"] })
         let attach = try startAttach()
         let backlog = try startAttach(env: ["BACKLOG": "true"])
+        try c.go()
         #expect(eventually { attach.records().of(c.name).count >= 1 && backlog.records().of(c.name).count >= 2 })
         #expect(attach.records().of(c.name).map(\.data) == ["late"])
         #expect(backlog.records().of(c.name).map(\.data) == ["early", "late"])
@@ -138,7 +147,6 @@ struct AttachEndToEndTests {
     @Test("docker restart loses and repeats no line (sequence numbers)")
     func restart() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("restart")
         try c.run(counterScript(ms: 5))
         #expect(eventually { sequence(attach.records().of(c.name)).count >= 50 })
@@ -149,7 +157,10 @@ struct AttachEndToEndTests {
         try docker("stop", "-t", "5", c.name)
         let oracle = try engineLogs(c.name)
         #expect(eventually { attach.records().of(c.name).count >= oracle.count })
-        sleepMs(300)
+        // A line after the container's last: had attach repeated one, it would have come before this.
+        let after = TestContainer("restart-after")
+        try after.run("echo after")
+        #expect(eventually { !attach.records().of(after.name).isEmpty })
         let seq = sequence(attach.records().of(c.name))
         #expect(seq == Array(1...(seq.last ?? 1)), "attach delivered every number once, in order")
         #expect(attach.records().of(c.name).map(\.data) == oracle, "attach delivered exactly what the engine logged")
@@ -160,12 +171,12 @@ struct AttachEndToEndTests {
     @Test("docker rename shows in later records")
     func rename() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("rename")
-        try c.run("echo before; sleep 2; echo after; sleep 60")
+        try c.run("echo before; \(TestContainer.waitForGo); echo after; sleep 60")
         #expect(eventually { attach.records().of(c.name).count == 1 })
         let renamed = c.name + "-renamed"
         try docker("rename", c.name, renamed)
+        try docker("exec", renamed, "touch", "/go")
         #expect(eventually { attach.records().of(id: c.id).count == 2 })
         #expect(attach.records().of(id: c.id).map(\.container.name) == [c.name, renamed])
         _ = try? docker("rm", "-f", renamed)
@@ -174,7 +185,6 @@ struct AttachEndToEndTests {
     @Test("LOGSPOUT=ignore and excluded labels are skipped")
     func ignored() throws {
         let attach = try startAttach(env: ["EXCLUDE_LABEL": "logspout.exclude:yes", "EXCLUDE_LABELS": "skipme"])
-        settle(attach)
         let ignored = TestContainer("ignored")
         try ignored.run("echo ignored", extra: ["-e", "LOGSPOUT=ignore"])
         let labelled = TestContainer("labelled")
@@ -184,7 +194,10 @@ struct AttachEndToEndTests {
         let otherValue = TestContainer("othervalue")
         try otherValue.run("echo kept", extra: ["--label", "logspout.exclude=no"])
         #expect(eventually { attach.records().of(otherValue.name).count == 1 })
-        sleepMs(500)
+        // The skipped containers' lines would have come before a container started after them.
+        let later = TestContainer("later")
+        try later.run("echo later")
+        #expect(eventually { attach.records().of(later.name).count == 1 })
         let names = Set(attach.records().map(\.container.name))
         #expect(!names.contains(ignored.name) && !names.contains(labelled.name) && !names.contains(keyOnly.name))
     }
@@ -192,7 +205,6 @@ struct AttachEndToEndTests {
     @Test("SIGTERM flushes and exits 0; a closed stdout ends attach cleanly")
     func signalsAndPipe() throws {
         let attach = try startAttach()
-        settle(attach)
         attach.signal(SIGINT)
         #expect(attach.wait() == 0)
         // attach | head -n 1: attach must end when head has gone.
@@ -208,7 +220,6 @@ struct AttachEndToEndTests {
     @Test("a dockerd restart: attach reconnects, resumes without loss or repeat, and reads new containers from their first line")
     func daemonRestart() throws {
         let attach = try startAttach()
-        settle(attach)
         let c = TestContainer("survivor")
         try c.run(counterScript(ms: 20), extra: ["--restart", "always"])
         #expect(eventually { sequence(attach.records().of(c.name)).count >= 20 })

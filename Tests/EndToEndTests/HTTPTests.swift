@@ -28,11 +28,11 @@ final class Appliance {
         try waitHealthy()
     }
 
+    /// The supervisor said every stage is ready (startSupervisor waited for it): /health answers at once.
     func waitHealthy() throws {
         guard eventually(timeoutMs: 15_000, { (try? self.curl(["/health"]).stdout) == #"{"status":"ok"}"# + "\n" }) else {
             throw TestFailure("httpd did not become healthy: \(supervisor.stderr)")
         }
-        sleepMs(300)  // attach lists the containers just after it subscribes
     }
 
     func restart() throws {
@@ -50,9 +50,30 @@ final class Appliance {
         try run(["/usr/bin/curl", "-sS"] + args.map { $0.hasPrefix("/") ? base + $0 : $0 }, timeoutMs: timeoutMs)
     }
 
-    /// A streaming curl left running.
+    /// A streaming curl left running; the response head goes to a file of its own (see `subscribed`).
     func stream(_ path: String, _ extra: [String] = []) throws -> Child {
-        try Child(["/usr/bin/curl", "-sSN"] + extra + [base + path])
+        let headers = Env.tempDir() + "/headers"
+        let child = try Child(["/usr/bin/curl", "-sSN", "-D", headers] + extra + [base + path])
+        streamHeaders[child.pid] = headers
+        return child
+    }
+
+    private var streamHeaders: [pid_t: String] = [:]
+
+    /// Waits until every stream has its response head (httpd sends it right after asking route's bus for
+    /// the subscription), then makes one more round trip over the bus (/health): route has taken every
+    /// subscription once it answered, so a line logged from now on reaches every stream.
+    func subscribed(_ streams: [Child] = [], raw: [RawClient] = []) throws {
+        for stream in streams {
+            let path = try #require(streamHeaders[stream.pid])
+            guard eventually(timeoutMs: 10_000, { String(decoding: readFile(path), as: UTF8.self).contains("\r\n\r\n") }) else {
+                throw TestFailure("no response head for \(path): \(stream.stderr)")
+            }
+        }
+        for client in raw {
+            guard client.receive(until: "\r\n\r\n").contains("\r\n\r\n") else { throw TestFailure("no response head") }
+        }
+        guard (try curl(["/health"])).stdout == #"{"status":"ok"}"# + "\n" else { throw TestFailure("/health failed") }
     }
 
     deinit { supervisor.stop() }
@@ -64,25 +85,16 @@ final class RawClient {
     init(port: UInt16) throws { fd = try Sys.connectTCP(host: "127.0.0.1", port: port) }
     deinit { close(fd) }
     func send(_ s: String) { _ = try? Sys.writeAll(fd, Array(s.utf8)) }
-    /// What arrives within `ms` (until the peer closes or it is quiet for 300 ms).
-    func receive(ms: Int32 = 3000) -> String {
-        var result: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        var wait = ms
-        while (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            result += buf[0..<n]
-            wait = 300
-        }
-        return String(decoding: result, as: UTF8.self)
+    /// What arrives until `marker` has been seen (or the peer closes, or `ms` pass).
+    func receive(until marker: String, ms: Int = 10_000) -> String {
+        receive(ms: ms) { $0.contains(marker) }
     }
-    /// What arrives until `marker` has been seen (or `ms` pass).
-    func receive(until marker: String, ms: Int = 5000) -> String {
+    /// What arrives until `done` holds for it (or the peer closes, or `ms` pass).
+    func receive(ms: Int = 10_000, until done: (String) -> Bool) -> String {
         var result: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         let deadline = Sys.monotonicNanos() + UInt64(ms) * 1_000_000
-        while Sys.monotonicNanos() < deadline, !String(decoding: result, as: UTF8.self).contains(marker) {
+        while Sys.monotonicNanos() < deadline, !done(String(decoding: result, as: UTF8.self)) {
             guard (try? Sys.poll(fd, events: Int16(POLLIN), timeout: 100)) == true else { continue }
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { break }
@@ -99,6 +111,22 @@ final class RawClient {
     }
 }
 
+/// How many whole responses (a head, and as many body bytes as its Content-Length says) `text` holds.
+func wholeResponses(_ text: String) -> Int {
+    let bytes = Array(text.utf8)
+    var start = 0
+    var count = 0
+    while let end = bytes.indices.dropFirst(start).first(where: { bytes[$0...].starts(with: [13, 10, 13, 10]) }) {
+        let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
+        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).filter { $0 != " " }) } ?? 0
+        guard bytes.count - (end + 4) >= length else { break }
+        count += 1
+        start = end + 4 + length
+    }
+    return count
+}
+
 func lines(_ s: String) -> [String] { s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
 
 @Suite("httpd: live streams, the routes API, the server", .serialized)
@@ -112,11 +140,15 @@ struct HTTPEndToEndTests {
         let byName = try app.stream("/logs/name:\(c.name)")
         let stderrOnly = try app.stream("/logs/name:\(c.name)?types=stderr")
         let sources = try app.stream("/logs/name:\(c.name)?sources=stdout")
-        sleepMs(500)
-        try c.run("sleep 1; echo one; printf 'two\\ttab\\n'; echo err >&2; sleep 30")
+        try c.run("\(TestContainer.waitForGo); echo one; printf 'two\\ttab\\n'; echo err >&2; sleep 30")
         let byID = try app.stream("/logs/id:\(c.id.prefix(12))")
-        #expect(eventually { lines(String(decoding: plain.stdout, as: UTF8.self)).count >= 3 && byID.stdout.count > 0 })
-        sleepMs(300)
+        try app.subscribed([coloured, plain, byName, stderrOnly, sources, byID])
+        try c.go()
+        // Every stream has as many lines as it is to get (more would have come with these).
+        func count(_ stream: Child) -> Int { lines(String(decoding: stream.stdout, as: UTF8.self)).count }
+        #expect(eventually {
+            count(coloured) >= 3 && count(plain) >= 3 && count(byName) >= 3 && count(byID) >= 3 && count(stderrOnly) >= 1 && count(sources) >= 2
+        })
         let name = c.name
         let pad = String(repeating: " ", count: max(0, 16 - name.count))
         // One container on this connection: the first colour of the cycle; stdout and stderr may interleave.
@@ -136,16 +168,16 @@ struct HTTPEndToEndTests {
         // Headers before any line.
         let early = try RawClient(port: app.port)
         early.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\n\r\n")
-        let head = early.receive(ms: 3000)
+        let head = early.receive(until: "\r\n\r\n")
         #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(head.contains("Transfer-Encoding: chunked\r\n") && head.contains("Content-Type: text/plain; charset=utf-8\r\n"))
         let sseHead = try RawClient(port: app.port)
         sseHead.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-        let sseHeaders = sseHead.receive(ms: 3000)
+        let sseHeaders = sseHead.receive(until: "\r\n\r\n")
         #expect(sseHeaders.contains("Content-Type: text/event-stream\r\n") && sseHeaders.contains("X-Accel-Buffering: no\r\n"))
         let json = try app.stream("/logs/name:\(c.name)", ["-H", "Accept: application/json"])
         let sse = try app.stream("/logs/name:\(c.name)", ["-H", "Accept: text/event-stream"])
-        sleepMs(400)
+        try app.subscribed([json, sse])
         try c.run("echo 'say \"hi\"'; sleep 7")
         #expect(eventually { !json.stdout.isEmpty && String(decoding: sse.stdout, as: UTF8.self).contains("data: ") })
         let object = try JSONValue.parse(lines(String(decoding: json.stdout, as: UTF8.self)).first ?? "")
@@ -182,6 +214,7 @@ struct HTTPEndToEndTests {
             """
         let client = try Child(["/usr/bin/python3", "-c", script, "ws://127.0.0.1:\(app.port)/logs/name:\(c.name)"])
         #expect(eventually(timeoutMs: 5000) { String(decoding: client.stdout, as: UTF8.self).contains("pong") })
+        try app.subscribed()  // the upgrade's answer came after the subscription was asked for
         try c.run("echo first; echo second >&2; sleep 10")
         #expect(client.wait(timeoutMs: 20_000) == 0, "\(client.stderr)")
         let out = lines(String(decoding: client.stdout, as: UTF8.self))
@@ -262,12 +295,12 @@ struct HTTPEndToEndTests {
         let c = TestContainer("http-stall")
         let stalled = try RawClient(port: app.port)
         stalled.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\n\r\n")
-        sleepMs(300)
+        try app.subscribed(raw: [stalled])
         try c.run("seq 1 100000 | sed 's/^/seq /'; sleep 60")
         #expect(eventually(timeoutMs: 60_000) { received(rsyslog, app: c.name).count >= 100_000 })
         #expect(Set(received(rsyslog, app: c.name)) == Set(1...100_000))
         // The stalled client, reading now, is told what it missed.
-        let text = stalled.receive(ms: 3000)
+        let text = stalled.receive(until: " skipped: this client reads more slowly than the logs arrive")
         #expect(text.contains(" skipped: this client reads more slowly than the logs arrive"))
     }
 
@@ -281,12 +314,11 @@ struct HTTPEndToEndTests {
             client.send("GET /logs/name:\(c.name) HTTP/1.1\r\nHost: x\r\n\r\n")
             clients.append(client)
         }
-        sleepMs(1000)
+        try app.subscribed(raw: clients)
         try c.run("for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i; done; sleep 30")
-        sleepMs(3000)
         var complete = 0
         for client in clients {
-            let text = client.receive(until: "line-10\n")
+            let text = client.receive(until: "line-10\n", ms: 20_000)
             if (1...10).allSatisfy({ text.contains("line-\($0)\n") }) { complete += 1 }
         }
         #expect(complete == 200)
@@ -297,15 +329,15 @@ struct HTTPEndToEndTests {
         let app = try Appliance(env: ["HTTPD_HEAD_TIMEOUT": "1"])
         let pipelined = try RawClient(port: app.port)
         pipelined.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /routes HTTP/1.1\r\nHost: x\r\n\r\n")
-        let two = pipelined.receive()
+        let two = pipelined.receive { wholeResponses($0) >= 2 }
         #expect(two.components("HTTP/1.1 200 OK").count == 3, "\(two)")
         let garbage = try RawClient(port: app.port)
         garbage.send("BLAH\r\n\r\n")
-        #expect(garbage.receive().hasPrefix("HTTP/1.1 400"))
+        #expect(garbage.receive { wholeResponses($0) >= 1 }.hasPrefix("HTTP/1.1 400"))
         #expect(garbage.closedByPeer())
         let slow = try RawClient(port: app.port)
         slow.send("GET /health HTTP/1.1\r\nHost:")
-        let answer = slow.receive(ms: 4000)
+        let answer = slow.receive(ms: 4000) { wholeResponses($0) >= 1 }
         #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
         // Still serving everyone else.
         #expect(try app.curl(["/health"]).stdout == #"{"status":"ok"}"# + "\n")
@@ -319,11 +351,11 @@ struct HTTPEndToEndTests {
         #expect(tooBig.stdout.hasPrefix("HTTP/1.1 413"), "\(tooBig.stdout.prefix(200))")
         // Without route's bus: 503.
         let port = Env.freePort()
-        let lone = try Child([Env.binDir + "/httpd"], env: ["PORT": String(port), "LOGSPOUT_BUS": "/nonexistent/bus.sock"])
+        let lone = try Child([Env.binDir + "/httpd", "--ready-fd", String(Child.readyFD)],
+                             env: ["PORT": String(port), "LOGSPOUT_BUS": "/nonexistent/bus.sock"], readiness: true)
         defer { lone.stop() }
-        #expect(eventually(timeoutMs: 5000) {
-            (try? run(["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/health"]).stdout) == "503"
-        })
+        try lone.waitReady()
+        #expect(try run(["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/health"]).stdout == "503")
         #expect(lone.stderr.isEmpty)
     }
 
@@ -335,7 +367,9 @@ struct HTTPEndToEndTests {
         let c = TestContainer("http-page")
         try c.run("i=0; while true; do i=$((i+1)); echo \"page line $i\"; echo \"<b>bold</b> $i\" >&2; sleep 0.1; done")
         let port = String(Env.freePort())
-        let browser = try run(["/usr/bin/python3", "-c", Self.devtools, "\(app.base)/", "3", port], timeoutMs: 60_000)
+        // The page is read until it shows what the test looks for (or 30 s pass).
+        let browser = try run(["/usr/bin/python3", "-c", Self.devtools, "\(app.base)/", "30", port, c.name, "page line ", "<b>bold</b> "],
+                              timeoutMs: 60_000)
         #expect(browser.status == 0, "\(browser.stderr)")
         let result = try JSONValue.parse(browser.stdout.split(separator: "\n").last.map(String.init) ?? "")
         let text = result["text"]?.string ?? ""
@@ -345,7 +379,8 @@ struct HTTPEndToEndTests {
         #expect(result["bold"]?.int == 0, "and never becomes markup")
     }
 
-    /// Drives headless Chromium over the DevTools protocol: opens the page, waits, reads what it shows.
+    /// Drives headless Chromium over the DevTools protocol: opens the page and reads what it shows until
+    /// the text holds every one of the arguments after the port (or the seconds given are up).
     static let devtools = #"""
 import asyncio, json, subprocess, sys, time, urllib.request, websockets, tempfile
 url = sys.argv[1]
@@ -373,10 +408,17 @@ try:
                     if m.get("id") == n:
                         return m
             await call("Page.navigate", url=url)
-            await asyncio.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 3)
+            deadline = time.monotonic() + float(sys.argv[2])
+            wanted = sys.argv[4:]
             expression = "JSON.stringify({text: document.body.innerText, bold: [...document.querySelectorAll('b')].filter(e => e.textContent === 'bold').length})"
-            r = await call("Runtime.evaluate", expression=expression, returnByValue=True)
-            print(r["result"]["result"]["value"])
+            while True:
+                r = await call("Runtime.evaluate", expression=expression, returnByValue=True)
+                value = r["result"]["result"].get("value") or "{}"
+                text = json.loads(value).get("text", "")
+                if all(w in text for w in wanted) or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+            print(value)
     asyncio.run(main())
 finally:
     chrome.kill()

@@ -1,11 +1,49 @@
 // The container image, as users run it: built by scripts/image.sh on the private engine, run with the
-// engine's socket mounted at /tmp/docker.sock.
+// engine's socket mounted at /tmp/docker.sock. Run as a plain `docker run` runs it: without an init, so
+// supervisor.sh is PID 1 (the private engine gives containers an init by default; --init=false says no).
 
 #if canImport(Glibc)
 import Glibc
 #endif
 import Syscall
 import Testing
+
+/// A process inside a container, from its /proc/PID/stat.
+struct ContainerProcess {
+    var pid: Int
+    var command: String
+    var state: String
+    var parent: Int
+}
+
+/// The processes of a running container, as it sees them (its own PID namespace).
+func containerProcesses(_ container: String) throws -> [ContainerProcess] {
+    let text = try docker("exec", container, "sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null; true")
+    return text.split(separator: "\n").compactMap { line in
+        guard let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), let pid = Int(line[..<open].filter { $0 != " " }) else { return nil }
+        let fields = line[line.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, let parent = Int(fields[1]) else { return nil }
+        return ContainerProcess(pid: pid, command: String(line[line.index(after: open)..<close]), state: String(fields[0]), parent: parent)
+    }
+}
+
+/// Waits until the appliance in `container` says it is ready (its supervisor's "ready" line: every stage
+/// is, attach following the engine); throws after `timeoutMs`.
+func waitApplianceReady(_ container: String, timeoutMs: Int = 30_000) throws {
+    let host = try Env.dockerHost()
+    var logs = ""
+    guard try eventually(timeoutMs: timeoutMs, {
+        logs = try run(["/usr/bin/docker", "logs", container], env: ["DOCKER_HOST": host]).stderr
+        return logs.contains("supervisor: ready\n")
+    }) else { throw TestFailure("the appliance did not say it was ready: \(logs)") }
+}
+
+/// The appliance's PID 1 is its supervisor, not an init: the container runs without one.
+func expectSupervisorIsPID1(_ container: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(try docker("inspect", "-f", "{{.HostConfig.Init}}", container) == "false", sourceLocation: sourceLocation)
+    let cmdline = try docker("exec", container, "cat", "/proc/1/cmdline").split(separator: "\0").map(String.init)
+    #expect(cmdline.prefix(2) == ["/bin/sh", "/logspout/supervisor.sh"], "\(cmdline)", sourceLocation: sourceLocation)
+}
 
 @Suite("the container image", .serialized)
 struct ImageEndToEndTests {
@@ -20,7 +58,7 @@ struct ImageEndToEndTests {
         let udp = try UDPListener()
         let port = Env.freePort()
         let appliance = TestContainer("appliance")
-        appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
+        appliance.id = try dockerArgs(["run", "-d", "--init=false", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
                                        "-v", "\(socket):/tmp/docker.sock", Self.tag, "syslog://127.0.0.1:\(udp.port)?append_tag=.img",
                                        // emit-syslog complains about this one on stderr: the appliance's own
                                        // output, which must not be routed (it skips its own container).
@@ -28,7 +66,8 @@ struct ImageEndToEndTests {
         #expect(eventually(timeoutMs: 15_000) {
             (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/health"]).stdout) == #"{"status":"ok"}"# + "\n"
         })
-        sleepMs(500)
+        try waitApplianceReady(appliance.name)
+        try expectSupervisorIsPID1(appliance.name)
         let c = TestContainer("imaged")
         try c.run(counterScript(ms: 20))
         var got: [String] = []
@@ -52,6 +91,21 @@ struct ImageEndToEndTests {
         #expect(own.stderr.contains("unresolvable.invalid"), "the appliance did write to its stderr")
         let first = try #require(got.first { $0.contains(" \(c.name).img ") })
         #expect(first.hasPrefix("<14>1 ") && first.contains(" \(c.id.prefix(12)) \(c.name).img "))
+        // PID 1 reaps: a stage killed is reaped and started again; a process whose parent ended (here the
+        // shell of a docker exec) is adopted by PID 1 and reaped when it ends. No zombie is left.
+        try expectSupervisorIsPID1(appliance.name)
+        let route = try #require(try containerProcesses(appliance.name).first { $0.command == "route" })
+        try docker("exec", appliance.name, "kill", "-9", String(route.pid))
+        let orphan = try #require(Int(try docker("exec", appliance.name, "sh", "-c", "sleep 1 >/dev/null 2>&1 & echo $!")))
+        let adopted = try containerProcesses(appliance.name).first { $0.pid == orphan }
+        #expect(adopted == nil || adopted?.parent == 1, "the orphan's parent is PID 1: \(String(describing: adopted))")
+        var procs: [ContainerProcess] = []
+        #expect(try eventually(timeoutMs: 15_000) {
+            procs = try containerProcesses(appliance.name)
+            return !procs.contains { $0.pid == route.pid || $0.pid == orphan } && procs.contains { $0.command == "route" && $0.parent == 1 }
+        }, "the killed route and the orphan are reaped, a new route runs: \(procs)")
+        #expect(!procs.contains { $0.state == "Z" }, "no zombie: \(procs)")
+        #expect(try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host]).stderr.contains("supervisor: route exited (137); restarting"))
         // docker stop: the supervisor drains and exits 0, within seconds.
         let started = Sys.monotonicNanos()
         try docker("stop", "-t", "10", appliance.name)
@@ -74,7 +128,7 @@ struct ImageEndToEndTests {
         let tls = try RsyslogTLS(pki: pki, auth: .certValid)
         let port = Env.freePort()
         let appliance = TestContainer("appliance-names")
-        appliance.id = try dockerArgs(["run", "-d", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
+        appliance.id = try dockerArgs(["run", "-d", "--init=false", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
                                        "--add-host", "hosts.test:127.0.0.1", "-v", "\(dns.dir)/resolv.conf:/etc/resolv.conf:ro",
                                        "-v", "\(pki.dir):/tls:ro", "-e", "LOGSPOUT_TLS_CA_CERTS=/tls/ca.pem",
                                        "-e", "LOGSPOUT_TLS_CLIENT_CERT=/tls/client.pem", "-e", "LOGSPOUT_TLS_CLIENT_KEY=/tls/client.key",
@@ -86,7 +140,7 @@ struct ImageEndToEndTests {
         #expect(eventually(timeoutMs: 15_000) {
             (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/health"]).stdout) == #"{"status":"ok"}"# + "\n"
         })
-        sleepMs(500)
+        try waitApplianceReady(appliance.name)
         let c = TestContainer("named")
         try c.run("while true; do echo resolved; sleep 0.2; done")
         var got: Set<String> = []

@@ -8,14 +8,18 @@ import JSON
 import Syscall
 import Testing
 
-/// Starts supervisor.sh from the repository with the built stages.
+/// Starts supervisor.sh from the repository with the built stages, and waits until it says every stage
+/// is ready (attach following the engine: a container started from then on is read from its first line).
 func startSupervisor(_ routes: [String], env: [String: String] = [:]) throws -> Child {
     var e = env
     e["DOCKER_HOST"] = try Env.dockerHost()
     e["LOGSPOUT_BIN"] = Env.binDir
     if e["PORT"] == nil { e["PORT"] = String(Env.freePort()) }
     // busybox ash: the shell of the container image.
-    return try Child(["/bin/busybox", "sh", Env.repoRoot + "/supervisor.sh"] + routes, env: e)
+    let supervisor = try Child(["/bin/busybox", "sh", Env.repoRoot + "/supervisor.sh", "--ready-fd", String(Child.readyFD)] + routes,
+                               env: e, readiness: true)
+    try supervisor.waitReady()
+    return supervisor
 }
 
 /// The `seq N` numbers rsyslog received from `app`, in arrival order.
@@ -56,7 +60,6 @@ struct PipelineEndToEndTests {
         let rsyslog = try Rsyslog()
         let supervisor = try startSupervisor(["syslog+tcp://127.0.0.1:\(rsyslog.port)?append_tag=.app"])
         #expect(eventually { stagePids(supervisor).count == 4 })
-        sleepMs(700)
         let c = TestContainer("pipe")
         try c.run("for i in $(seq 1 500); do echo \"seq $i\"; done; echo 'to stderr' >&2; sleep 30")
         #expect(eventually { received(rsyslog, app: c.name + ".app").count >= 500 })
@@ -83,7 +86,6 @@ struct PipelineEndToEndTests {
                                               "syslog://127.0.0.1:\(udp.port)?append_tag=.lines"],
                                              env: ["SYSLOG_TCP_FRAMING": "octet-counted", "MULTILINE_FLUSH_AFTER": "300"])
         #expect(eventually { stagePids(supervisor).count == 4 })
-        sleepMs(700)
         let c = TestContainer("multiline")
         // A Java stack trace on stderr, a plain line on stdout, then the trace's last line after a pause:
         // it arrives after flush_after, so it is a message of its own.
@@ -109,9 +111,8 @@ struct PipelineEndToEndTests {
         let state = Env.tempDir()
         let supervisor = try startSupervisor(["syslog+tcp://127.0.0.1:\(rsyslog.port)"], env: ["STATE_DIR": state])
         #expect(eventually { stagePids(supervisor).count == 4 })
-        sleepMs(700)
         let c = TestContainer("kill9")
-        try c.run(counterScript(ms: 2))
+        try c.run(counterScript(ms: 2, last: "end"))
         for stage in ["attach", "route", "emit-syslog"] {
             let before = received(rsyslog, app: c.name).count
             #expect(eventually { received(rsyslog, app: c.name).count > before + 200 })
@@ -123,8 +124,9 @@ struct PipelineEndToEndTests {
             #expect(eventually { received(rsyslog, app: c.name).count > after + 200 }, "delivery resumed after \(stage)")
         }
         try docker("stop", "-t", "5", c.name)
-        let total = (try engineLogs(c.name)).count
-        sleepMs(2000)
+        let total = (try engineLogs(c.name)).filter { $0.hasPrefix("seq ") }.count
+        // The container's last line: what was not lost has come before it.
+        #expect(eventually { rsyslog.messages().contains { $0["app"]?.string == c.name && $0["msg"]?.string == "end" } })
         let got = received(rsyslog, app: c.name)
         let distinct = Set(got)
         let lost = total - distinct.count
@@ -145,23 +147,25 @@ struct PipelineEndToEndTests {
         let route = ["syslog+tcp://127.0.0.1:\(rsyslog.port)"]
         var supervisor = try startSupervisor(route, env: ["STATE_DIR": state])
         #expect(eventually { stagePids(supervisor).count == 4 })
-        sleepMs(700)
         let c = TestContainer("graceful")
-        try c.run(counterScript(ms: 3))
+        try c.run(counterScript(ms: 3, last: "end"))
         for round in 0..<2 {
             let before = received(rsyslog, app: c.name).count
             #expect(eventually { received(rsyslog, app: c.name).count > before + 300 })
             supervisor.signal(SIGTERM)
             #expect(supervisor.wait(timeoutMs: 15_000) == 0, "round \(round)")
-            sleepMs(1500)  // the container logs on while the appliance is down
+            // The container logs on while the appliance is down.
+            let logged = try engineLogs(c.name).count
+            #expect(eventually { (try? engineLogs(c.name).count).map { $0 >= logged + 300 } == true })
             supervisor = try startSupervisor(route, env: ["STATE_DIR": state])
         }
         let before = received(rsyslog, app: c.name).count
         #expect(eventually { received(rsyslog, app: c.name).count > before + 300 })
         try docker("stop", "-t", "5", c.name)
-        let total = (try engineLogs(c.name)).count
+        let total = (try engineLogs(c.name)).filter { $0.hasPrefix("seq ") }.count
         #expect(eventually { received(rsyslog, app: c.name).count >= total })
-        sleepMs(1000)
+        // The container's last line: a line delivered twice would have come before it.
+        #expect(eventually { rsyslog.messages().contains { $0["app"]?.string == c.name && $0["msg"]?.string == "end" } })
         let got = received(rsyslog, app: c.name)
         #expect(got.count == total)
         #expect(got.sorted() == Array(1...total), "every line once")

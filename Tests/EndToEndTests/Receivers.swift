@@ -64,14 +64,14 @@ final class Rsyslog {
     func start() throws {
         let c = try Child(["/usr/sbin/rsyslogd", "-n", "-f", dir + "/rsyslog.conf", "-i", dir + "/rsyslog.pid"])
         child = c
-        // Ready when its TCP port accepts.
+        // Ready when its TCP port accepts and its UDP port is bound (what is sent from then on waits in
+        // its socket, whether or not its input thread reads yet).
         let ok = eventually(timeoutMs: 10_000) {
-            guard let fd = try? Sys.connectTCP(host: "127.0.0.1", port: port) else { return false }
+            guard udpPortBound(port), let fd = try? Sys.connectTCP(host: "127.0.0.1", port: port) else { return false }
             Sys.close(fd)
             return true
         }
         guard ok else { throw TestFailure("rsyslogd did not start: \(c.stderr)") }
-        sleepMs(100)
     }
 
     func stop() {
@@ -86,6 +86,16 @@ final class Rsyslog {
     }
 
     deinit { stop() }
+}
+
+/// Whether a UDP socket is bound on 127.0.0.1:`port` (or on every address), from /proc/net/udp.
+func udpPortBound(_ port: UInt16) -> Bool {
+    let hex = String(port, radix: 16, uppercase: true)
+    let suffix = ":" + String(repeating: "0", count: 4 - hex.count) + hex
+    return String(decoding: readFile("/proc/net/udp"), as: UTF8.self).split(separator: "\n").dropFirst().contains { line in
+        let local = line.split(separator: " ").dropFirst().first ?? ""
+        return (local.hasPrefix("0100007F:") || local.hasPrefix("00000000:")) && local.hasSuffix(suffix)
+    }
 }
 
 /// A UDP socket bound on `host` (a loopback address), keeping what arrives for the test to read.
@@ -112,25 +122,27 @@ final class UDPListener {
 
     deinit { close(fd) }
 
-    /// Every datagram waiting now (waits up to `timeoutMs` for the first).
-    func receive(timeoutMs: Int32 = 2000) -> [[UInt8]] {
+    /// The datagrams that arrived: waits up to `timeoutMs` until `atLeast` of them are here, then takes
+    /// every one waiting (for at most a second more of steady traffic).
+    func receive(atLeast wanted: Int = 1, timeoutMs: Int32 = 5000) -> [[UInt8]] {
         var result: [[UInt8]] = []
         var buf = [UInt8](repeating: 0, count: 70000)
-        var wait = timeoutMs
-        // Stops when quiet for 200 ms, or after a second of steady traffic.
-        let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000 + 1_000_000_000
-        while Sys.monotonicNanos() < deadline, (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true {
+        let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000
+        let end = deadline + 1_000_000_000
+        while true {
+            let now = Sys.monotonicNanos()
+            let wait = result.count >= wanted || now >= deadline ? 0 : Int32((deadline - now + 999_999) / 1_000_000)
+            guard now < end, (try? Sys.poll(fd, events: Int16(POLLIN), timeout: wait)) == true else { break }
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 { break }
             result.append(Array(buf[0..<n]))
-            wait = 200
         }
         return result
     }
 
     /// Datagrams as text.
-    func texts(timeoutMs: Int32 = 2000) -> [String] {
-        receive(timeoutMs: timeoutMs).map { String(decoding: $0, as: UTF8.self) }
+    func texts(atLeast wanted: Int = 1, timeoutMs: Int32 = 5000) -> [String] {
+        receive(atLeast: wanted, timeoutMs: timeoutMs).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -110,6 +110,32 @@ func routeEtcdScript(_ command: String) throws {
     guard r.status == 0 else { throw TestFailure("scripts/etcd.sh \(command) failed (\(r.status)): \(r.stderr)") }
 }
 
+/// How many reads etcd answered (its v2 store statistics: `getsSuccess`).
+func routeEtcdGets() throws -> Int {
+    let r = try run(["/usr/bin/curl", "-fsS", "http://127.0.0.1:4001/v2/stats/store"], timeoutMs: 10_000)
+    guard r.status == 0, let gets = try JSONValue.parse(r.stdout)["getsSuccess"]?.int else {
+        throw TestFailure("etcd's store statistics: \(r.stdout) \(r.stderr)")
+    }
+    return gets
+}
+
+/// Stands in for etcd on its port while it is stopped.
+enum RouteEtcdStandIn {
+    /// Listens on 127.0.0.1:4001 and hangs up on `connections` connections, one after the other.
+    static func hangingUp(connections: Int) throws {
+        let listener = try Sys.listenTCP(host: "127.0.0.1", port: 4001)
+        defer { Sys.close(listener) }
+        try Sys.setNonBlocking(listener, false)
+        for _ in 0..<connections {
+            guard try Sys.poll(listener, events: Int16(POLLIN), timeout: 15_000) else {
+                throw TestFailure("route did not read etcd again within 15 s")
+            }
+            let fd = accept(listener, nil, nil)
+            if fd >= 0 { close(fd) }
+        }
+    }
+}
+
 /// Sets (or, with nil, deletes) an etcd v2 key with curl.
 func routeEtcdSet(_ key: String, _ value: String?) throws {
     let url = "http://127.0.0.1:4001/v2/keys" + key
@@ -132,6 +158,9 @@ struct RouteEndToEndTests {
         let badPort = try run([routeBinary], env: ["ETCD_HOST": "127.0.0.1", "ETCD_PORT": "http"])
         #expect(badPort.status == 78)
         #expect(badPort.stderr == "route: ETCD_PORT 'http' is not a port (1…65535)\n")
+        let badReady = try run([routeBinary, "--ready-fd", "0"])
+        #expect(badReady.status == 64)
+        #expect(badReady.stderr == "route: --ready-fd needs a descriptor number from 3 up\n")
     }
 
     /// (URI, which (container, source) it takes, the target JSON it carries)
@@ -257,15 +286,19 @@ struct RouteEndToEndTests {
     func sigtermFinishes() throws {
         let uri = "syslog://l:514"
         let feeder = try RouteFeeder()
-        let route = try Child([routeBinary, uri], env: ["ROUTESPATH": "/nonexistent/routes"], stdin: feeder.path)
+        let route = try Child([routeBinary, "--ready-fd", String(Child.readyFD), uri], env: ["ROUTESPATH": "/nonexistent/routes"],
+                              stdin: feeder.path, readiness: true)
         defer { route.stop() }
+        try route.waitReady()
         let line = RouteInput.lines[0].2
+        func routedCount() -> Int { route.stdout.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
         for _ in 0..<500 { feeder.write(line + "\n") }
         #expect(eventually(timeoutMs: 5000) { route.stdout.count > 0 })
         route.signal(SIGTERM)
-        sleepMs(300)
-        #expect(route.wait(timeoutMs: 0) == nil, "route must not exit before the end of its input")
+        // Input written after the signal comes out: route woke up with the signal pending, and went on.
         for _ in 0..<500 { feeder.write(line + "\n") }
+        #expect(eventually(timeoutMs: 5000) { routedCount() == 1000 })
+        #expect(route.wait(timeoutMs: 0) == nil, "route must not exit before the end of its input")
         route.signal(SIGINT)
         for _ in 0..<500 { feeder.write(line + "\n") }
         feeder.close()
@@ -307,12 +340,16 @@ struct RouteEndToEndTests {
         try routeEtcdSet("/deis/logs/port", "5514")
         try routeEtcdSet("/deis/logs/protocol", nil)
         let feeder = try RouteFeeder()
-        let route = try Child([routeBinary], env: ["ROUTESPATH": "/nonexistent/routes", "ETCD_HOST": "127.0.0.1", "ETCD_PORT": "4001", "ETCD_INTERVAL": "1"],
-                              stdin: feeder.path)
+        let route = try Child([routeBinary, "--ready-fd", String(Child.readyFD)],
+                              env: ["ROUTESPATH": "/nonexistent/routes", "ETCD_HOST": "127.0.0.1", "ETCD_PORT": "4001", "ETCD_INTERVAL": "1"],
+                              stdin: feeder.path, readiness: true)
         defer {
             route.stop()
             try? routeEtcdScript("start")
         }
+        // Ready once etcd's first answer gave it its route.
+        try route.waitReady()
+        #expect(route.stderr.hasPrefix("route: etcd at 127.0.0.1:4001: the deis logger is at 10.1.2.3:5514 (udp); route etcd set\n"))
         func routes() -> [Route] { route.records().compactMap(\.route) }
         func deis(_ addr: String, _ transport: String = "udp") -> Route {
             Route(id: "etcd", target: ["type": "syslog", "addr": .string(addr), "protocol": .string(transport), "format": "deis"])
@@ -331,16 +368,19 @@ struct RouteEndToEndTests {
         // etcd down: one line, and the last route is kept.
         try routeEtcdScript("stop")
         #expect(eventually(timeoutMs: 15_000) { route.stderr.contains("is down") })
-        sleepMs(2500)
+        // Two more reads while it is down: something on etcd's port that hangs up on every connection
+        // (each read of etcd starts with a connection).
+        try RouteEtcdStandIn.hangingUp(connections: 2)
         feeder.write(line)
         #expect(eventually(timeoutMs: 5000) { routes().count == 3 })
         #expect(routes().last == deis("10.9.9.9:5514", "tcp"))
         #expect(route.stderr.routeCount("is down") == 1)
 
-        // etcd back: one line.
+        // etcd back: one line, however many reads come after it (two here: 3 keys each, counted by etcd).
         try routeEtcdScript("start")
         #expect(eventually(timeoutMs: 15_000) { route.stderr.contains("is back") })
-        sleepMs(1500)
+        let reads = try routeEtcdGets()
+        #expect(try eventually(timeoutMs: 15_000) { try routeEtcdGets() >= reads + 6 })
         #expect(route.stderr.routeCount("is back") == 1)
         #expect(route.stderr.routeCount("is down") == 1)
         feeder.close()

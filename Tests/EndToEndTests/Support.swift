@@ -1,6 +1,10 @@
 // Test support: run the built executables and the docker client for real, and read what they wrote.
 // Children write to files rather than pipes, so a test never deadlocks on a full pipe and can look at
 // the output while the child runs.
+//
+// Tests wait for facts, never for time: a stage's readiness (--ready-fd), the data they expect, or, to
+// show that something did not happen, a later fact that could only come after it. Every wait has a
+// deadline; polling (`eventually`) is how a deadline is kept, not a guess at how long something takes.
 
 #if canImport(Glibc)
 import Glibc
@@ -98,7 +102,12 @@ func readFile(_ path: String) -> [UInt8] {
     return result
 }
 
-func sleepMs(_ ms: Int) { usleep(useconds_t(ms * 1000)) }
+/// The pause between two looks of a polling loop (never a wait for something to happen by itself).
+private func pollPause(_ ms: Int) { usleep(useconds_t(ms * 1000)) }
+
+/// The clock of a scenario that is itself set in time (a receiver away for 30 s while messages keep
+/// coming): paces what the test does, never stands in for waiting until something happened.
+func pace(ms: Int) { usleep(useconds_t(ms * 1000)) }
 
 /// A child process whose stdout and stderr go to files.
 final class Child {
@@ -106,9 +115,15 @@ final class Child {
     let stdoutPath: String
     let stderrPath: String
     private(set) var status: Int32?
+    /// The read end of the child's readiness descriptor, until it said it is ready (or ended).
+    private var readiness: Int32 = -1
 
-    /// Starts `argv` (argv[0] a path) with the current environment plus `env`.
-    init(_ argv: [String], env: [String: String] = [:], stdin: String? = nil) throws {
+    /// The descriptor number a child announces its readiness on (its `--ready-fd`).
+    static let readyFD: Int32 = 3
+
+    /// Starts `argv` (argv[0] a path) with the current environment plus `env`. With `readiness`, the
+    /// child gets a pipe as descriptor `Child.readyFD`, for `waitReady()`.
+    init(_ argv: [String], env: [String: String] = [:], stdin: String? = nil, readiness: Bool = false) throws {
         let dir = Env.tempDir()
         stdoutPath = dir + "/stdout"
         stderrPath = dir + "/stderr"
@@ -118,6 +133,20 @@ final class Child {
         posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var readEnd: Int32 = -1
+        var writeEnd: Int32 = -1
+        if readiness {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw TestFailure("pipe: \(Errno.current)") }
+            // Both ends close-on-exec (no other child gets them) and above the child's readiness number, so
+            // that dup2 always makes a new descriptor.
+            readEnd = fcntl(ends[0], F_DUPFD_CLOEXEC, 10)
+            writeEnd = fcntl(ends[1], F_DUPFD_CLOEXEC, 10)
+            close(ends[0])
+            close(ends[1])
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, Self.readyFD)
+        }
+        defer { if writeEnd >= 0 { close(writeEnd) } }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -147,8 +176,36 @@ final class Child {
         }
         var pid: pid_t = 0
         let r = posix_spawn(&pid, argv[0], &actions, &attr, &cArgs, &cEnv)
-        guard r == 0 else { throw TestFailure("cannot start \(argv[0]): \(Errno(r))") }
+        guard r == 0 else {
+            if readEnd >= 0 { close(readEnd) }
+            throw TestFailure("cannot start \(argv[0]): \(Errno(r))")
+        }
         self.pid = pid
+        self.readiness = readEnd
+        name = String(argv.joined(separator: " ").prefix(200))
+    }
+
+    private let name: String
+
+    /// Waits until the child has said it is ready (a newline on its readiness descriptor). Throws when it
+    /// closed the descriptor without it (it ended first) or did not say it within `timeoutMs`.
+    func waitReady(timeoutMs: Int = 20_000) throws {
+        guard readiness >= 0 else { throw TestFailure("\(name) was not started with a readiness descriptor") }
+        defer {
+            close(readiness)
+            readiness = -1
+        }
+        let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000
+        while true {
+            let now = Sys.monotonicNanos()
+            guard now < deadline else { throw TestFailure("\(name) did not say it was ready within \(timeoutMs) ms: \(stderr)") }
+            guard (try? Sys.poll(readiness, events: Int16(POLLIN), timeout: Int32((deadline - now) / 1_000_000) + 1)) == true else { continue }
+            var byte: UInt8 = 0
+            let n = read(readiness, &byte, 1)
+            if n == 1 && byte == 10 { return }
+            if n == 0 { throw TestFailure("\(name) ended its readiness descriptor without saying it was ready (exit \(wait(timeoutMs: 5000).map(String.init) ?? "-")): \(stderr)") }
+            if n < 0 && errno != EINTR { throw TestFailure("reading \(name)'s readiness: \(Errno.current)") }
+        }
     }
 
     var stdout: [UInt8] { readFile(stdoutPath) }
@@ -176,10 +233,11 @@ final class Child {
 
     /// Waits for the child to exit (up to `timeoutMs`); returns its exit status, or 128+signal.
     @discardableResult
+    /// With 0, only looks whether it has exited.
     func wait(timeoutMs: Int = 10_000) -> Int32? {
         if let status { return status }
         let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000
-        while Sys.monotonicNanos() < deadline {
+        while true {
             var st: Int32 = 0
             let r = waitpid(pid, &st, WNOHANG)
             if r == pid {
@@ -187,9 +245,9 @@ final class Child {
                 status = code
                 return code
             }
-            sleepMs(20)
+            if Sys.monotonicNanos() >= deadline { return nil }
+            pollPause(20)
         }
-        return nil
     }
 
     /// Stops the child (TERM, then KILL) if it still runs.
@@ -202,7 +260,10 @@ final class Child {
         }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        if readiness >= 0 { close(readiness) }
+    }
 }
 
 /// Runs a command to completion; returns its status and output.
@@ -232,12 +293,15 @@ func dockerArgs(_ args: [String]) throws -> String {
     return out
 }
 
-/// Starts `attach` against the private engine.
+/// Starts `attach` against the private engine and waits until it is ready: subscribed to the engine's
+/// events, every running container followed. A container started from then on is read from its first line.
 func startAttach(_ args: [String] = [], env: [String: String] = [:]) throws -> Child {
     let host = try Env.dockerHost()
     var e = env
     if e["DOCKER_HOST"] == nil { e["DOCKER_HOST"] = host }
-    return try Child([Env.binDir + "/attach"] + args, env: e)
+    let attach = try Child([Env.binDir + "/attach", "--ready-fd", String(Child.readyFD)] + args, env: e, readiness: true)
+    try attach.waitReady()
+    return attach
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeoutMs` passes.
@@ -245,15 +309,9 @@ func eventually(timeoutMs: Int = 20_000, _ condition: () throws -> Bool) rethrow
     let deadline = Sys.monotonicNanos() + UInt64(timeoutMs) * 1_000_000
     while Sys.monotonicNanos() < deadline {
         if try condition() { return true }
-        sleepMs(50)
+        pollPause(50)
     }
     return try condition()
-}
-
-/// Waits until attach has connected (it lists containers right after subscribing to events). attach says
-/// nothing when it is well, so give it a moment after the process is up.
-func settle(_ attach: Child) {
-    sleepMs(700)
 }
 
 /// A running test container; removed at the end of the test.
@@ -268,6 +326,14 @@ final class TestContainer {
     func run(_ script: String, extra: [String] = []) throws -> String {
         id = try dockerArgs(["run", "-d", "--network", "none", "--name", name] + extra + [Env.image, "sh", "-c", script])
         return id
+    }
+
+    /// A piece of a container's script that waits until the test says `go()`.
+    static let waitForGo = "until [ -e /go ]; do sleep 0.05; done"
+
+    /// Lets a container waiting at `waitForGo` go on.
+    func go() throws {
+        try docker("exec", name, "touch", "/go")
     }
 
     deinit {

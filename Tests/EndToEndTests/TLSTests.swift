@@ -16,9 +16,11 @@ final class LiveEmitter {
     let feeder: RouteFeeder
     let child: Child
 
+    /// Returns once emit-syslog says it reads its input.
     init(env: [String: String]) throws {
         feeder = try RouteFeeder()
-        child = try Child([Env.binDir + "/emit-syslog"], env: env, stdin: feeder.path)
+        child = try Child([Env.binDir + "/emit-syslog", "--ready-fd", String(Child.readyFD)], env: env, stdin: feeder.path, readiness: true)
+        try child.waitReady()
     }
 
     func send(_ lines: [String]) {
@@ -62,22 +64,42 @@ func sequenceNumbers(_ rsyslog: RsyslogTLS) -> [Int] {
 
 /// Sends `lines` to 127.0.0.1:`port` over TLS with `openssl s_client`, checking the server's certificate
 /// against `ca` and `host`; returns s_client's status (0: the handshake and the writes succeeded).
+/// s_client quits at the end of its input, and a client that closes with the server's session tickets
+/// unread sends a reset, which may discard the lines the server had not read yet: its input stays open
+/// until `delivered()` says the lines arrived, or s_client ended by itself (a refused handshake).
 @discardableResult
-func sClientSend(_ lines: [String], port: UInt16, ca: String, host: String = "localhost", cert: String? = nil, key: String? = nil) throws -> Int32 {
+func sClientSend(_ lines: [String], port: UInt16, ca: String, host: String = "localhost", cert: String? = nil, key: String? = nil,
+                 delivered: () -> Bool = { false }) throws -> Int32 {
     var argv = [TestPKI.openssl, "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-verify_return_error", "-brief"]
     argv += host.first?.isNumber == true ? ["-verify_ip", host] : ["-verify_hostname", host]
     if let cert, let key { argv += ["-cert", cert, "-key", key] }
-    // Input stays open a moment after the lines: s_client quits at the end of its input, and a client that
-    // closes with the server's session tickets unread sends a reset, which may discard the lines the
-    // server had not read yet.
-    let input = writeTemp(lines.map { $0 + "\n" }.joined())
-    let quoted = argv.map { "'" + $0 + "'" }.joined(separator: " ")
-    let child = try Child(["/bin/sh", "-c", "{ cat '\(input)'; sleep 0.5; } | \(quoted)"])
+    let input = try RouteFeeder()
+    input.write(lines.map { $0 + "\n" }.joined())
+    let child = try Child(argv, stdin: input.path)
+    _ = eventually(timeoutMs: 10_000) { child.wait(timeoutMs: 0) != nil || delivered() }
+    input.close()
     guard let status = child.wait(timeoutMs: 10_000) else {
         child.signal(SIGKILL)
         throw TestFailure("openssl s_client did not finish")
     }
     return status
+}
+
+/// Sends a marker line to `rsyslog` over TLS, trusted (`ca`, `host`, a client certificate when given), and
+/// waits until it arrived: what was sent to that receiver before has been written by then too.
+func sendMarker(to rsyslog: RsyslogTLS, ca: String, host: String = "localhost", cert: String? = nil, key: String? = nil) throws {
+    let line = "<14>1 2026-11-24T20:42:17.123456Z marker marker - - - marker"
+    let status = try sClientSend([line], port: rsyslog.port, ca: ca, host: host, cert: cert, key: key) {
+        rsyslog.messages().contains { $0["msg"]?.string == "marker" }
+    }
+    guard status == 0, rsyslog.messages().contains(where: { $0["msg"]?.string == "marker" }) else {
+        throw TestFailure("the marker did not arrive (s_client \(status)): \(rsyslog.diagnostics)")
+    }
+}
+
+extension RsyslogTLS {
+    /// The messages written so far, the test's markers left out.
+    func messagesButMarkers() -> [JSONValue] { messages().filter { $0["app"]?.string != "marker" } }
 }
 
 @Suite("emit-syslog over TLS, against a real rsyslog", .serialized)
@@ -88,8 +110,10 @@ struct TLSEndToEndTests {
         func syslogLine(_ msg: String) -> String { "<14>1 2026-11-24T20:42:17.123456Z myhost app1 123 - - \(msg)" }
         let line = syslogLine("hello over tls")
         let rsyslog = try RsyslogTLS(pki: pki)
-        #expect(try sClientSend([line], port: rsyslog.port, ca: pki.caCert) == 0)
-        #expect(try sClientSend([syslogLine("by IP over tls")], port: rsyslog.port, ca: pki.caCert, host: "127.0.0.1") == 0)
+        #expect(try sClientSend([line], port: rsyslog.port, ca: pki.caCert) { rsyslog.messages().count >= 1 } == 0)
+        #expect(try sClientSend([syslogLine("by IP over tls")], port: rsyslog.port, ca: pki.caCert, host: "127.0.0.1") {
+            rsyslog.messages().count >= 2
+        } == 0)
         #expect(try sClientSend([line], port: rsyslog.port, ca: pki.wrongCACert) != 0, "another CA does not verify the server")
         #expect(eventually { rsyslog.messages().count >= 2 }, "\(rsyslog.diagnostics)")
         let m = rsyslog.messages()
@@ -103,25 +127,26 @@ struct TLSEndToEndTests {
         // Stopped, started again on the same port: the file goes on.
         rsyslog.stop()
         try rsyslog.start()
-        #expect(try sClientSend([syslogLine("again over tls")], port: rsyslog.port, ca: pki.caCert) == 0)
+        #expect(try sClientSend([syslogLine("again over tls")], port: rsyslog.port, ca: pki.caCert) { rsyslog.messages().count >= 3 } == 0)
         #expect(eventually { rsyslog.messages().count >= 3 }, "\(rsyslog.diagnostics)")
 
         // The other servers' certificates.
         let wrong = try RsyslogTLS(pki: pki, cert: pki.wrongServerCert, key: pki.wrongServerKey)
         #expect(try sClientSend([line], port: wrong.port, ca: pki.caCert) != 0)
-        #expect(try sClientSend([line], port: wrong.port, ca: pki.wrongCACert) == 0)
+        #expect(try sClientSend([line], port: wrong.port, ca: pki.wrongCACert) { wrong.messages().count >= 1 } == 0)
         let mismatch = try RsyslogTLS(pki: pki, cert: pki.mismatchCert, key: pki.mismatchKey)
         #expect(try sClientSend([line], port: mismatch.port, ca: pki.caCert) != 0)
         #expect(try sClientSend([line], port: mismatch.port, ca: pki.caCert, host: "127.0.0.1") != 0)
-        #expect(try sClientSend([line], port: mismatch.port, ca: pki.caCert, host: "elsewhere.test") == 0)
+        #expect(try sClientSend([line], port: mismatch.port, ca: pki.caCert, host: "elsewhere.test") { mismatch.messages().count >= 1 } == 0)
 
         // x509/certvalid: a line without a client certificate is refused, with one it arrives.
         let mutual = try RsyslogTLS(pki: pki, auth: .certValid)
         try sClientSend([syslogLine("anonymous over tls")], port: mutual.port, ca: pki.caCert)
         #expect(try sClientSend([syslogLine("certified over tls")], port: mutual.port, ca: pki.caCert,
-                                cert: pki.clientCert, key: pki.clientKey) == 0)
+                                cert: pki.clientCert, key: pki.clientKey) { mutual.messages().count >= 1 } == 0)
+        // The certified line was sent after the anonymous client had ended: had that one's line been taken,
+        // it would be here by now.
         #expect(eventually { mutual.messages().count >= 1 }, "\(mutual.diagnostics)")
-        sleepMs(300)
         #expect(mutual.messages().compactMap { $0["msg"]?.string } == ["certified over tls"])
     }
 
@@ -243,8 +268,9 @@ struct TLSEndToEndTests {
         #expect(eventually(timeoutMs: 10_000) { e.reports(key).contains { $0.contains("certificate verify failed") } }, "\(e.stderr)")
         let line = e.reports(key).first { $0.contains("certificate verify failed") } ?? ""
         #expect(line.contains("unable to get local issuer certificate"), "\(line)")
-        sleepMs(500)  // a few retries, with backoff
-        #expect(wrong.messages().isEmpty)
+        // A trusted client's line arrives after whatever the refused attempts could have left.
+        try sendMarker(to: wrong, ca: pki.wrongCACert)
+        #expect(wrong.messagesButMarkers().isEmpty)
         // The messages waited in the buffer: a trusted server on that port gets them, once.
         wrong.stop()
         let right = try RsyslogTLS(pki: pki, port: wrong.port)
@@ -253,15 +279,15 @@ struct TLSEndToEndTests {
         #expect(e.finish() == 0)
         #expect(sequenceNumbers(right) == [0, 1, 2])
         #expect(e.stderr.hasSuffix("emit-syslog: sent 3, truncated 0, dropped 0, send errors 0\n"), "\(e.stderr)")
-        #expect(wrong.messages().isEmpty)
+        #expect(wrong.messagesButMarkers().isEmpty)
 
         // The right server certificate, but the test CA not given: the system roots do not know it.
         let byIP = "tls://127.0.0.1:\(right.port)"
         let system = try LiveEmitter(env: [:])
         system.send([routed("by system roots", addr: "127.0.0.1:\(right.port)", proto: "tls")])
         #expect(eventually(timeoutMs: 10_000) { system.reports(byIP).contains { $0.contains("certificate verify failed") } }, "\(system.stderr)")
-        sleepMs(500)
-        #expect(right.messages().count == 3, "nothing more: \(right.messages())")
+        try sendMarker(to: right, ca: pki.caCert)
+        #expect(right.messagesButMarkers().count == 3, "nothing more: \(right.messages())")
     }
 
     @Test("a host name mismatch (certificate for elsewhere.test only): 'certificate verify failed', nothing sent")
@@ -278,8 +304,8 @@ struct TLSEndToEndTests {
         }, "\(e.stderr)")
         #expect(e.reports("tls://" + byName).contains { $0.contains("certificate verify failed (hostname mismatch)") }, "\(e.stderr)")
         #expect(e.reports("tls://" + byIP).contains { $0.contains("certificate verify failed (IP address mismatch)") }, "\(e.stderr)")
-        sleepMs(500)
-        #expect(rsyslog.messages().isEmpty)
+        try sendMarker(to: rsyslog, ca: pki.caCert, host: "elsewhere.test")
+        #expect(rsyslog.messagesButMarkers().isEmpty)
     }
 
     @Test("mutual TLS (rsyslog x509/certvalid): without a client certificate nothing arrives; with one everything does")
@@ -295,8 +321,8 @@ struct TLSEndToEndTests {
         // waits for the server's verdict before it sends, so the refusal costs no message: all 5 are still
         // queued when its input ends (and dropped then, since this receiver never takes them).
         #expect(eventually(timeoutMs: 10_000) { without.reports(key).contains { $0 != "connected" } }, "\(without.stderr)")
-        sleepMs(500)
-        #expect(rsyslog.messages().isEmpty, "\(rsyslog.messages())")
+        try sendMarker(to: rsyslog, ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey)
+        #expect(rsyslog.messagesButMarkers().isEmpty, "\(rsyslog.messages())")
         #expect(rsyslog.diagnostics.contains("peer did not return a certificate"), "rsyslog refused it: \(rsyslog.diagnostics)")
         #expect(!without.reports(key).contains("connected"), "never counted as connected: \(without.stderr)")
         without.feeder.close()
@@ -307,8 +333,8 @@ struct TLSEndToEndTests {
         let r = try emit((0..<5).map { routed("with \($0)", addr: addr, proto: "tls") }, env: pki.trustOnlyCAWithClientCert)
         #expect(r.status == 0)
         #expect(r.stderr.hasSuffix("emit-syslog: sent 5, truncated 0, dropped 0, send errors 0\n"), "\(r.stderr)")
-        #expect(eventually { rsyslog.messages().count >= 5 }, "\(rsyslog.diagnostics)")
-        #expect(rsyslog.messages().compactMap { $0["msg"]?.string } == (0..<5).map { "with \($0)" })
+        #expect(eventually { rsyslog.messagesButMarkers().count >= 5 }, "\(rsyslog.diagnostics)")
+        #expect(rsyslog.messagesButMarkers().compactMap { $0["msg"]?.string } == (0..<5).map { "with \($0)" })
     }
 
     @Test("TLS receiver stopped, then started again: what was sent meanwhile arrives, nothing lost or repeated")
@@ -324,12 +350,14 @@ struct TLSEndToEndTests {
         #expect(eventually { sequenceNumbers(rsyslog).count == 100 }, "\(e.stderr)")
         rsyslog.stop()
         var next = 100
-        for _ in 0..<8 {
+        send(next..<next + 20)
+        next += 20
+        #expect(eventually(timeoutMs: 5000) { e.reports(key).contains { $0.hasSuffix("retrying") } }, "the receiver is away: \(e.stderr)")
+        // More while it is away and emit-syslog keeps trying.
+        for _ in 0..<7 {
             send(next..<next + 20)
             next += 20
-            sleepMs(250)
         }
-        #expect(eventually(timeoutMs: 5000) { e.reports(key).contains { $0.hasSuffix("retrying") } }, "the receiver is away: \(e.stderr)")
         try rsyslog.start()
         send(next..<next + 100)
         next += 100
@@ -372,8 +400,8 @@ struct TLSEndToEndTests {
         let hardened = try LiveEmitter(env: pki.trustOnlyCA.merging(["LOGSPOUT_TLS_HARDENING": "true"]) { _, b in b })
         hardened.send([routed("hardened", addr: addr, proto: "tls")])
         #expect(eventually(timeoutMs: 10_000) { hardened.reports("tls://" + addr).contains { $0 != "connected" } }, "\(hardened.stderr)")
-        sleepMs(500)
-        #expect(cbcOnly.messages().compactMap { $0["msg"]?.string } == ["not hardened"])
+        try sendMarker(to: cbcOnly, ca: pki.caCert)
+        #expect(cbcOnly.messagesButMarkers().compactMap { $0["msg"]?.string } == ["not hardened"])
 
         // A modern server: hardened is fine.
         let modern = try RsyslogTLS(pki: pki)
