@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Syscall", "Text"]),
         // The Docker Engine API: client, log stream framing, line assembly.
         .target(name: "Docker", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time"]),
-        // attach's engine: the container table, the event loop, resume cursors.
+        // attach's engine: the container table and stream lifecycle (state machines), their driver, resume cursors.
         .target(name: "Attacher", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
         // The contracts between stages: a routed record's target (one parser and checker, for route and
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "TimeTests", dependencies: ["Time"]),
         .testTarget(name: "DockerTests", dependencies: ["Docker", "JSON", "Records"]),
-        .testTarget(name: "AttacherTests", dependencies: ["Attacher", "Docker", "Records", "Time"]),
+        .testTarget(name: "AttacherTests", dependencies: ["Attacher", "Docker", "JSON", "Records", "Syscall", "Time"]),
         .testTarget(name: "SyslogTests", dependencies: ["Syslog", "Records", "Time"]),
         .testTarget(name: "ContractTests", dependencies: ["Contract", "Syslog", "Records", "JSON"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "Contract", "Records", "JSON"]),

@@ -1,0 +1,168 @@
+import Docker
+import HTTP
+import Records
+import Syscall
+import Time
+
+/// The logs streams: opening, reading, the idle flush, closing; and the line path, from a stream's parser
+/// to the output buffer.
+extension Attacher {
+    /// One logs connection.
+    final class LogsStream {
+        let fd: Int32
+        let id: String
+        /// The container's JSON and cursor, written through directly for every line.
+        let output: ContainerOutput
+        var registration: EventLoop.Registration?
+        var http = HTTPResponseParser()
+        var logs: LogStreamParser?
+        var machine = LogsStreamStateMachine()
+        /// Armed while a line is held.
+        var idleTimer: EventLoop.Timer?
+
+        init(fd: Int32, id: String, output: ContainerOutput) {
+            self.fd = fd
+            self.id = id
+            self.output = output
+        }
+    }
+
+    /// The container's name, for diagnostics.
+    func name(of id: String) -> String { table.containers[id]?.info.name ?? String(id.prefix(12)) }
+
+    /// Opens the logs stream of a container (`since` its cursor, its baseline, or only new lines).
+    func openStream(_ id: String, since: Timestamp?, onlyNew: Bool) -> [ContainerTable.Action] {
+        guard let output = table.containers[id]?.output else { return [] }
+        let fd: Int32
+        do {
+            fd = try client.endpoint.connect()
+            try Sys.writeAll(fd, client.logsRequest(id: id, since: since, onlyNew: onlyNew))
+            try Sys.setNonBlocking(fd)
+        } catch {
+            return table.streamOpenFailed(id, "\(error)")
+        }
+        let stream = LogsStream(fd: fd, id: id, output: output)
+        do { stream.registration = try loop.register(fd) { [unowned self] _ in readLogs(stream) } } catch {
+            Sys.close(fd)
+            return table.streamOpenFailed(id, "\(error)", registering: true)
+        }
+        table.streamOpened(id, at: Sys.monotonicNanos())
+        return []
+    }
+
+    func readLogs(_ stream: LogsStream) {
+        // Read at most a few buffers per wake-up, so one busy container cannot starve the others.
+        for _ in 0..<4 {
+            let n: Int
+            do {
+                n = try Sys.read(stream.fd, into: &readBuffer)
+            } catch {
+                if error.errno == .wouldBlock { break }
+                stream.machine.failed(error.description)
+                break
+            }
+            readBytesThisRound += n
+            if n == 0 {
+                do {
+                    try stream.http.finish { event in if case .end = event { stream.machine.responseEnded() } }
+                } catch {
+                    stream.machine.failed(error.description)
+                }
+                stream.machine.closedByPeer()
+                break
+            }
+            do {
+                try withRawBytes(readBuffer, 0..<n) { raw throws(HTTPParseError) in
+                    try stream.http.feed(raw) { event in
+                        switch event {
+                        case .head(let head): self.started(stream, head)
+                        case .body(let body): self.logBytes(stream, body)
+                        case .end: stream.machine.responseEnded()
+                        }
+                    }
+                }
+            } catch {
+                stream.machine.failed(error.description)
+                break
+            }
+            if stream.machine.isOver { break }
+            if n < readBuffer.count { break }
+            if out.count > 256 * 1024 { flush() }
+        }
+        if stream.machine.isOver {
+            close(stream)
+        } else if case .arm(let deadline) = stream.machine.readDone(lineHeld: stream.logs?.hasPending == true) {
+            scheduleIdleFlush(stream, at: deadline)
+        }
+    }
+
+    /// A line held without its "\n": emitted once the stream stays idle for a while.
+    func scheduleIdleFlush(_ stream: LogsStream, at deadline: UInt64) {
+        stream.idleTimer = loop.schedule(at: deadline) { [unowned self] in
+            stream.idleTimer = nil
+            switch stream.machine.idleTimerFired(now: Sys.monotonicNanos(), lineHeld: stream.logs?.hasPending == true) {
+            case .none:
+                break
+            case .arm(let deadline):
+                scheduleIdleFlush(stream, at: deadline)
+            case .emitHeldLineUnlessInputWaits:
+                // When more bytes are already waiting, reading them schedules this again.
+                if Sys.hasInput(stream.fd) { return }
+                let output = stream.output
+                stream.logs!.finish(emit: { line in self.deliver(line, output) })
+            }
+        }
+    }
+
+    func started(_ stream: LogsStream, _ head: HTTPHead) {
+        let tty = table.containers[stream.id]?.info.tty ?? false
+        switch stream.machine.headReceived(status: head.status, reason: head.reason,
+                                           contentType: head.header("Content-Type"), tty: tty) {
+        case .follow(let multiplexed):
+            stream.logs = LogStreamParser(multiplexed: multiplexed, maxLineSize: options.maxLineSize)
+            table.streamFollowing(stream.id)
+        case .end:
+            break
+        }
+    }
+
+    func logBytes(_ stream: LogsStream, _ body: UnsafeRawBufferPointer) {
+        guard stream.logs != nil else { return }
+        stream.machine.dataArrived(at: Sys.monotonicNanos())
+        let output = stream.output
+        stream.logs!.feed(body, emit: { line in self.deliver(line, output) },
+                          daemonError: { text in Self.diagnostic("logs of \(self.name(of: stream.id)): engine says: \(text)") })
+    }
+
+    /// Writes one record, unless the cursor says it was delivered before.
+    func deliver(_ line: LogLine, _ container: ContainerOutput) {
+        guard let t = Timestamp(rfc3339Bytes: line.time) else {
+            // No usable timestamp (never seen from Docker): stamp it now, outside the cursor.
+            let now = Timestamp.now(Sys.realtime).description
+            var n = now
+            n.withUTF8 { time in
+                RecordCodec.append(time: UnsafeRawBufferPointer(time), source: line.stream == .stderr ? .stderr : .stdout,
+                                   data: line.data, partial: line.partial, containerJSON: container.containerJSON, into: &out)
+            }
+            return
+        }
+        guard container.cursor.admit(t) else { return }
+        cursorFile?.dirty = true
+        RecordCodec.append(time: line.time, source: line.stream == .stderr ? .stderr : .stdout, data: line.data,
+                           partial: line.partial, containerJSON: container.containerJSON, into: &out)
+    }
+
+    func close(_ stream: LogsStream) {
+        let closing = stream.machine.closing()
+        if closing.emitHeldLine {
+            // A clean end: the container stopped. Its last unterminated line is complete now.
+            let output = stream.output
+            stream.logs?.finish(emit: { line in self.deliver(line, output) })
+        }
+        if let registration = stream.registration { loop.unregister(registration) }
+        if let timer = stream.idleTimer { loop.cancel(timer) }
+        stream.idleTimer = nil
+        Sys.close(stream.fd)
+        perform(table.streamEnded(stream.id, failure: closing.failure, at: Sys.monotonicNanos()))
+    }
+}
