@@ -34,11 +34,12 @@ extension Attacher {
     func openStream(_ id: String, since: Timestamp?, onlyNew: Bool) -> [ContainerTable.Action] {
         guard let output = table.containers[id]?.output else { return [] }
         let fd: Int32
+        do { fd = try client.endpoint.connect() } catch { return table.streamOpenFailed(id, "\(error)") }
         do {
-            fd = try client.endpoint.connect()
             try Sys.writeAll(fd, client.logsRequest(id: id, since: since, onlyNew: onlyNew))
             try Sys.setNonBlocking(fd)
         } catch {
+            Sys.close(fd)  // connected, but the request could not be sent: the descriptor goes back
             return table.streamOpenFailed(id, "\(error)")
         }
         let stream = LogsStream(fd: fd, id: id, output: output)
