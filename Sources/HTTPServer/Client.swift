@@ -237,8 +237,10 @@ final class Client {
             if n < buffer.count { break }
         }
         if let reply, let call {
+            // The call is answered and this bus connection done with (what follows it, the next request's).
             closeBus()
             answer(call, reply)
+            return
         }
         if stream != nil { finishBatch() }
         guard ended, !closed else { return }
