@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "SyslogTests", dependencies: ["Syslog", "Records", "Time"]),
         .testTarget(name: "ContractTests", dependencies: ["Contract", "Syslog", "Records", "JSON"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "Contract", "Records", "JSON"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP", "Contract", "JSON", "Records"]),
         .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Contract", "Syslog", "Records", "Syscall"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall"]),
     ],

@@ -1,68 +1,56 @@
 import Contract
 import HTTP
-import JSON
-import Records
 import Syscall
 
-/// One HTTP client connection, and the bus connection serving it (an API request or a live stream).
+/// One HTTP client's connection, and the bus connection serving it: the sockets, their registrations in
+/// the event loop, the output buffer and the one timer. What to do is decided by the pure pieces: the
+/// request cycle (`RequestCycle`), the router (`Router`), the bus client (`BusClient`) and a live stream's
+/// session (`StreamSession`, with its `WebSocketSession`).
 final class Client {
     let id: UInt64
     let fd: Int32
     unowned let server: HTTPDaemon
     /// The socket in the event loop.
     var socket: EventLoop.Registration?
-    /// Calls `timerFired` at `deadline`.
+    /// Calls `timerFired` at the cycle's deadline.
     let timer: EventLoop.Timer
 
-    var parser = HTTPRequestParser(pausesAfterEachRequest: true)
-    /// Bytes read but not yet parsed (after a request, until it is answered).
-    var pending: [UInt8] = []
-    var head: HTTPRequestHead?
-    var body: [UInt8] = []
-    /// Serving a request (waiting for the bus, or streaming): no further request is parsed meanwhile.
-    var busy = false
+    var cycle: RequestCycle
     var out: [UInt8] = []
     var sent = 0
     var wantsWritable = false
     var closeAfterWrite = false
     var closed = false
-    var keepAlive = true
-
-    /// When something must happen: the head or idle timeout, or a stream's keep-alive ping.
-    var deadline: UInt64? {
-        get { server.loop.deadline(of: timer) }
-        set {
-            if let at = newValue { server.loop.arm(timer, at: at) } else { server.loop.disarm(timer) }
-        }
-    }
-    var headStarted: UInt64?
 
     // The bus connection.
     var bus: Int32 = -1
     var busRegistration: EventLoop.Registration?
-    var busIn: [UInt8] = []
-    var busAnswer: ((BusReply) -> Void)?
+    var busClient = BusClient()
     var busPaused = false
+    /// The request whose answer the bus connection awaits.
+    var call: RequestAction?
 
-    // A live stream.
-    var stream: StreamMode?
-    var chunked = false
-    var layout = TextLayout(colors: true, bare: false)
-    var decoder = RecordDecoder()
-    var subscribed = false
-    var ws: WebSocketSession?
-    /// What the records of the current read make, written as one chunk.
-    var batch: [UInt8] = []
+    /// A live stream.
+    var stream: StreamSession?
 
     init(id: UInt64, fd: Int32, server: HTTPDaemon, timer: EventLoop.Timer) {
         self.id = id
         self.fd = fd
         self.server = server
         self.timer = timer
-        deadline = Sys.monotonicNanos() + UInt64(server.options.idleTimeoutMs) * 1_000_000
+        cycle = RequestCycle(headTimeoutMs: server.options.headTimeoutMs, idleTimeoutMs: server.options.idleTimeoutMs,
+                             now: Sys.monotonicNanos())
+        armTimer()
     }
 
-    // MARK: - Reading requests
+    /// Arms the timer at the cycle's deadline (or disarms it), when that changed.
+    func armTimer() {
+        let deadline = cycle.deadline
+        guard deadline != server.loop.deadline(of: timer) else { return }
+        if let deadline { server.loop.arm(timer, at: deadline) } else { server.loop.disarm(timer) }
+    }
+
+    // MARK: - Reading
 
     func socketEvent(_ events: IOEvents) {
         if events.canWrite { flush() }
@@ -85,190 +73,52 @@ final class Client {
                 close()
                 return
             }
-            if let ws {
-                ws.receive(buffer[0..<n], client: self)
+            if stream != nil {
+                // A stream client sends nothing more we need, but a WebSocket's pings and close.
+                if stream?.websocket != nil { webSocketInput(buffer, n) }
                 continue
             }
-            if stream != nil { continue }  // a stream client sends nothing more we need
-            pending.append(contentsOf: buffer[0..<n])
-            if pending.count > 64 * 1024 * 1024 { close(); return }
-            if !busy { parsePending() }
+            guard cycle.receive(buffer[0..<n]) else { close(); return }
+            if !cycle.isBusy { parsePending() }
             if n < buffer.count { return }
         }
     }
 
-    /// Parses what is pending, up to the end of one request.
+    /// Parses what is pending, up to the end of one request, and serves it.
     func parsePending() {
-        guard !busy, !closed, !pending.isEmpty else { return }
-        if headStarted == nil {
-            headStarted = Sys.monotonicNanos()
-            deadline = headStarted! + UInt64(server.options.headTimeoutMs) * 1_000_000
+        guard !closed else { return }
+        let parsed = cycle.parse(now: Sys.monotonicNanos())
+        armTimer()
+        switch parsed {
+        case .incomplete: break
+        case .malformed(let error): respondError(error.status, error.message)
+        case .request(let head): serve(head)
         }
-        var ended = false
-        let consumed: Int
-        do {
-            consumed = try withRawBytes(pending, 0..<pending.count) { raw throws(HTTPRequestError) in
-                try parser.feed(raw) { event in
-                    switch event {
-                    case .head(let h):
-                        self.head = h
-                        self.body.removeAll()
-                    case .body(let b): self.body.append(contentsOf: b)
-                    case .end: ended = true
-                    }
-                }
-            }
-        } catch {
-            respondError(error.status, error.message, close: true)
-            return
-        }
-        pending.removeFirst(consumed)
-        guard ended, let head else { return }
-        headStarted = nil
-        deadline = nil
-        busy = true
-        keepAlive = head.keepAlive
-        handle(head)
     }
 
     /// A response is complete: go on with the next request, if any.
     func requestDone() {
         guard !closed else { return }
-        head = nil
-        body.removeAll()
-        busy = false
-        if !keepAlive {
+        let goesOn = cycle.responded(now: Sys.monotonicNanos())
+        armTimer()
+        guard goesOn else {
             closeAfterWrite = true
             if sent == out.count { close() }
             return
         }
-        parser.resume()
-        deadline = Sys.monotonicNanos() + UInt64(server.options.idleTimeoutMs) * 1_000_000
         parsePending()
     }
 
-    // MARK: - Routing requests
-
-    func handle(_ head: HTTPRequestHead) {
-        let path = head.path
-        if path == "/logs" || path.hasPrefix("/logs/") {
-            guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
-            return startStream(head)
+    func webSocketInput(_ buffer: [UInt8], _ n: Int) {
+        let action = buffer.withUnsafeBytes { raw in stream!.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) }
+        switch action {
+        case .write(let replies):
+            out += replies
+        case .writeAndClose(let replies):
+            out += replies
+            closeBus()
+            closeAfterWrite = true
         }
-        if path == "/routes" {
-            switch head.method {
-            case "GET": return api(.list) { reply in
-                guard case .routes(let routes) = reply else { return self.respondJSON(200, .array([])) }
-                self.respondJSON(200, .array(routes))
-            }
-            case "POST": return addRoute()
-            default: return methodNotAllowed("GET, POST")
-            }
-        }
-        if path.hasPrefix("/routes/") {
-            let id = String(path.dropFirst("/routes/".count))
-            guard RouteID.isValid(id) else {
-                return respondJSONError(400, "invalid route id '\(id)': it must match \(RouteID.pattern)")
-            }
-            switch head.method {
-            case "GET": return api(.get(id: id)) { reply in self.respondRoute(200, reply) }
-            case "DELETE": return api(.delete(id: id)) { _ in
-                self.respondJSON(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
-            }
-            default: return methodNotAllowed("GET, DELETE")
-            }
-        }
-        if path == "/health" {
-            guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
-            return health()
-        }
-        if path == "/" || path == "/index.html" {
-            guard head.method == "GET" || head.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
-            return respond(200, contentType: "text/html; charset=utf-8", body: Array(Page.html.utf8),
-                           extra: [("Cache-Control", "no-cache")])
-        }
-        respondJSONError(404, "no such path '\(path)'; see docs/http.md")
-    }
-
-    func addRoute() {
-        let route: JSONValue
-        do { route = try JSONValue.parse(body) } catch {
-            return respondJSONError(400, "invalid JSON: \(error)")
-        }
-        guard route.object != nil else { return respondJSONError(400, "a route is a JSON object") }
-        api(.add(route: route)) { reply in self.respondRoute(201, reply) }
-    }
-
-    func health() {
-        guard openBus() else {
-            return respond(503, contentType: "application/json", body: Array(#"{"status":"the bus is unreachable"}"#.utf8) + [10])
-        }
-        sendBus(.ping)
-        busAnswer = { _ in
-            self.closeBus()
-            self.respond(200, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8) + [10])
-        }
-    }
-
-    /// Sends one request over a new bus connection and answers with `ok`, or with the bus's error.
-    func api(_ request: BusRequest, ok: @escaping (BusReply) -> Void) {
-        guard openBus() else { return respondJSONError(503, "route's bus is unreachable") }
-        sendBus(request)
-        busAnswer = { reply in
-            self.closeBus()
-            if case .failed(let error) = reply {
-                self.respondJSONError(error.status, error.message)
-            } else {
-                ok(reply)
-            }
-        }
-    }
-
-    /// The route a `get` or `add` answered with.
-    func respondRoute(_ status: Int, _ reply: BusReply) {
-        guard case .route(let route) = reply else { return respondJSON(status, .null) }
-        respondJSON(status, route)
-    }
-
-    func methodNotAllowed(_ allow: String) {
-        respondJSONError(405, "method \(head?.method ?? "?") not allowed here; allowed: \(allow)", extra: [("Allow", allow)])
-    }
-
-    // MARK: - Responses
-
-    func respond(_ status: Int, contentType: String, body: [UInt8], extra: [(String, String)] = [], close: Bool = false) {
-        var headers: [(String, String)] = [("Content-Type", contentType), ("Content-Length", String(body.count))]
-        headers += extra
-        if close || !keepAlive { headers.append(("Connection", "close")) }
-        out += serializeResponseHead(status: status, headers: headers)
-        if head?.method != "HEAD" { out += body }
-        if close { keepAlive = false }
-        flush()
-        requestDone()
-    }
-
-    func respondJSON(_ status: Int, _ value: JSONValue) {
-        var body = value.encoded()
-        body.append(10)
-        respond(status, contentType: "application/json", body: body)
-    }
-
-    func respondJSONError(_ status: Int, _ message: String, extra: [(String, String)] = []) {
-        var body = JSONValue.object([("error", .string(message))]).encoded()
-        body.append(10)
-        respond(status, contentType: "application/json", body: body, extra: extra)
-    }
-
-    /// A request that cannot be parsed: answer and close the connection.
-    func respondError(_ status: Int, _ message: String, close: Bool) {
-        keepAlive = false
-        busy = true
-        var body = JSONValue.object([("error", .string(message))]).encoded()
-        body.append(10)
-        out += serializeResponseHead(status: status, headers: [("Content-Type", "application/json"),
-                                                              ("Content-Length", String(body.count)), ("Connection", "close")])
-        out += body
-        closeAfterWrite = true
         flush()
     }
 
@@ -327,20 +177,80 @@ final class Client {
         server.clients[id] = nil
     }
 
-    // MARK: - Timers
+    // MARK: - The bus connection
 
-    func timerFired(_ now: UInt64) {
-        if stream != nil {
-            keepAlivePing(now)
+    /// Connects to route's bus; false when it cannot be reached.
+    func openBus() -> Bool {
+        guard bus < 0 else { return true }
+        do {
+            let fd = try Sys.connectUnix(path: server.options.busPath)
+            try Sys.setNonBlocking(fd)
+            bus = fd
+            busRegistration = try server.loop.register(fd) { [unowned self] events in busEvent(events) }
+            return true
+        } catch {
+            closeBus()
+            return false
+        }
+    }
+
+    func sendBus(_ request: BusRequest) {
+        // A short request on a fresh Unix socket: the kernel takes it whole.
+        _ = try? Sys.writeAll(bus, busClient.send(request))
+    }
+
+    func closeBus() {
+        call = nil
+        busClient.cancel()
+        guard bus >= 0 else { return }
+        if let busRegistration { server.loop.unregister(busRegistration) }
+        busRegistration = nil
+        Sys.close(bus)
+        bus = -1
+    }
+
+    func busEvent(_ events: IOEvents) {
+        guard bus >= 0 else { return }
+        var buffer = server.readBuffer
+        defer { server.readBuffer = buffer }
+        var ended = false
+        var reply: BusReply?
+        while true {
+            let n: Int
+            do { n = try Sys.read(bus, into: &buffer) } catch {
+                if error.errno == .wouldBlock { break }
+                ended = true
+                break
+            }
+            if n == 0 {
+                ended = true
+                break
+            }
+            buffer.withUnsafeBytes { raw in
+                busClient.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
+                    switch event {
+                    case .reply(let r): reply = r
+                    case .line(let line): stream?.take(line)
+                    }
+                }
+            }
+            if n < buffer.count { break }
+        }
+        if let reply, let call {
+            // The call is answered and this bus connection done with (what follows it, the next request's).
+            closeBus()
+            answer(call, reply)
             return
         }
-        // A head that did not arrive in time, or an idle keep-alive connection.
-        if headStarted != nil && !busy {
-            respondError(408, "the request head did not arrive within \(server.options.headTimeoutMs / 1000) s", close: true)
-            deadline = now + 1_000_000_000  // then close, even if it does not read
-            headStarted = nil
-            return
+        if stream != nil { finishBatch() }
+        guard ended, !closed else { return }
+        switch busClient.closed() {
+        case .none: break
+        case .requestFailed(let error):
+            closeBus()
+            respond(JSONResponse.error(error.status, error.message).response)
+        case .streamEnded:
+            endStream()
         }
-        close()
     }
 }

@@ -3,53 +3,10 @@ import JSON
 import Records
 import Syscall
 
-/// A subscriber's queue: records wait here while the connection cannot take them; when it is full the
-/// oldest is dropped and counted, so a slow reader still sees the newest.
-struct SubscriberQueue {
-    let capacity: Int
-    private(set) var items: [[UInt8]] = []
-    private var head = 0
-    /// Records dropped since the last `{"missed":N}` was queued for sending.
-    private(set) var missed = 0
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    var count: Int { items.count - head }
-
-    mutating func push(_ record: UnsafeRawBufferPointer) {
-        if count >= capacity {
-            head += 1
-            missed += 1
-        }
-        var line = [UInt8](record)
-        line.append(10)
-        items.append(line)
-        if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-    }
-
-    /// Moves queued lines into `out` (up to about `limit` bytes), the missed-notice first.
-    mutating func drain(into out: inout [UInt8], limit: Int) {
-        if missed > 0 {
-            BusStream.appendMissed(missed, to: &out)
-            missed = 0
-        }
-        while head < items.count && out.count < limit {
-            out.append(contentsOf: items[head])
-            head += 1
-        }
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
-    }
-}
-
 /// route's Unix-socket bus (docs/bus.md): route management commands and live subscriptions, served
 /// from route's event loop. A subscriber never slows the record path: it has a bounded queue, written
-/// without blocking.
+/// without blocking. Each connection's protocol is its `BusSession`; this is the sockets, the event loop
+/// and the fan-out of routed records to the subscribers.
 public final class Bus {
     public let path: String
     unowned let runner: RouteRunner
@@ -63,17 +20,12 @@ public final class Bus {
     var matchEpoch: UInt64 = .max
     var matchGeneration: UInt64 = .max
     /// Records each subscriber may have waiting.
-    public static let queueCapacity = 1024
-    static let maxRequestLine = 1 << 20
+    public static let queueCapacity = BusSession.queueCapacity
 
     final class Connection {
         let fd: Int32
         var registration: EventLoop.Registration?
-        var input: [UInt8] = []
-        var output: [UInt8] = []
-        var written = 0
-        var filter: SubscriptionFilter?
-        var queue = SubscriberQueue(capacity: Bus.queueCapacity)
+        var session = BusSession()
         var wantsWritable = false
         var closing = false
         init(fd: Int32) { self.fd = fd }
@@ -133,60 +85,18 @@ public final class Bus {
                 close(c)
                 return
             }
-            // A subscriber has nothing more to say; what it sends is ignored.
-            if c.filter != nil { continue }
-            c.input.append(contentsOf: buffer[0..<n])
-            while let nl = c.input.firstIndex(of: 10) {
-                let line = Array(c.input[..<nl])
-                c.input.removeFirst(nl + 1)
-                handle(line, c)
-                if c.filter != nil || c.closing { break }
+            c.session.receive(buffer[0..<n])
+            if c.session.serve(runner.store) {
+                subscribers.insert(c.fd)
+                changed()
             }
-            if c.input.count > Self.maxRequestLine {
+            if c.session.isOverlong {
                 close(c)
                 return
             }
             if n < buffer.count { break }
         }
         write(c)
-    }
-
-    /// Answers one request line.
-    func handle(_ line: [UInt8], _ c: Connection) {
-        if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { return }
-        let request: BusRequest
-        do { request = try BusRequest(line: line) } catch { return answer(c, .failed(error)) }
-        let store = runner.store
-        switch request {
-        case .ping:
-            answer(c, .ok)
-        case .list:
-            answer(c, .routes(store.list().sorted { $0.id < $1.id }.map { $0.json() }))
-        case .get(let id):
-            guard let spec = store.get(id: id) else { return answer(c, .failed(BusError(404, "no route '\(id)'"))) }
-            answer(c, .route(spec.json()))
-        case .add(let route):
-            do {
-                answer(c, .route(try store.add(route).json()))
-            } catch {
-                answer(c, .failed(BusError(400, error.message)))
-            }
-        case .delete(let id):
-            do {
-                answer(c, try store.remove(id: id) ? .ok : .failed(BusError(404, "no route '\(id)'")))
-            } catch {
-                answer(c, .failed(BusError(400, error.message)))
-            }
-        case .subscribe(let filter):
-            c.filter = filter
-            answer(c, .ok)
-            subscribers.insert(c.fd)
-            changed()
-        }
-    }
-
-    func answer(_ c: Connection, _ reply: BusReply) {
-        reply.append(to: &c.output)
     }
 
     /// The subscriptions changed: matches are worked out again, and the router's tap is on only while
@@ -211,44 +121,37 @@ public final class Bus {
         if let cached = matchCache[tap.entry] {
             fds = cached
         } else {
-            fds = subscribers.sorted().filter { connections[$0]?.filter?.matches(id: tap.id, name: tap.name) == true }
+            fds = subscribers.sorted().filter { connections[$0]?.session.filter?.matches(id: tap.id, name: tap.name) == true }
             matchCache[tap.entry] = fds
         }
         for fd in fds {
-            guard let c = connections[fd], let filter = c.filter else { continue }
-            if let types = filter.types, !types.contains(tap.source) { continue }
-            c.queue.push(tap.text)
+            guard let c = connections[fd], c.session.wants(tap.source) else { continue }
+            c.session.push(tap.text)
         }
     }
 
     /// Writes what each subscriber has waiting, without blocking (after each burst of input).
     func flushSubscribers() {
         for fd in subscribers {
-            if let c = connections[fd], c.queue.count > 0 || c.queue.missed > 0 { write(c) }
+            if let c = connections[fd], c.session.hasQueued { write(c) }
         }
     }
 
     func write(_ c: Connection) {
         while true {
-            if c.written == c.output.count {
-                c.output.removeAll(keepingCapacity: c.output.capacity <= 1 << 20)
-                c.written = 0
-                c.queue.drain(into: &c.output, limit: 256 * 1024)
-                if c.output.isEmpty { break }
-            }
+            let pending = c.session.nextOutput()
+            if pending.isEmpty { break }
             let n: Int
             do {
-                n = try withRawBytes(c.output, c.written..<c.output.count) { raw throws(SyscallError) in
-                    try Sys.writeNonBlocking(c.fd, raw)
-                }
+                n = try pending.withUnsafeBytes { raw throws(SyscallError) in try Sys.writeNonBlocking(c.fd, raw) }
             } catch {
                 close(c)
                 return
             }
             if n == 0 { break }
-            c.written += n
+            c.session.wrote(n)
         }
-        setWritable(c, c.written < c.output.count)
+        setWritable(c, c.session.isBlocked)
     }
 
     func setWritable(_ c: Connection, _ on: Bool) {

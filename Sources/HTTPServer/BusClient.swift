@@ -1,0 +1,109 @@
+import Contract
+
+/// httpd's side of one connection to route's bus (docs/bus.md), apart from its socket: one request and its
+/// answer (a `/routes` call, a `/health` ping), or a subscription: its answer, then the stream's lines
+/// until either side closes. Requests out as lines, bytes in as events.
+struct BusClient {
+    enum State: Equatable {
+        /// Nothing asked yet.
+        case idle
+        /// A request is out; its answer is awaited.
+        case awaitingReply
+        /// A subscription is out; its answer is awaited.
+        case subscribing
+        /// Subscribed: each line is a record or a `{"missed":N}` notice.
+        case streaming
+        /// The answer came, or either side closed the connection: nothing more is read.
+        case finished
+    }
+
+    /// What a line from the bus is.
+    enum Event {
+        /// The answer to the request (one that cannot be read is a failure, status 500).
+        case reply(BusReply)
+        /// A line of the subscription's stream, valid during the call.
+        case line(UnsafeRawBufferPointer)
+    }
+
+    /// What the bus closing the connection means.
+    enum Ending: Equatable {
+        /// Nothing: the answer had come.
+        case none
+        /// The request's answer will not come: answer the client with this error (503).
+        case requestFailed(BusError)
+        /// The stream ends (route went away, restarting): end the response; the client reconnects.
+        case streamEnded
+    }
+
+    /// The bus could not be reached.
+    static let unreachable = BusError(503, "route's bus is unreachable")
+    /// The bus closed the connection before it answered.
+    static let closedEarly = BusError(503, "route's bus closed the connection")
+
+    private(set) var state = State.idle
+    /// The start of a line whose end has not arrived yet.
+    private var partial: [UInt8] = []
+
+    /// The line to write for `request`: a subscription waits for its answer, then streams; anything else
+    /// waits for its answer.
+    mutating func send(_ request: BusRequest) -> [UInt8] {
+        state = request.operation == .subscribe ? .subscribing : .awaitingReply
+        partial.removeAll()
+        return request.line()
+    }
+
+    /// Bytes read from the bus: `handle` sees each whole line as an event (the subscription's own answer is
+    /// taken here; nothing after a request's answer is seen).
+    mutating func receive(_ bytes: UnsafeRawBufferPointer, _ handle: (Event) -> Void) {
+        var start = 0
+        if !partial.isEmpty {
+            guard let nl = bytes.firstIndex(of: 10) else {
+                partial.append(contentsOf: bytes)
+                return
+            }
+            partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<nl]))
+            var line: [UInt8] = []
+            swap(&line, &partial)
+            line.withUnsafeBytes { take($0, handle) }
+            line.removeAll(keepingCapacity: true)
+            swap(&line, &partial)
+            start = nl + 1
+        }
+        while start < bytes.count, let nl = bytes[start...].firstIndex(of: 10) {
+            take(UnsafeRawBufferPointer(rebasing: bytes[start..<nl]), handle)
+            start = nl + 1
+        }
+        if start < bytes.count, state != .finished { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...])) }
+    }
+
+    private mutating func take(_ line: UnsafeRawBufferPointer, _ handle: (Event) -> Void) {
+        switch state {
+        case .awaitingReply:
+            state = .finished
+            handle(.reply(BusReply(line: line)))
+        case .subscribing:
+            state = .streaming  // {"ok":true}
+        case .streaming:
+            handle(.line(line))
+        case .idle, .finished:
+            break
+        }
+    }
+
+    /// We closed the connection (the answer came, the client went away, a WebSocket client closed):
+    /// nothing more is read, and nothing is owed.
+    mutating func cancel() {
+        state = .finished
+        partial.removeAll()
+    }
+
+    /// The bus closed the connection (or reading it failed).
+    mutating func closed() -> Ending {
+        defer { state = .finished }
+        switch state {
+        case .awaitingReply: return .requestFailed(Self.closedEarly)
+        case .subscribing, .streaming: return .streamEnded
+        case .idle, .finished: return .none
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Contract
+import HTTP
+import JSON
+
+/// What a request asks for (docs/http.md), decided from the request alone; the connection acts on it.
+enum RequestAction: Equatable {
+    /// A live stream on `/logs…`: a subscription on the bus, written in `mode`.
+    case stream(StreamRequest, StreamMode)
+    /// `HEAD /logs…`: the stream's head, without asking the bus.
+    case streamHead(StreamMode)
+    /// A `/routes` call: one request on the bus, answered as `Router.answer` says.
+    case api(BusRequest)
+    /// `/health`: a ping on the bus.
+    case health
+    /// The live page.
+    case page
+    /// An answer the bus is not asked for: a JSON error (400, 404, 405 with `Allow`).
+    case refuse(status: Int, message: String, allow: String? = nil)
+}
+
+/// httpd's routes: a request's method, path, query and headers (and the body of `POST /routes`) to what
+/// to do, with the 400, 404 and 405 decisions. Pure: the connection does the rest.
+enum Router {
+    static func action(for head: HTTPRequestHead, body: [UInt8]) -> RequestAction {
+        let path = head.path
+        let method = head.method
+        func notAllowed(_ allow: String) -> RequestAction {
+            .refuse(status: 405, message: "method \(method) not allowed here; allowed: \(allow)", allow: allow)
+        }
+        let getOrHead = method == "GET" || method == "HEAD"
+        if path == "/logs" || path.hasPrefix("/logs/") {
+            guard getOrHead else { return notAllowed("GET, HEAD") }
+            let request: StreamRequest
+            switch StreamRequest.parse(head) {
+            case .success(let r): request = r
+            case .failure(let e): return .refuse(status: 400, message: e.message)
+            }
+            let mode = streamMode(head, colors: request.colors)
+            return method == "HEAD" ? .streamHead(mode) : .stream(request, mode)
+        }
+        if path == "/routes" {
+            switch method {
+            case "GET": return .api(.list)
+            case "POST": return addRoute(body)
+            default: return notAllowed("GET, POST")
+            }
+        }
+        if path.hasPrefix("/routes/") {
+            let id = String(path.dropFirst("/routes/".count))
+            guard RouteID.isValid(id) else {
+                return .refuse(status: 400, message: "invalid route id '\(id)': it must match \(RouteID.pattern)")
+            }
+            switch method {
+            case "GET": return .api(.get(id: id))
+            case "DELETE": return .api(.delete(id: id))
+            default: return notAllowed("GET, DELETE")
+            }
+        }
+        if path == "/health" {
+            return getOrHead ? .health : notAllowed("GET, HEAD")
+        }
+        if path == "/" || path == "/index.html" {
+            return getOrHead ? .page : notAllowed("GET, HEAD")
+        }
+        return .refuse(status: 404, message: "no such path '\(path)'; see docs/http.md")
+    }
+
+    /// The stream's form: WebSocket for an upgrade, else by `Accept`; plain text by default.
+    static func streamMode(_ head: HTTPRequestHead, colors: Bool) -> StreamMode {
+        let accept = head.header("Accept") ?? ""
+        if head.isWebSocketUpgrade { return .websocket }
+        if accept.contains("text/event-stream") { return .sse }
+        if accept.contains("application/json") || accept.contains("application/x-ndjson") { return .json }
+        return .text(colors: colors)
+    }
+
+    /// `POST /routes`: the body must be a JSON object.
+    static func addRoute(_ body: [UInt8]) -> RequestAction {
+        let route: JSONValue
+        do { route = try JSONValue.parse(body) } catch {
+            return .refuse(status: 400, message: "invalid JSON: \(error)")
+        }
+        guard route.object != nil else { return .refuse(status: 400, message: "a route is a JSON object") }
+        return .api(.add(route: route))
+    }
+
+    /// The response to a `/routes` call once the bus answered: the bus's error with its status, or what
+    /// the call returns.
+    static func answer(_ request: BusRequest, _ reply: BusReply) -> JSONResponse {
+        if case .failed(let error) = reply { return .error(error.status, error.message) }
+        switch request {
+        case .list:
+            guard case .routes(let routes) = reply else { return JSONResponse(200, .array([])) }
+            return JSONResponse(200, .array(routes))
+        case .get:
+            return route(200, reply)
+        case .add:
+            return route(201, reply)
+        case .delete(let id):
+            return JSONResponse(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
+        case .ping, .subscribe:  // not asked as calls
+            return JSONResponse(200, .null)
+        }
+    }
+
+    /// The route a `get` or `add` answered with.
+    static func route(_ status: Int, _ reply: BusReply) -> JSONResponse {
+        guard case .route(let route) = reply else { return JSONResponse(status, .null) }
+        return JSONResponse(status, route)
+    }
+
+    /// The response for a `refuse` action: `{"error":"…"}`, with `Allow` for a 405.
+    static func refusal(status: Int, message: String, allow: String?) -> Response {
+        var response = JSONResponse.error(status, message).response
+        if let allow { response.extra = [HTTPField("Allow", allow)] }
+        return response
+    }
+
+    /// When the bus cannot be reached for an action that needs it.
+    static func unreachable(_ action: RequestAction) -> Response {
+        if action == .health {
+            return Response(503, contentType: "application/json", body: Array(#"{"status":"the bus is unreachable"}"#.utf8) + [10])
+        }
+        return JSONResponse.error(503, "route's bus is unreachable").response
+    }
+
+    /// `/health` once the bus answered its ping (whatever the answer).
+    static let healthy = Response(200, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8) + [10])
+
+    /// A call whose bus connection closed before the answer.
+    static let busClosed = JSONResponse.error(503, "route's bus closed the connection")
+}
+
+/// A JSON response: a status and one value, written with a newline.
+struct JSONResponse: Equatable {
+    var status: Int
+    var value: JSONValue
+
+    init(_ status: Int, _ value: JSONValue) {
+        self.status = status
+        self.value = value
+    }
+
+    /// `{"error":"…"}`.
+    static func error(_ status: Int, _ message: String) -> JSONResponse {
+        JSONResponse(status, .object([("error", .string(message))]))
+    }
+
+    var response: Response {
+        var body = value.encoded()
+        body.append(10)
+        return Response(status, contentType: "application/json", body: body)
+    }
+}
+
+/// A response with a known length, written by `append`.
+struct Response: Equatable {
+    var status: Int
+    var contentType: String
+    var body: [UInt8]
+    var extra: [HTTPField] = []
+
+    init(_ status: Int, contentType: String, body: [UInt8], extra: [HTTPField] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.extra = extra
+    }
+
+    /// Appends the head (`Content-Type`, `Content-Length`, the extra fields, `Connection: close` when
+    /// `closing`) and, unless the request was a HEAD, the body.
+    func append(to out: inout [UInt8], closing: Bool, headOnly: Bool) {
+        var headers: [(String, String)] = [("Content-Type", contentType), ("Content-Length", String(body.count))]
+        headers += extra.map { ($0.name, $0.value) }
+        if closing { headers.append(("Connection", "close")) }
+        appendResponseHead(status: status, headers: headers, to: &out)
+        if !headOnly { out += body }
+    }
+}

@@ -1,0 +1,108 @@
+import Contract
+import HTTP
+import Syscall
+
+extension Client {
+    // MARK: - Serving requests
+
+    /// Serves a whole request: what the router decided, with the bus when it needs it.
+    func serve(_ head: HTTPRequestHead) {
+        let action = Router.action(for: head, body: cycle.body)
+        switch action {
+        case .stream(let request, let mode):
+            startStream(head, request, mode)
+        case .streamHead(let mode):
+            respond(Response(200, contentType: mode.contentType, body: []))
+        case .api(let request):
+            ask(action, request)
+        case .health:
+            ask(action, .ping)
+        case .page:
+            respond(Response(200, contentType: "text/html; charset=utf-8", body: Array(Page.html.utf8),
+                             extra: [HTTPField("Cache-Control", "no-cache")]))
+        case .refuse(let status, let message, let allow):
+            respond(Router.refusal(status: status, message: message, allow: allow))
+        }
+    }
+
+    /// Sends one request over a new bus connection; `busEvent` answers when the bus does.
+    func ask(_ action: RequestAction, _ request: BusRequest) {
+        guard openBus() else { return respond(Router.unreachable(action)) }
+        sendBus(request)
+        call = action
+    }
+
+    /// The bus answered `action`'s request.
+    func answer(_ action: RequestAction, _ reply: BusReply) {
+        switch action {
+        case .health: respond(Router.healthy)
+        case .api(let request): respond(Router.answer(request, reply).response)
+        case .stream, .streamHead, .page, .refuse: break
+        }
+    }
+
+    // MARK: - Responses
+
+    /// Writes a response to the current request and goes on with the next (or closes).
+    func respond(_ response: Response, close: Bool = false) {
+        if close { cycle.closesAfterResponse() }
+        response.append(to: &out, closing: !cycle.keepAlive, headOnly: cycle.head?.method == "HEAD")
+        flush()
+        requestDone()
+    }
+
+    /// A request that cannot be served (malformed, or late): answer and close the connection.
+    func respondError(_ status: Int, _ message: String) {
+        cycle.failed()
+        JSONResponse.error(status, message).response.append(to: &out, closing: true, headOnly: false)
+        closeAfterWrite = true
+        flush()
+    }
+
+    // MARK: - Streams
+
+    func startStream(_ head: HTTPRequestHead, _ request: StreamRequest, _ mode: StreamMode) {
+        guard openBus() else { return respond(Router.unreachable(.stream(request, mode))) }
+        switch StreamSession.start(head, request, mode) {
+        case .failure(let refusal):
+            closeBus()
+            respond(Response(refusal.status, contentType: "text/plain; charset=utf-8", body: Array((refusal.message + "\n").utf8),
+                             extra: refusal.headers), close: true)
+        case .success(let (session, responseHead)):
+            out += responseHead
+            stream = session
+            sendBus(.subscribe(request.filter))
+            cycle.startStream(pingInterval: mode.pingInterval, now: Sys.monotonicNanos())
+            armTimer()
+            flush()
+        }
+    }
+
+    /// Frames what the lines of one read made, and writes it.
+    func finishBatch() {
+        if stream?.finishBatch(into: &out) == true { flush() }
+    }
+
+    /// The stream's end (route went away): the last chunk or close frame, then the connection closes.
+    func endStream() {
+        closeBus()
+        stream?.end(into: &out)
+        closeAfterWrite = true
+        flush()
+    }
+
+    // MARK: - The timer
+
+    func timerFired(_ now: UInt64) {
+        let expiry = cycle.expired(now: now)
+        armTimer()
+        switch expiry {
+        case .ping:
+            if stream?.ping(into: &out) == true { flush() }
+        case .requestTimeout(let message):
+            respondError(408, message)
+        case .close:
+            close()
+        }
+    }
+}
