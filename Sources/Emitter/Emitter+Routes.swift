@@ -1,0 +1,70 @@
+import Contract
+import JSON
+import Records
+import Syslog
+
+/// Routes as emit-syslog knows them, and the receivers they name.
+extension Emitter {
+    /// A route as emit-syslog knows it: what its target says, worked out once, and its receiver.
+    final class Binding {
+        let id: String
+        let format: SyslogFormat
+        let appendTag: String
+        let structuredData: ContainerTemplate?
+        let multiline: MultilineMatcher?
+        let destination: Destination
+
+        init(id: String, target: RouteTarget, options: EmitterOptions, destination: Destination) throws(TargetError) {
+            self.id = id
+            format = target.format ?? options.defaultFormat
+            appendTag = target.appendTag ?? ""
+            structuredData = target.structuredData
+            multiline = try target.multiline.map { (given) throws(TargetError) in
+                try MultilineMatcher(MultilineSpec(given, environment: { options.multilineEnvironment[$0] }))
+            }
+            self.destination = destination
+        }
+    }
+
+    /// The binding of `record`'s route; nil (counted as dropped) when it has none that works.
+    func binding(of record: Record) -> Binding? {
+        guard let route = record.route else {
+            stats.dropped += 1
+            if !warnedNoRoute {
+                Self.diagnostic("a record without a route was dropped (emit-syslog reads the output of route)")
+                warnedNoRoute = true
+            }
+            return nil
+        }
+        if let cached = bindings[route.id], cached.target == route.target {
+            guard let binding = cached.binding else {
+                stats.dropped += 1
+                return nil
+            }
+            return binding
+        }
+        var binding: Binding?
+        do {
+            let target = try RouteTarget(json: route.target)
+            binding = try Binding(id: route.id, target: target, options: options, destination: destination(for: target))
+        } catch {
+            Self.diagnostic("route \(route.id): \(error); its records are dropped")
+            stats.dropped += 1
+        }
+        bindings[route.id] = (route.target, binding)
+        return binding
+    }
+
+    /// The receiver of `target`: routes to the same address with the same protocol share one.
+    func destination(for target: RouteTarget) -> Destination {
+        let key = "\(target.transport)://\(target.address)"
+        if let d = destinations[key] { return d }
+        let d = Destination(key: key, address: target.address, transport: target.transport, options: options,
+                            retry: loop.makeTimer { [unowned self] in timerFired(.retry, key) },
+                            handshake: loop.makeTimer { [unowned self] in timerFired(.handshake, key) },
+                            refresh: loop.makeTimer { [unowned self] in timerFired(.refresh, key) })
+        destinations[key] = d
+        apply(d, d.machine.start())
+        return d
+    }
+}
