@@ -17,8 +17,7 @@ final class ContainerOutput {
     }
 
     static func encode(_ info: ContainerInfo) -> [UInt8] {
-        Container(id: info.id, name: info.name, image: info.image, hostname: info.hostname,
-                  pid: info.pid, labels: info.labels).encodedJSON()
+        info.container.encodedJSON()
     }
 }
 

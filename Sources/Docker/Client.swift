@@ -86,26 +86,28 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// What attach needs to know of a container, from `GET /containers/{id}/json`.
+/// What attach needs to know of a container, from `GET /containers/{id}/json`: the container as records
+/// carry it, and what decides how it is read (environment, TTY, state).
 public struct ContainerInfo: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var image: String
-    public var hostname: String
-    public var pid: Int
-    public var labels: Labels
+    /// Id, name, image, hostname, pid and labels, as records carry them.
+    public var container: Container
     public var env: [String]
     public var tty: Bool
     public var running: Bool
 
+    public var id: String { container.id }
+    public var name: String {
+        get { container.name }
+        set { container.name = newValue }
+    }
+    public var image: String { container.image }
+    public var hostname: String { container.hostname }
+    public var pid: Int { container.pid }
+    public var labels: Labels { container.labels }
+
     public init(id: String, name: String, image: String, hostname: String, pid: Int,
                 labels: Labels, env: [String], tty: Bool, running: Bool) {
-        self.id = id
-        self.name = name
-        self.image = image
-        self.hostname = hostname
-        self.pid = pid
-        self.labels = labels
+        container = Container(id: id, name: name, image: image, hostname: hostname, pid: pid, labels: labels)
         self.env = env
         self.tty = tty
         self.running = running
@@ -114,18 +116,16 @@ public struct ContainerInfo: Sendable, Equatable {
     /// Reads the inspect document.
     public init(inspect doc: JSONValue) throws(DockerError) {
         guard let id = doc["Id"]?.string else { throw DockerError("container inspect without an Id") }
-        self.id = id
         var name = doc["Name"]?.string ?? ""
         if name.hasPrefix("/") { name.removeFirst() }
-        self.name = name
         let config = doc["Config"]
-        image = config?["Image"]?.string ?? ""
-        hostname = config?["Hostname"]?.string ?? ""
-        pid = doc["State"]?["Pid"]?.int ?? 0
+        container = Container(
+            id: id, name: name, image: config?["Image"]?.string ?? "", hostname: config?["Hostname"]?.string ?? "",
+            pid: doc["State"]?["Pid"]?.int ?? 0,
+            labels: Labels(config?["Labels"]?.object?.compactMap { k, v in v.string.map { Label(k, $0) } } ?? []))
         running = doc["State"]?["Running"]?.bool ?? false
         tty = config?["Tty"]?.bool ?? false
         env = config?["Env"]?.array?.compactMap(\.string) ?? []
-        labels = Labels(config?["Labels"]?.object?.compactMap { k, v in v.string.map { Label(k, $0) } } ?? [])
     }
 }
 
