@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "emit-syslog", targets: ["emit-syslog"]),
         .executable(name: "httpd", targets: ["httpd"]),
         .executable(name: "logspout", targets: ["logspout"]),
+        // The parsing libraries, for the fuzz targets (Fuzz/Package.swift, a package of its own built with
+        // libFuzzer: scripts/fuzz.sh); nothing else uses this product.
+        .library(name: "LogspoutParsers", targets: ["HTTP", "Docker", "JSON", "Records", "Time", "Contract", "Syslog", "Routing"]),
     ],
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).

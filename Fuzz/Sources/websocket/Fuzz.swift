@@ -1,0 +1,63 @@
+import CFuzzer
+import HTTP
+
+/// What the frame decoder saw, to compare the input fed whole with the same input fed in pieces.
+struct Seen: Equatable {
+    var events: [WebSocketEvent] = []
+    var error: WebSocketError?
+    var closed = false
+}
+
+func decode(_ input: UnsafeRawBufferPointer, piece: Int, maxMessage: Int, masked: Bool) -> Seen {
+    var decoder = WebSocketFrameDecoder(maxMessageBytes: maxMessage, expectsMasked: masked)
+    var seen = Seen()
+    var at = 0
+    do {
+        while at < input.count {
+            let end = min(input.count, at + piece)
+            try decoder.feed(UnsafeRawBufferPointer(rebasing: input[at..<end])) { event in
+                if case .message(let opcode, let payload) = event {
+                    precondition(payload.count <= maxMessage, "a message over the limit")
+                    if opcode == .text { precondition(String(validating: payload, as: UTF8.self) != nil, "a text message that is not UTF-8") }
+                }
+                seen.events.append(event)
+            }
+            at = end
+        }
+    } catch {
+        precondition(error.closeCode == 1002 || error.closeCode == 1007 || error.closeCode == 1009, "close code \(error.closeCode)")
+        seen.error = error
+    }
+    seen.closed = decoder.isClosed
+    return seen
+}
+
+/// The first byte chooses the options (masked frames expected, a small message limit); the rest is frames.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard size > 0, let data else { return 0 }
+    let options = data[0]
+    let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    let masked = options & 1 == 0
+    let maxMessage = options & 2 != 0 ? 16 : 1024 * 1024
+    let whole = decode(input, piece: max(input.count, 1), maxMessage: maxMessage, masked: masked)
+    for piece in [1, 7] {
+        let split = decode(input, piece: piece, maxMessage: maxMessage, masked: masked)
+        precondition(split == whole, "fed in pieces of \(piece), the decoder saw \(split), whole \(whole)")
+    }
+    // The encoder's frames decode to what was encoded.
+    var frames: [UInt8] = []
+    WebSocketFrameEncoder.appendBinary(Array(input), to: &frames)
+    WebSocketFrameEncoder.appendPing(Array(input.prefix(125)), to: &frames)
+    let back = frames.withUnsafeBytes { decode($0, piece: frames.count, maxMessage: 1 << 20, masked: false) }
+    precondition(back.error == nil && back.events == [.message(opcode: .binary, payload: Array(input)), .ping(Array(input.prefix(125)))],
+                 "the encoder's frames decode to \(back)")
+    return 0
+}
+
+@_cdecl("websocket_main")
+func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+}
