@@ -21,7 +21,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         precondition(!error.message.isEmpty, "an empty error")
         return 0
     }
-    let json = spec.routeJSON()
+    let json = spec.json().encoded()
     let back: RouteSpec
     do { back = try RouteSpec(jsonText: json) } catch {
         preconditionFailure("the route's JSON does not read back: \(error): \(String(decoding: json, as: UTF8.self))")

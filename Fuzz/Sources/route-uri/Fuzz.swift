@@ -16,7 +16,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         return 0
     }
     precondition(spec.id == RouteSpec.stableID(text), "the id is not the URI's stable id")
-    let json = spec.routeJSON()
+    let json = spec.json().encoded()
     let back: RouteSpec
     do { back = try RouteSpec(jsonText: json) } catch {
         preconditionFailure("the route's JSON does not read back: \(error): \(String(decoding: json, as: UTF8.self))")
