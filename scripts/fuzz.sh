@@ -26,11 +26,19 @@ mkdir -p "$out"
 # Every module the targets use is built with coverage instrumentation and AddressSanitizer, in a build
 # directory of its own; lld because gold warns about every sanitizer symbol.
 build_start=$(date +%s)
-products=()
-for t in "${targets[@]}"; do products+=(--product "$t"); done
-if ! swift build -c debug --package-path Fuzz --build-path .build-fuzz \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld \
-        "${products[@]}" >"$out/build.log" 2>&1; then
+build() {
+    swift build -c debug --package-path Fuzz --build-path .build-fuzz \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld "$@" >>"$out/build.log" 2>&1
+}
+: >"$out/build.log"
+built=true
+if [ $# -gt 0 ]; then
+    # One product per call: swift build takes only the last --product.
+    for t in "${targets[@]}"; do build --product "$t" || { built=false; break; }; done
+else
+    build || built=false
+fi
+if ! $built; then
     tail -n 40 "$out/build.log" >&2
     echo "fuzz.sh: the fuzz targets did not build (the whole log: $out/build.log)" >&2
     exit 1
