@@ -14,6 +14,7 @@ struct Compiler {
         if !program.anchored, let first = compiler.firstBytes(), first.count < 200 {
             program.skips = true
             program.firstBytes = first
+            for b in 0...255 where first.contains(UInt8(b)) { program.firstTable[b] = true }
         }
         return program
     }

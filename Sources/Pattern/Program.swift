@@ -78,6 +78,8 @@ struct Program: Sendable {
     /// When set, a match can only begin at a byte in `firstBytes`: the search skips to the next one.
     var skips = false
     var firstBytes = ByteSet()
+    /// `firstBytes` as a table of 256 flags, for the skip loop.
+    var firstTable = ContiguousArray<Bool>(repeating: false, count: 256)
 }
 
 extension Instruction: Sendable {}
@@ -167,7 +169,9 @@ extension Program {
             return instructions.withUnsafeBufferPointer { code in
                 sets.withUnsafeBufferPointer { sets in
                     bounds.withUnsafeBufferPointer { bounds in
-                        search(text, code, sets, bounds, &current, &next, stack)
+                        firstTable.withUnsafeBufferPointer { first in
+                            search(text, code, sets, bounds, first, &current, &next, stack)
+                        }
                     }
                 }
             }
@@ -225,7 +229,7 @@ extension Program {
 
     private func search(_ text: UnsafeBufferPointer<UInt8>, _ code: UnsafeBufferPointer<Instruction>,
                         _ sets: UnsafeBufferPointer<SetInfo>, _ bounds: UnsafeBufferPointer<UInt32>,
-                        _ current: inout ThreadList, _ next: inout ThreadList, _ stack: UnsafeMutablePointer<UInt32>) -> Bool {
+                        _ first: UnsafeBufferPointer<Bool>, _ current: inout ThreadList, _ next: inout ThreadList, _ stack: UnsafeMutablePointer<UInt32>) -> Bool {
         let end = text.count
         var pos = 0
         // The assertions that hold at `pos`.
@@ -234,7 +238,7 @@ extension Program {
             if current.count == 0 {
                 if anchored && pos > 0 { return false }
                 if skips {
-                    while pos < end && !firstBytes.contains(text[pos]) { pos += 1 }
+                    while pos < end && !first[Int(text[pos])] { pos += 1 }
                     if pos == end { return false }
                 }
             }
