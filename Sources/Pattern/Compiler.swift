@@ -64,6 +64,14 @@ struct Compiler {
             try emit(body)
             if count == before { return }
             program.instructions.removeLast(Int(count - before))
+            if max == nil && min > 0 {
+                // x{n,}: n - 1 copies, then loop: body; split loop, next.
+                for _ in 1..<min { try emit(body) }
+                let loop = count
+                try emit(body)
+                try append(Instruction(op: .split, a: loop, b: count + 1))
+                return
+            }
             for _ in 0..<min { try emit(body) }
             if let max {
                 // Each optional copy: split body, end.
