@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "logspout", targets: ["logspout"]),
         // The parsing libraries, for the fuzz targets (Fuzz/Package.swift, a package of its own built with
         // libFuzzer: scripts/fuzz.sh); nothing else uses this product.
-        .library(name: "LogspoutParsers", targets: ["HTTP", "Docker", "JSON", "Records", "Time", "Contract", "Syslog", "Routing"]),
+        .library(name: "LogspoutParsers", targets: ["HTTP", "Docker", "JSON", "Records", "Time", "Contract", "Syslog", "Routing", "Pattern"]),
     ],
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).

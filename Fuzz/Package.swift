@@ -26,6 +26,7 @@ let package = Package(
         fuzzTarget("route-uri"),
         fuzzTarget("route-json"),
         fuzzTarget("go-time-layout"),
+        fuzzTarget("pattern"),
     ],
     swiftLanguageModes: [.v6]
 )
