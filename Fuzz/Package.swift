@@ -7,9 +7,9 @@ import PackageDescription
 let parsers: Target.Dependency = .product(name: "LogspoutParsers", package: "logspout")
 
 /// A fuzz target: Sources/NAME/Fuzz.swift defines `fuzz(_:_:)` (libFuzzer's `LLVMFuzzerTestOneInput`) and its
-/// `main`, which hands it to libFuzzer's driver (CFuzzer).
+/// `main`, which hands it to libFuzzer's driver (FuzzSupport's `runFuzzer`, over CFuzzer).
 func fuzzTarget(_ name: String) -> Target {
-    .executableTarget(name: name, dependencies: [parsers, "CFuzzer"], path: "Sources/\(name)")
+    .executableTarget(name: name, dependencies: [parsers, "FuzzSupport"], path: "Sources/\(name)")
 }
 
 let package = Package(
@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [.package(name: "logspout", path: "..")],
     targets: [
         .target(name: "CFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzer"]),
         fuzzTarget("http-request"),
         fuzzTarget("http-response"),
         fuzzTarget("websocket"),

@@ -11,13 +11,12 @@ seconds=${1:-60}
 case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a number, not '$seconds'" >&2; exit 2 ;; esac
 shift || true
 all=()
-for dir in Fuzz/Sources/*/; do
-    name=$(basename "$dir")
-    [ "$name" = CFuzzer ] || all+=("$name")
+for file in Fuzz/Sources/*/Fuzz.swift; do
+    all+=("$(basename "$(dirname "$file")")")
 done
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 for t in "${targets[@]}"; do
-    [ -d "Fuzz/Sources/$t" ] && [ "$t" != CFuzzer ] || { echo "fuzz.sh: no target '$t' (targets: ${all[*]})" >&2; exit 2; }
+    [ -f "Fuzz/Sources/$t/Fuzz.swift" ] || { echo "fuzz.sh: no target '$t' (targets: ${all[*]})" >&2; exit 2; }
 done
 
 out=${FUZZ_OUT:-${TMPDIR:-/tmp}/logspout-fuzz}

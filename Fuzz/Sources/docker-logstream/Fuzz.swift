@@ -1,4 +1,4 @@
-import CFuzzer
+import FuzzSupport
 import Docker
 
 /// What the log stream parser emitted, to compare the input fed whole with the same input fed in pieces.
@@ -21,12 +21,7 @@ func parse(_ input: UnsafeRawBufferPointer, piece: Int, multiplexed: Bool, maxLi
         precondition(line.data.count <= maxLine + 1, "a line of \(line.data.count) bytes over the limit \(maxLine)")
         seen.lines.append(Line(stream: line.stream, time: Array(line.time), data: Array(line.data), partial: line.partial))
     }
-    var at = 0
-    while at < input.count {
-        let end = min(input.count, at + piece)
-        parser.feed(UnsafeRawBufferPointer(rebasing: input[at..<end]), emit: emit, daemonError: { seen.errors.append($0) })
-        at = end
-    }
+    inPieces(input, piece) { parser.feed($0, emit: emit, daemonError: { seen.errors.append($0) }) }
     parser.finish(emit: emit)
     precondition(!parser.hasPending, "a line held after finish")
     return seen
@@ -35,22 +30,12 @@ func parse(_ input: UnsafeRawBufferPointer, piece: Int, multiplexed: Bool, maxLi
 /// The first byte chooses the options (multiplexed or TTY, a small line limit); the rest is the stream.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard size > 0, let data else { return 0 }
-    let options = data[0]
-    let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    guard let (options, input) = optionsAndInput(data, size) else { return 0 }
     let multiplexed = options & 1 == 0
     let maxLine = options & 2 != 0 ? 4 + Int(options >> 2) : 256 * 1024
-    let whole = parse(input, piece: max(input.count, 1), multiplexed: multiplexed, maxLine: maxLine)
-    for piece in [1, 7] {
-        let split = parse(input, piece: piece, multiplexed: multiplexed, maxLine: maxLine)
-        precondition(split == whole, "fed in pieces of \(piece), the parser saw \(split), whole \(whole)")
-    }
+    checkSameInPieces(input) { parse(input, piece: $0, multiplexed: multiplexed, maxLine: maxLine) }
     return 0
 }
 
 @_cdecl("docker_logstream_main")
-func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
-}
+func main(_ argc: CInt, _ argv: Arguments) -> CInt { runFuzzer(argc, argv, fuzz) }

@@ -1,5 +1,5 @@
+import FuzzSupport
 import HTTP
-import CFuzzer
 
 /// What the request parser saw, to compare the input fed whole with the same input fed in pieces.
 struct Seen: Equatable {
@@ -50,18 +50,10 @@ func parse(_ input: UnsafeRawBufferPointer, piece: Int, small: Bool) -> Seen {
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     for small in [false, true] {
-        let whole = parse(input, piece: max(size, 1), small: small)
-        for piece in [1, 7] {
-            let split = parse(input, piece: piece, small: small)
-            precondition(split == whole, "fed in pieces of \(piece), the parser saw \(split), whole \(whole)")
-        }
+        checkSameInPieces(input) { parse(input, piece: $0, small: small) }
     }
     return 0
 }
 
 @_cdecl("http_request_main")
-func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
-}
+func main(_ argc: CInt, _ argv: Arguments) -> CInt { runFuzzer(argc, argv, fuzz) }

@@ -1,4 +1,4 @@
-import CFuzzer
+import FuzzSupport
 import JSON
 
 /// Any bytes: parsed or refused with an error, never a crash; what parses writes back to the same value,
@@ -25,8 +25,4 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 @_cdecl("json_main")
-func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
-}
+func main(_ argc: CInt, _ argv: Arguments) -> CInt { runFuzzer(argc, argv, fuzz) }

@@ -1,4 +1,4 @@
-import CFuzzer
+import FuzzSupport
 import Pattern
 
 /// A multiline pattern (route JSON, URIs) and a line: the bytes before the first 0xFF (never in UTF-8) are
@@ -32,8 +32,4 @@ func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
 }
 
 @_cdecl("pattern_main")
-func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
-}
+func main(_ argc: CInt, _ argv: Arguments) -> CInt { runFuzzer(argc, argv, fuzz) }

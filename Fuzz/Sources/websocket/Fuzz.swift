@@ -1,4 +1,4 @@
-import CFuzzer
+import FuzzSupport
 import HTTP
 
 /// What the frame decoder saw, to compare the input fed whole with the same input fed in pieces.
@@ -11,18 +11,15 @@ struct Seen: Equatable {
 func decode(_ input: UnsafeRawBufferPointer, piece: Int, maxMessage: Int, masked: Bool) -> Seen {
     var decoder = WebSocketFrameDecoder(maxMessageBytes: maxMessage, expectsMasked: masked)
     var seen = Seen()
-    var at = 0
     do {
-        while at < input.count {
-            let end = min(input.count, at + piece)
-            try decoder.feed(UnsafeRawBufferPointer(rebasing: input[at..<end])) { event in
+        try inPieces(input, piece) { (bytes) throws(WebSocketError) in
+            try decoder.feed(bytes) { event in
                 if case .message(let opcode, let payload) = event {
                     precondition(payload.count <= maxMessage, "a message over the limit")
                     if opcode == .text { precondition(String(validating: payload, as: UTF8.self) != nil, "a text message that is not UTF-8") }
                 }
                 seen.events.append(event)
             }
-            at = end
         }
     } catch {
         precondition(error.closeCode == 1002 || error.closeCode == 1007 || error.closeCode == 1009, "close code \(error.closeCode)")
@@ -35,16 +32,10 @@ func decode(_ input: UnsafeRawBufferPointer, piece: Int, maxMessage: Int, masked
 /// The first byte chooses the options (masked frames expected, a small message limit); the rest is frames.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard size > 0, let data else { return 0 }
-    let options = data[0]
-    let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    guard let (options, input) = optionsAndInput(data, size) else { return 0 }
     let masked = options & 1 == 0
     let maxMessage = options & 2 != 0 ? 16 : 1024 * 1024
-    let whole = decode(input, piece: max(input.count, 1), maxMessage: maxMessage, masked: masked)
-    for piece in [1, 7] {
-        let split = decode(input, piece: piece, maxMessage: maxMessage, masked: masked)
-        precondition(split == whole, "fed in pieces of \(piece), the decoder saw \(split), whole \(whole)")
-    }
+    checkSameInPieces(input) { decode(input, piece: $0, maxMessage: maxMessage, masked: masked) }
     // The encoder's frames decode to what was encoded.
     var frames: [UInt8] = []
     WebSocketFrameEncoder.appendBinary(Array(input), to: &frames)
@@ -56,8 +47,4 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 @_cdecl("websocket_main")
-func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
-}
+func main(_ argc: CInt, _ argv: Arguments) -> CInt { runFuzzer(argc, argv, fuzz) }
