@@ -69,12 +69,35 @@ enum CharClass {
         return found
     }
 
+    /// Every scalar that has case variants, with them, in scalar order (a few thousand): made once, so that
+    /// folding a class costs the cased scalars in it, not every scalar of its ranges (`(?i)\pL` would
+    /// otherwise look at 100,000 scalars each time it is written).
+    static let casedScalars: [(scalar: UInt32, variants: [UInt32])] = {
+        let inOrbits = Set(orbits.joined())
+        var table: [(scalar: UInt32, variants: [UInt32])] = []
+        for c in 0...lastCased {
+            guard let s = Unicode.Scalar(c), s.properties.changesWhenCaseMapped || inOrbits.contains(c) else { continue }
+            let variants = caseVariants(c)
+            if !variants.isEmpty { table.append((c, variants)) }
+        }
+        return table
+    }()
+
     /// `ranges` (normalized) with every scalar's case variants added.
     static func folded(_ ranges: Ranges) -> Ranges {
         var out = ranges
+        let table = casedScalars
         for r in ranges where r.lowerBound <= lastCased {
-            for c in r.lowerBound...min(r.upperBound, lastCased) {
-                for v in caseVariants(c) where !contains(ranges, v) { out.append(v...v) }
+            // The first cased scalar of the range, then each one up to its end.
+            var lo = 0
+            var hi = table.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if table[mid].scalar < r.lowerBound { lo = mid + 1 } else { hi = mid }
+            }
+            while lo < table.count, table[lo].scalar <= r.upperBound {
+                for v in table[lo].variants where !contains(ranges, v) { out.append(v...v) }
+                lo += 1
             }
         }
         return normalized(out)

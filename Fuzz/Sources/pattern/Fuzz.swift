@@ -32,4 +32,9 @@ func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
 }
 
 @_cdecl("pattern_main")
-func main(_ argc: CInt, _ argv: Arguments) -> CInt { runFuzzer(argc, argv, fuzz) }
+func main(_ argc: CInt, _ argv: Arguments) -> CInt {
+    // The first class folded under (?i) makes the table of cased scalars: seconds under AddressSanitizer,
+    // which no input should be timed for.
+    _ = try? Pattern("(?i)[a]")
+    return runFuzzer(argc, argv, fuzz)
+}
