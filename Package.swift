@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "emit-syslog", targets: ["emit-syslog"]),
         .executable(name: "httpd", targets: ["httpd"]),
         .executable(name: "logspout", targets: ["logspout"]),
+        // The parsing libraries, for the fuzz targets (Fuzz/Package.swift, a package of its own built with
+        // libFuzzer: scripts/fuzz.sh); nothing else uses this product.
+        .library(name: "LogspoutParsers", targets: ["HTTP", "Docker", "JSON", "Records", "Time", "Contract", "Syslog", "Routing", "Pattern"]),
     ],
     targets: [
         // Linux headers Glibc's module lacks, and a libresolv helper for DNS SRV (libresolv's parsing is macros).
@@ -22,6 +25,8 @@ let package = Package(
         .target(name: "Syscall", dependencies: ["CSyscall"]),
         // Byte-level text rules shared by the parsers: hex digits, percent-decoding, UTF-8 well-formedness.
         .target(name: "Text"),
+        // Regular expressions in Go's syntax, matched in time linear in the text (a Thompson NFA, no backtracking).
+        .target(name: "Pattern", dependencies: ["Text"]),
         // A byte-level JSON scanner and writer (generic values, string escaping).
         .target(name: "JSON", dependencies: ["Text"]),
         // The record: the NDJSON contract between stages, with a hot-path codec.
@@ -37,7 +42,7 @@ let package = Package(
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
         // The contracts between stages: a routed record's target (one parser and checker, for route and
         // emit-syslog) and the bus's requests and replies (for route and httpd), with the route-id rule.
-        .target(name: "Contract", dependencies: ["JSON", "Records", "Syslog"]),
+        .target(name: "Contract", dependencies: ["JSON", "Records", "Syslog", "Pattern"]),
         // route's engine: the route table (arguments, ROUTESPATH, etcd discovery), matching, the store.
         .target(name: "Routing", dependencies: ["Contract", "Syscall", "Text", "HTTP", "JSON", "Records", "Time"]),
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
@@ -52,11 +57,13 @@ let package = Package(
         // All four stages in one executable, for the container image (shared code pages).
         .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
+        .executableTarget(name: "pattern-bench", dependencies: ["Pattern"], path: "Benchmarks/pattern-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 
         .testTarget(name: "SyscallTests", dependencies: ["Syscall"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "PatternTests", dependencies: ["Pattern"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSON"], exclude: ["Corpus"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "TimeTests", dependencies: ["Time"]),

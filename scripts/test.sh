@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh machine: installs what is missing, starts the private Docker
-# engine (scripts/engine.sh), builds, and runs every unit and end-to-end test.
+# engine (scripts/engine.sh), runs each fuzz target for 10 s (scripts/fuzz.sh; FUZZ_SECONDS changes it, 0 skips
+# it), builds, and runs every unit and end-to-end test.
 # Fails, never skips, when the engine cannot start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +33,22 @@ fi
 eval "$(bash scripts/engine.sh env)"
 export DOCKER_HOST
 
+# The parsers under libFuzzer, from the seed corpus (Fuzz/Corpus). A finding fails the run, naming its
+# reproducer, once the tests below have run too.
+fuzzed=true
+fuzz_seconds=${FUZZ_SECONDS:-10}
+if [ "$fuzz_seconds" != 0 ]; then
+    start=$(date +%s)
+    bash scripts/fuzz.sh "$fuzz_seconds" || fuzzed=false
+    echo "test.sh: fuzzing took $(( $(date +%s) - start )) s"
+fi
+
 start=$(date +%s)
 swift build --build-tests 2>&1
 # One test at a time: the end-to-end suites share one engine (one of them restarts it) and two cores.
 swift test --skip-build --no-parallel 2>&1
 echo "test.sh: the suite took $(( $(date +%s) - start )) s"
+if ! $fuzzed; then
+    echo "test.sh: the fuzz targets found a crash (see fuzz.sh's lines above)" >&2
+    exit 1
+fi

@@ -1,4 +1,5 @@
 import JSON
+import Pattern
 
 /// What a route target says about joining a message's lines (gliderlabs/logspout's `multiline` adapter):
 /// present when it has `multiline=true` or a `multiline.*` option; each setting it leaves out falls back to
@@ -119,23 +120,24 @@ public struct MultilineSpec: Sendable, Hashable {
 }
 
 /// A `MultilineSpec` with its pattern compiled, for the joiner.
-public struct MultilineMatcher {
+public struct MultilineMatcher: Sendable {
     public let spec: MultilineSpec
-    /// `Regex` is not `Sendable`: a matcher is made and used by one thread (emit-syslog's loop).
-    let regex: Regex<AnyRegexOutput>
+    let pattern: Pattern
 
     public init(_ spec: MultilineSpec) throws(TargetError) {
         self.spec = spec
-        regex = try Self.compile(spec.pattern)
+        pattern = try Self.compile(spec.pattern)
     }
 
-    static func compile(_ pattern: String) throws(TargetError) -> Regex<AnyRegexOutput> {
-        do { return try Regex(pattern) } catch { throw TargetError("multiline pattern '\(pattern)' is not a regular expression") }
+    /// The one place a multiline pattern is compiled (route checks with it, emit-syslog matches with it):
+    /// Go's `regexp` syntax, matched in time linear in the line (`Pattern`).
+    static func compile(_ pattern: String) throws(TargetError) -> Pattern {
+        do { return try Pattern(pattern) } catch { throw TargetError("multiline pattern '\(pattern)': \(error)") }
     }
 
     public var match: MultilineSpec.Match { spec.match }
     public var flushAfterMs: Int { spec.flushAfterMs }
     public var separator: String { spec.separator }
 
-    public func matches(_ line: String) -> Bool { (try? regex.firstMatch(in: line)) != nil }
+    public func matches(_ line: String) -> Bool { pattern.matches(line) }
 }

@@ -183,10 +183,17 @@ public struct LogStreamParser {
             // Fill pieces while the line would exceed the maximum.
             while pending[k].data.count + segment.count > maxLineSize {
                 let room = maxLineSize - pending[k].data.count
-                let cut = utf8Boundary(pending[k].data, segment, room)
+                let (cut, carry) = utf8Boundary(pending[k].data, segment, room)
                 pending[k].data.append(contentsOf: segment[0..<cut])
                 segment = UnsafeRawBufferPointer(rebasing: segment[cut...])
+                // A character begun in what is held and ended in `segment` starts the next piece.
+                var carried: [UInt8] = []
+                if carry > 0 {
+                    carried.append(contentsOf: pending[k].data.suffix(carry))
+                    pending[k].data.removeLast(carry)
+                }
                 emitPending(current, partial: true, emit: emit)
+                pending[k].data.append(contentsOf: carried)
                 pending[k].started = true
                 pending[k].time.removeAll(keepingCapacity: true)
                 pending[k].time.append(contentsOf: timestamp)
@@ -224,19 +231,21 @@ public struct LogStreamParser {
         pending[k].started = false
     }
 
-    /// How many bytes of `next` fit in `room` without cutting a UTF-8 sequence, given what `held` ends with.
+    /// Where to end a piece of `maxLineSize` bytes of `held` followed by `next` without cutting a UTF-8
+    /// sequence: how many bytes of `next` go into it, and how many of the last bytes of `held` (a character
+    /// that `next` ends) move to the next piece instead. The same cut whatever the chunks the bytes came in.
     /// Falls back to `room` when no boundary is near (invalid UTF-8 is replaced downstream anyway).
-    private func utf8Boundary(_ held: [UInt8], _ next: UnsafeRawBufferPointer, _ room: Int) -> Int {
-        guard room < next.count else { return room }
-        // Walk back from the cut over continuation bytes (10xxxxxx), at most 3.
-        var cut = room
+    private func utf8Boundary(_ held: [UInt8], _ next: UnsafeRawBufferPointer, _ room: Int) -> (cut: Int, carry: Int) {
+        guard room < next.count else { return (room, 0) }
+        // Walk back from the cut over continuation bytes (10xxxxxx), at most 3, into `held` if need be.
+        var at = held.count + room
         var steps = 0
-        while cut > 0, steps < 3, next[cut] & 0xC0 == 0x80 {
-            cut -= 1
+        func byte(_ i: Int) -> UInt8 { i < held.count ? held[i] : next[i - held.count] }
+        while at > 0, steps < 3, byte(at) & 0xC0 == 0x80 {
+            at -= 1
             steps += 1
         }
-        if cut == 0 && room > 0 && next[0] & 0xC0 == 0x80 { return room }
-        if cut == 0 && held.isEmpty { return room }  // never emit an empty piece
-        return cut
+        if at == 0 { return (room, 0) }  // never emit an empty piece
+        return at >= held.count ? (at - held.count, 0) : (0, held.count - at)
     }
 }

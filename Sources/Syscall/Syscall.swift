@@ -233,9 +233,23 @@ public enum Sys {
 
     /// Writes one line to standard error (the message plus "\n"), ignoring failures.
     public static func diagnostic(_ line: String) {
-        var bytes = Array(line.utf8)
+        _ = try? writeAll(2, diagnosticLine(line))
+    }
+
+    /// The bytes of `diagnostic(_:)`: one line whatever the message quotes (a pattern, a URI, a name), its
+    /// CR and LF written as `\r` and `\n`.
+    public static func diagnosticLine(_ line: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(line.utf8.count + 1)
+        for b in line.utf8 {
+            switch b {
+            case 10: bytes.append(contentsOf: [92, 110])
+            case 13: bytes.append(contentsOf: [92, 114])
+            default: bytes.append(b)
+            }
+        }
         bytes.append(10)
-        _ = try? writeAll(2, bytes)
+        return bytes
     }
 
     /// Whether `path` exists (`access(F_OK)`).

@@ -102,7 +102,9 @@ struct RouteTargetTests {
         (#"{"type":"syslog","addr":"l:1","multiline.match":"middle"}"#, "multiline match 'middle' is not one of first, last, nonfirst, nonlast"),
         (#"{"type":"syslog","addr":"l:1","multiline.flush_after":"soon"}"#, "multiline flush_after 'soon' must be a whole number of milliseconds from 1 to 3600000"),
         (#"{"type":"syslog","addr":"l:1","multiline.flush_after":"0"}"#, "multiline flush_after '0' must be a whole number of milliseconds from 1 to 3600000"),
-        (#"{"type":"syslog","addr":"l:1","multiline.pattern":"(unclosed"}"#, "multiline pattern '(unclosed' is not a regular expression"),
+        (#"{"type":"syslog","addr":"l:1","multiline.pattern":"(unclosed"}"#, "multiline pattern '(unclosed': missing closing ) for the group at offset 0"),
+        (#"{"type":"syslog","addr":"l:1","multiline.pattern":"(a)\\1"}"#, #"multiline pattern '(a)\1': backreference \1 is not supported"#),
+        (#"{"type":"syslog","addr":"l:1","multiline.pattern":"a{1001}"}"#, "multiline pattern 'a{1001}': repetition count in {1001} is over 1000"),
         (#"{"type":"syslog","addr":"l:1","structured_data":7}"#, "option 'structured_data' must be a string"),
         (#"{"type":"syslog","addr":"l:1","structured_data":"x {{.Source}}"}"#, #"structured_data 'x {{.Source}}': {{.Source}} is not supported here (container fields only: {{.ContainerName}}, {{.Container.Name}}, {{.Container.ID}}, {{.Container.Config.Hostname}}, {{.Container.Config.Image}}, {{.Container.State.Pid}}, {{.Hostname}}, {{index .Container.Config.Labels "key"}})"#),
     ])
@@ -166,7 +168,7 @@ struct MultilineOptionsTests {
         for (name, value, message) in [
             ("MULTILINE_MATCH", "middle", "multiline match 'middle' is not one of first, last, nonfirst, nonlast"),
             ("MULTILINE_FLUSH_AFTER", "0", "multiline flush_after '0' must be a whole number of milliseconds from 1 to 3600000"),
-            ("MULTILINE_PATTERN", "(", "multiline pattern '(' is not a regular expression"),
+            ("MULTILINE_PATTERN", "(", "multiline pattern '(': missing closing ) for the group at offset 0"),
         ] {
             #expect(throws: TargetError(message)) { try MultilineSpec(MultilineOptions(), environment: { $0 == name ? value : nil }) }
         }
@@ -179,6 +181,9 @@ struct MultilineOptionsTests {
         let matcher = try MultilineMatcher(MultilineSpec(pattern: #"^\d"#, match: .first, flushAfterMs: 7, separator: "|"))
         #expect(matcher.matches("1 a") && !matcher.matches("a 1"))
         #expect(matcher.match == .first && matcher.flushAfterMs == 7 && matcher.separator == "|")
-        #expect(throws: TargetError("multiline pattern '[' is not a regular expression")) { try MultilineSpec(pattern: "[") }
+        #expect(throws: TargetError("multiline pattern '[': missing closing ] in [")) { try MultilineSpec(pattern: "[") }
+        // Matched in time linear in the line (a backtracking engine takes minutes on this one), and Sendable.
+        let evil: any Sendable = try MultilineMatcher(MultilineSpec(pattern: "^(a+)+$"))
+        #expect((evil as? MultilineMatcher)?.matches(String(repeating: "a", count: 30) + "!") == false)
     }
 }

@@ -88,6 +88,20 @@ struct LogStreamTests {
         #expect(got.allSatisfy { String(validating: $0.data, as: UTF8.self) != nil })
     }
 
+    /// Found by fuzzing (Fuzz/Sources/docker-logstream): fed a byte at a time, a piece ended in the middle
+    /// of a character begun in what was held; the cut is the same however the bytes come.
+    @Test("a character begun in a held piece is not cut, whatever the chunks", arguments: [nil, 1, 3, 7])
+    func utf8CutAcrossChunks(step: Int?) {
+        let got = lines(entry(1, t1, "ééééé😀😀\n"), step: step, max: 8)
+        #expect(got.map(\.text) == ["éééé", "é😀", "😀"])
+        #expect(got.map(\.partial) == [true, true, false])
+        // Across frames too: a character whose bytes span two frames of one line.
+        let emoji = Array("😀".utf8)
+        let split = frame(1, Array("\(t1) aaaaaa".utf8) + emoji[0..<2]) + frame(1, Array("\(t1) ".utf8) + emoji[2...] + [0x0a])
+        let joined = lines(split, step: step, max: 8)
+        #expect(joined.map(\.text) == ["aaaaaa", "😀"])
+    }
+
     @Test("a TTY stream is raw: lines split on \\r\\n, each with its timestamp", arguments: [nil, 1, 5])
     func tty(step: Int?) {
         let bytes = Array("\(t1) one\r\n\(t2) two\r\n\(t3) \r\n".utf8)

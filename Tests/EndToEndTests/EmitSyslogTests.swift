@@ -276,3 +276,37 @@ extension String {
         split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
     }
 }
+
+extension EmitSyslogEndToEndTests {
+    @Test("a multiline pattern cannot stall emit-syslog: ^(a+)+$ on 30 a's and a ! while another route's lines flow")
+    func evilPattern() throws {
+        let evil = try UDPListener()
+        let other = try UDPListener()
+        func line(_ data: String, route: String, target: [(String, JSONValue)]) -> String {
+            let record = Record(time: "2026-11-24T20:42:17.123456789Z", source: .stdout, data: data,
+                                container: Container(id: String(repeating: "ab", count: 32), name: "web"),
+                                route: Route(id: route, target: .object(target)))
+            return String(decoding: RecordCodec.encode(record), as: UTF8.self) + "\n"
+        }
+        let evilTarget: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string("127.0.0.1:\(evil.port)")),
+                                                 ("multiline.pattern", "^(a+)+$"), ("multiline.flush_after", "100")]
+        let otherTarget: [(String, JSONValue)] = [("type", "syslog"), ("addr", .string("127.0.0.1:\(other.port)"))]
+        let fifo = Env.tempDir() + "/in"
+        mkfifo(fifo, 0o644)
+        let child = try Child(["/bin/sh", "-c", "exec '\(Env.binDir)/emit-syslog' < \(fifo)"])
+        let writer = open(fifo, O_WRONLY | O_CLOEXEC)
+        func send(_ text: String) { _ = Array(text.utf8).withUnsafeBytes { write(writer, $0.baseAddress, $0.count) } }
+        // A backtracking engine spends minutes on this line; every later line, of any route, would wait.
+        let attack = String(repeating: "a", count: 30) + "!"
+        send(line(attack, route: "evil", target: evilTarget))
+        send((0..<50).map { line("marker \($0)", route: "other", target: otherTarget) }.joined())
+        let markers = other.texts(atLeast: 50, timeoutMs: 10_000).filter { $0.contains(" marker ") }
+        #expect(markers.count == 50, "every marker of the other route arrives: \(child.stderr)")
+        #expect(evil.texts(timeoutMs: 5000).contains { $0.hasSuffix(" " + attack) }, "the line itself is sent after flush_after")
+        // SIGTERM: emit-syslog finishes once its input ends, with status 0.
+        child.signal(SIGTERM)
+        close(writer)
+        #expect(child.wait(timeoutMs: 10_000) == 0, "\(child.stderr)")
+        #expect(child.stderr.contains("emit-syslog: sent 51, truncated 0, dropped 0, send errors 0"), "\(child.stderr)")
+    }
+}

@@ -266,7 +266,8 @@ struct HTTPEndToEndTests {
         // Errors.
         for (body, fragment) in [("{not json", "invalid JSON"), (#"{"target":{"type":"kafka","addr":"x:1"}}"#, "kafka"),
                                  (#"{"id":"../etc","target":{"type":"syslog","addr":"x:1"}}"#, "id"), ("[1]", "object"),
-                                 (#"{"target":{"type":"syslog","addr":"x:1","structured_data":"{{.Data}}"}}"#, "{{.Data}} is not supported here")] {
+                                 (#"{"target":{"type":"syslog","addr":"x:1","structured_data":"{{.Data}}"}}"#, "{{.Data}} is not supported here"),
+                                 (#"{"target":{"type":"syslog","addr":"x:1","multiline.pattern":"(a)\\1"}}"#, #"backreference \\1 is not supported"#)] {
             let r = try call("POST", "/routes", body)
             #expect(r.code == 400 && r.type == "application/json", "\(body): \(r)")
             #expect(r.body.contains(fragment), "\(body): \(r.body)")
