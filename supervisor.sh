@@ -113,8 +113,18 @@ check() {
     start "$@"
 }
 
-# stop_stage NAME SECONDS: waits up to SECONDS (counted from $i tenths already spent) for a stage to end
-# by itself, then kills it. A stage never started is already stopped.
+# running NAME SECONDS: waits (up to SECONDS, counted in $i tenths) until a stage that was started runs
+# its program, or died: until then it is a subshell of this shell (the same executable) still opening its
+# pipes, with the shell's handling of signals, not its own.
+running() {
+    var "$1"
+    eval "pid=\$pid_$V"
+    [ -n "$pid" ] || return 0
+    while alive "$pid" && [ "/proc/$pid/exe" -ef "/proc/$$/exe" ] && [ "$i" -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# stop_stage NAME SECONDS: waits up to SECONDS (counted in $i tenths, some perhaps spent already) for a
+# stage to end by itself, then kills it. A stage never started is already stopped.
 stop_stage() {
     var "$1"
     eval "pid=\$pid_$V"
@@ -122,6 +132,14 @@ stop_stage() {
     while alive "$pid" && [ "$i" -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
     if alive "$pid"; then log "$1 did not finish in $2 s; killing it"; kill -9 "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
+}
+
+# term NAME SECONDS: asks a stage to finish (SIGTERM, once it runs its program) and waits for it.
+term() {
+    i=0
+    running "$1" "$2"
+    [ -z "$pid" ] || ! alive "$pid" || kill -TERM "$pid" 2>/dev/null || true
+    stop_stage "$1" "$2"
 }
 
 # drain NAME FD PIPE FED ARGS...: lets NAME read the pipe the supervisor holds on descriptor FD to its
@@ -142,9 +160,7 @@ drain() {
         eval "pid=\$pid_$V"
     fi
     i=0
-    if [ -n "$pid" ]; then
-        while alive "$pid" && ! [ "/proc/$pid/exe" -ef "$BIN/$name" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    fi
+    running "$name" 10
     eval "exec $fd>&-"
     stop_stage "$name" 10
 }
@@ -167,16 +183,12 @@ shutdown() {
     for p in "$pid_attach" "$pid_route" "$pid_emit_syslog" "$pid_httpd"; do
         [ -z "$p" ] || kill -CONT "$p" 2>/dev/null || true
     done
-    [ -z "$pid_attach" ] || kill -TERM "$pid_attach" 2>/dev/null || true
-    i=0
-    stop_stage attach 10
+    term attach 10
     if [ -n "$held" ]; then
         drain route 3 records "$started_attach" "$@"
         drain emit-syslog 4 routed "$started_route"
     fi
-    [ -z "$pid_httpd" ] || kill -TERM "$pid_httpd" 2>/dev/null || true
-    i=0
-    stop_stage httpd 5
+    term httpd 5
     trap - EXIT
     [ -z "$RUN" ] || rm -rf "$RUN"
     log "stopped"
