@@ -3,9 +3,17 @@
 # and httpd, restarts what dies, and on SIGTERM/SIGINT stops attach first and lets the pipeline drain.
 # With --ready-fd N it writes a newline to descriptor N once every stage is ready. POSIX sh (busybox ash);
 # fit to run as PID 1 (it traps TERM and INT, and reaps whatever ends up its child). See docs/supervisor.md.
+#
+# The first instruction: from here on a TERM or INT only notes that a stop was asked for. The start looks
+# at the note before each of its steps and the loop before each turn, so the stop always finds the
+# supervisor between two steps, never in the middle of one (a stage started but its pid not noted yet).
+unset stopping; trap 'stopping=1' TERM INT
 set -eu
-# Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval.
-pid='' started='' pid_attach='' pid_httpd='' NOW=0 V='' READY='' announced=''
+# Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval;
+# every one of them is set here, before anything reads it.
+pid='' started='' NOW=0 V='' READY='' announced='' RUN='' BIN='' held=''
+pid_attach='' pid_route='' pid_emit_syslog='' pid_httpd=''
+started_attach='' started_route='' started_emit_syslog='' started_httpd=''
 
 log() { echo "supervisor: $*" >&2; }
 
@@ -105,30 +113,84 @@ check() {
     start "$@"
 }
 
-# stop_stage NAME SECONDS: waits up to SECONDS for a stage to end by itself, then kills it.
+# running NAME SECONDS: waits (up to SECONDS, counted in $i tenths) until a stage that was started runs
+# its program, or died: until then it is a subshell of this shell (the same executable) still opening its
+# pipes, with the shell's handling of signals, not its own.
+running() {
+    var "$1"
+    eval "pid=\$pid_$V"
+    [ -n "$pid" ] || return 0
+    while alive "$pid" && [ "/proc/$pid/exe" -ef "/proc/$$/exe" ] && [ "$i" -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# stop_stage NAME SECONDS: waits up to SECONDS (counted in $i tenths, some perhaps spent already) for a
+# stage to end by itself, then kills it. A stage never started is already stopped.
 stop_stage() {
     var "$1"
     eval "pid=\$pid_$V"
-    i=0
+    [ -n "$pid" ] || return 0
     while alive "$pid" && [ "$i" -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
     if alive "$pid"; then log "$1 did not finish in $2 s; killing it"; kill -9 "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
 }
 
-# On TERM/INT: stop attach (it writes out what it has, saves its cursors), then close our hold on each
-# pipe so the next stage sees the end of its input, drains and exits.
+# term NAME SECONDS: asks a stage to finish (SIGTERM, once it runs its program) and waits for it.
+term() {
+    i=0
+    running "$1" "$2"
+    [ -z "$pid" ] || ! alive "$pid" || kill -TERM "$pid" 2>/dev/null || true
+    stop_stage "$1" "$2"
+}
+
+# drain NAME FD PIPE FED ARGS...: lets NAME read the pipe the supervisor holds on descriptor FD to its
+# end, and waits (10 s) for it to exit. When NAME is down (dead, or waiting out its restart backoff) and
+# anything was ever written into that pipe (FED: its writer was started), it is started at once for it.
+# The supervisor lets go of the pipe only once NAME runs its program (so its redirections are done): with
+# nobody else holding the pipe, what is in it would be gone, and a reader still opening it would wait
+# for a writer forever.
+drain() {
+    name=$1 fd=$2 pipe=$3 fed=$4
+    shift 4
+    var "$name"
+    eval "pid=\$pid_$V"
+    if [ -n "$fed" ] && ! alive "$pid"; then
+        [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
+        log "$name is down; starting it to drain $pipe"
+        start "$name" "$@"
+        eval "pid=\$pid_$V"
+    fi
+    i=0
+    running "$name" 10
+    eval "exec $fd>&-"
+    stop_stage "$name" 10
+}
+
+# leave: on every exit, nothing of the run stays behind: a stage still running (only after an unexpected
+# error; a stop has ended them all) is killed, and $RUN is removed.
+leave() {
+    for p in "$pid_attach" "$pid_route" "$pid_emit_syslog" "$pid_httpd"; do
+        [ -z "$p" ] || ! alive "$p" || kill -9 "$p" 2>/dev/null || true
+    done
+    [ -z "$RUN" ] || rm -rf "$RUN"
+}
+
+# shutdown ARGS...: the graceful stop, from wherever the start or the loop was. Stop attach (it writes out
+# what it has, saves its cursors), then close the supervisor's hold on each pipe in turn so the next stage
+# sees the end of its input, drains and exits; a stage that is down is started for that (drain).
 shutdown() {
-    trap '' TERM INT
     log "stopping"
-    kill -TERM "$pid_attach" 2>/dev/null || true
-    stop_stage attach 10
-    exec 3>&-
-    stop_stage route 10
-    exec 4>&-
-    stop_stage emit-syslog 10
-    kill -TERM "$pid_httpd" 2>/dev/null || true
-    stop_stage httpd 5
-    rm -rf "$RUN"
+    # A stage stopped with SIGSTOP would never finish its part.
+    for p in "$pid_attach" "$pid_route" "$pid_emit_syslog" "$pid_httpd"; do
+        [ -z "$p" ] || kill -CONT "$p" 2>/dev/null || true
+    done
+    term attach 10
+    if [ -n "$held" ]; then
+        drain route 3 records "$started_attach" "$@"
+        drain emit-syslog 4 routed "$started_route"
+    fi
+    term httpd 5
+    trap - EXIT
+    [ -z "$RUN" ] || rm -rf "$RUN"
     log "stopped"
     exit 0
 }
@@ -144,25 +206,32 @@ main() {
         # Kept as descriptor 5 (3 and 4 hold the pipes).
         [ "$READY" = 5 ] || eval "exec 5>&$READY $READY>&-"
     fi
+    [ -z "${stopping:-}" ] || shutdown "$@"
     find_bin
+    [ -z "${stopping:-}" ] || shutdown "$@"
+    trap leave EXIT
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
     mkfifo "$RUN/records" "$RUN/routed"
-    # Holding both ends of each pipe lets a stage restart while its neighbours wait for it.
+    # Holding both ends of each pipe lets a stage restart while its neighbours wait for it, and keeps
+    # what is in a pipe whose reader died for the restarted reader.
     exec 3<> "$RUN/records" 4<> "$RUN/routed"
-    trap shutdown TERM INT
+    held=1
+    [ -z "${stopping:-}" ] || shutdown "$@"
     log "starting $BIN/attach | route $* | emit-syslog, and httpd on port ${PORT:-8000}"
-    start emit-syslog
-    start route "$@"
-    start attach
-    start httpd
+    for stage in emit-syslog route attach httpd; do
+        [ -z "${stopping:-}" ] || shutdown "$@"
+        if [ "$stage" = route ]; then start route "$@"; else start "$stage"; fi
+    done
     # Every 0.5 s; every 0.1 s until the stages are ready (for at most the first 10 s).
     quick=100
     while :; do
+        [ -z "${stopping:-}" ] || shutdown "$@"
         check attach
         check route "$@"
         check emit-syslog
         check httpd
         ready
+        [ -z "${stopping:-}" ] || shutdown "$@"
         if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then
             quick=$((quick - 1))
             sleep 0.1
