@@ -10,6 +10,7 @@ public enum AttachCommand {
     }
 
     public static func main(_ argv: [String]) -> ExitCode {
+        Sys.raiseDescriptorLimit()  // soft to hard: a descriptor per client, container or receiver
         guard let arguments = Readiness.arguments(argv, stage: "attach") else { return .usage }
         let options: AttachOptions
         do {
