@@ -35,7 +35,7 @@ private func startRoute(bus: String, nofile: String? = nil, feeder: RouteFeeder)
 private func lineCount(_ s: String) -> Int { lines(s).count }
 
 @Suite("Descriptors: the soft limit raised, accept paused while there are none", .serialized)
-struct DescriptorTests {
+struct DescriptorEndToEndTests {
     @Test("out of descriptors (ulimit -n 64, 100 connections), httpd says so once, does not spin, and serves again")
     func httpdOutOfDescriptors() throws {
         let dir = Env.tempDir()

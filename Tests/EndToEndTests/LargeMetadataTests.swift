@@ -6,7 +6,7 @@ import Syscall
 import Testing
 
 @Suite("Large metadata: labels cut to a budget, events of any size", .serialized)
-struct LargeMetadataTests {
+struct LargeMetadataEndToEndTests {
     @Test("12 labels of 100 KB: lines arrive through attach and route, records within the bound, a restart is seen")
     func bigLabels() throws {
         let attach = try startAttach()
@@ -53,5 +53,20 @@ struct LargeMetadataTests {
         #expect(route.wait(timeoutMs: 20_000) == 0)
         #expect(route.stderr.isEmpty, "\(route.stderr.prefix(300))")
         #expect(route.records().count == lines.count)
+    }
+
+    @Test("a line size and a labels budget that cannot fit in a record together are refused at start")
+    func settingsTogether() throws {
+        let env = ["DOCKER_HOST": "unix:///nonexistent/docker.sock"]
+        let both = try run([Env.binDir + "/attach"], env: env.merging(["MAX_LINE_SIZE": "900000", "MAX_LABELS_SIZE": "100000"]) { $1 })
+        #expect(both.status == 78)
+        #expect(both.stderr.contains("MAX_LABELS_SIZE") && both.stderr.contains("966144"), "\(both.stderr)")
+        let argument = try run([Env.binDir + "/attach", "--max-line-size", "970000"], env: env)
+        #expect(argument.status == 64, "\(argument.stderr)")
+        let bad = try run([Env.binDir + "/attach"], env: env.merging(["MAX_LABELS_SIZE": "100"]) { $1 })
+        #expect(bad.status == 78, "\(bad.stderr)")
+        // Within the bound: they pass (and attach goes on to find no engine: 69).
+        let fits = try run([Env.binDir + "/attach"], env: env.merging(["MAX_LINE_SIZE": "900000", "MAX_LABELS_SIZE": "66144"]) { $1 })
+        #expect(fits.status == 69, "\(fits.stderr)")
     }
 }
