@@ -1,4 +1,5 @@
 import Docker
+import Records
 import Syscall
 
 /// `attach`'s command line: options and environment, then `Attacher.run`. Returns the exit status.
@@ -10,6 +11,7 @@ public enum AttachCommand {
     }
 
     public static func main(_ argv: [String]) -> ExitCode {
+        Sys.raiseDescriptorLimit()  // soft to hard: a descriptor per client, container or receiver
         guard let arguments = Readiness.arguments(argv, stage: "attach") else { return .usage }
         let options: AttachOptions
         do {
@@ -57,8 +59,20 @@ public enum AttachCommand {
                 throw OptionError(message: "unknown argument '\(arg)' (see attach --help)", exit: .usage)
             }
         }
-        guard let maxLineSize = maxLine, maxLineSize >= 1024, maxLineSize <= 64 * 1024 * 1024 else {
-            throw OptionError(message: "the maximum line size must be a number of bytes from 1024 to 67108864", exit: maxLineGiven)
+        guard let maxLineSize = maxLine, maxLineSize >= 1024 else {
+            throw OptionError(message: "the maximum line size must be a number of bytes from 1024", exit: maxLineGiven)
+        }
+        let labelsText = Sys.environment("MAX_LABELS_SIZE") ?? ""
+        let maxLabels = labelsText.isEmpty ? RecordBounds.defaultLabelsBytes : Int(labelsText)
+        guard let maxLabelsSize = maxLabels, maxLabelsSize >= RecordBounds.minimumLabelsBytes else {
+            throw OptionError(message: "MAX_LABELS_SIZE '\(labelsText)' must be a number of bytes from \(RecordBounds.minimumLabelsBytes)", exit: .config)
+        }
+        // Every record must fit in what route reads, whatever its data and its container's metadata.
+        let room = RecordBounds.dataRoom(labelsBytes: maxLabelsSize)
+        guard maxLineSize <= room else {
+            throw OptionError(message: "a maximum line size of \(maxLineSize) bytes with a labels budget of \(maxLabelsSize) (MAX_LABELS_SIZE) "
+                                  + "makes records over \(RecordBounds.maxRecordBytes) bytes: together they can be at most "
+                                  + "\(room + maxLabelsSize)", exit: maxLineGiven)
         }
         let endpoint: DockerEndpoint
         do { endpoint = try DockerEndpoint.resolve(dockerHost: dockerHost) } catch {
@@ -67,6 +81,7 @@ public enum AttachCommand {
         var options = AttachOptions(endpoint: endpoint)
         options.backlog = backlog
         options.maxLineSize = maxLineSize
+        options.maxLabelsSize = maxLabelsSize
         options.excludeLabels = AttachOptions.parseLabels(
             [Sys.environment("EXCLUDE_LABEL"), Sys.environment("EXCLUDE_LABELS")].compactMap { $0 }.joined(separator: ","))
         if let dir = Sys.environment("STATE_DIR"), !dir.isEmpty { options.stateDirectory = dir }

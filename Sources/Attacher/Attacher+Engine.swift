@@ -11,7 +11,8 @@ extension Attacher {
         let fd: Int32
         var registration: EventLoop.Registration?
         var http: HTTPResponseParser
-        var pending: [UInt8] = []
+        /// The events read so far: the lines complete, and how far the next one is.
+        var skimmer = EventSkimmer()
         init(fd: Int32, http: HTTPResponseParser) {
             self.fd = fd
             self.http = http
@@ -40,7 +41,7 @@ extension Attacher {
             throw DockerError("GET /events answered \(opened.head.status) \(opened.head.reason)")
         }
         let stream = EventsStream(fd: opened.fd, http: opened.parser)
-        stream.pending = opened.bodyPrefix
+        stream.skimmer.feed(opened.bodyPrefix)
         do {
             try Sys.setNonBlocking(opened.fd)
             stream.registration = try loop.register(opened.fd) { [unowned self] _ in readEvents() }
@@ -80,7 +81,7 @@ extension Attacher {
                 try withRawBytes(readBuffer, 0..<n) { raw throws(HTTPParseError) in
                     try events.http.feed(raw) { event in
                         switch event {
-                        case .body(let b): events.pending.append(contentsOf: b)
+                        case .body(let b): events.skimmer.feed(b)
                         case .end: ended = true
                         case .head: break
                         }
@@ -99,22 +100,12 @@ extension Attacher {
     /// Handles each complete line of the events stream.
     func processEventLines() {
         guard let events else { return }
-        var start = 0
-        let bytes = events.pending
-        while let nl = bytes[start...].firstIndex(of: 10) {
-            let line = bytes[start..<nl]
-            start = nl + 1
-            if line.allSatisfy({ $0 == 32 || $0 == 13 }) { continue }
-            guard let doc = try? JSONValue.parse(Array(line)) else {
-                Self.diagnostic("unreadable event: \(String(decoding: line.prefix(200), as: UTF8.self))")
-                continue
+        for line in events.skimmer.take() {
+            switch line {
+            case .event(let event): perform(table.engineEvent(event))
+            case .other: break
+            case .unreadable(let text): Self.diagnostic("unreadable event: \(text)")
             }
-            if let event = EngineEvent(doc) { perform(table.engineEvent(event)) }
-        }
-        if start > 0 { events.pending.removeFirst(start) }
-        if events.pending.count > 1 << 20 {
-            Self.diagnostic("event over 1 MiB without a newline; dropped")
-            events.pending.removeAll()
         }
     }
 }

@@ -141,16 +141,44 @@ extension Attacher {
             // No usable timestamp (never seen from Docker): stamp it now, outside the cursor.
             let now = Timestamp.now(Sys.realtime).description
             var n = now
-            n.withUTF8 { time in
-                RecordCodec.append(time: UnsafeRawBufferPointer(time), source: line.stream == .stderr ? .stderr : .stdout,
-                                   data: line.data, partial: line.partial, containerJSON: container.containerJSON, into: &out)
-            }
+            n.withUTF8 { time in append(time: UnsafeRawBufferPointer(time), line, container) }
             return
         }
         guard container.cursor.admit(t) else { return }
         cursorFile?.dirty = true
-        RecordCodec.append(time: line.time, source: line.stream == .stderr ? .stderr : .stdout, data: line.data,
+        append(time: line.time, line, container)
+    }
+
+    @inline(__always)
+    func append(time: UnsafeRawBufferPointer, _ line: LogLine, _ container: ContainerOutput) {
+        let start = out.count
+        RecordCodec.append(time: time, source: line.stream == .stderr ? .stderr : .stdout, data: line.data,
                            partial: line.partial, containerJSON: container.containerJSON, into: &out)
+        if out.count - start > RecordBounds.maxRecordBytes + 1 { recut(time: time, line, container, from: start) }
+    }
+
+    /// A piece whose escapes (`\u00XX` for a control character, U+FFFD for an invalid byte) made its record
+    /// longer than `RecordBounds.maxRecordBytes`: written again in smaller pieces, each short enough to fit
+    /// even if every byte of it is written as six. All of them come from one piece of the stream, which
+    /// the cursor counts once, and are cut the same way when it is read again.
+    func recut(time: UnsafeRawBufferPointer, _ line: LogLine, _ container: ContainerOutput, from start: Int) {
+        out.removeSubrange(start...)
+        let data = line.data
+        let room = max(4, (RecordBounds.maxRecordBytes - RecordBounds.fixedBytes - container.containerJSON.count) / 6)
+        var i = 0
+        while i < data.count {
+            var end = min(data.count, i + room)
+            // On a character boundary: not before a continuation byte (unless the piece would be empty).
+            var back = 0
+            while end < data.count, back < 3, end - 1 > i, data[end] & 0xC0 == 0x80 {
+                end -= 1
+                back += 1
+            }
+            RecordCodec.append(time: time, source: line.stream == .stderr ? .stderr : .stdout,
+                               data: UnsafeRawBufferPointer(rebasing: data[i..<end]),
+                               partial: end < data.count || line.partial, containerJSON: container.containerJSON, into: &out)
+            i = end
+        }
     }
 
     func close(_ stream: LogsStream) {

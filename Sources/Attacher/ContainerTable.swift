@@ -11,13 +11,15 @@ final class ContainerOutput {
     var cursor: ResumeCursor
     var containerJSON: [UInt8]
 
-    init(info: ContainerInfo, cursor: ResumeCursor) {
+    init(info: ContainerInfo, cursor: ResumeCursor, labelsBytes: Int) {
         self.cursor = cursor
-        containerJSON = Self.encode(info)
+        containerJSON = Self.encode(info, labelsBytes: labelsBytes)
     }
 
-    static func encode(_ info: ContainerInfo) -> [UInt8] {
-        info.container.encodedJSON()
+    /// The container as its records carry it: within the record's bounds whatever its metadata
+    /// (`Container.bounded`).
+    static func encode(_ info: ContainerInfo, labelsBytes: Int) -> [UInt8] {
+        info.container.bounded(labelsBytes: labelsBytes).encodedJSON()
     }
 }
 
@@ -329,7 +331,7 @@ struct ContainerTable {
     private mutating func track(_ info: ContainerInfo) -> Entry {
         let cursor = savedCursors.removeValue(forKey: info.id) ?? ResumeCursor()
         let entry = Entry(id: info.id, info: info, ignored: options.ignores(info),
-                          output: ContainerOutput(info: info, cursor: cursor), baseline: startTime)
+                          output: ContainerOutput(info: info, cursor: cursor, labelsBytes: options.maxLabelsSize), baseline: startTime)
         containers[info.id] = entry
         return entry
     }
@@ -337,7 +339,7 @@ struct ContainerTable {
     private mutating func update(_ id: String, _ info: ContainerInfo) {
         guard let entry = containers[id], info != entry.info else { return }
         containers[id]?.info = info
-        entry.output.containerJSON = ContainerOutput.encode(info)
+        entry.output.containerJSON = ContainerOutput.encode(info, labelsBytes: options.maxLabelsSize)
     }
 
     /// attach is ending: nothing opens or reopens any more.
@@ -355,14 +357,18 @@ enum EngineEvent: Equatable, Sendable {
     /// Reads one line of `GET /events` (`Action` and `Actor.ID`, or the older `status` and `id`); nil for
     /// an event attach has nothing to do with.
     init?(_ event: JSONValue) {
-        guard event["Type"]?.string ?? "container" == "container" else { return nil }
-        guard let action = event["Action"]?.string ?? event["status"]?.string,
-              let id = event["Actor"]?["ID"]?.string ?? event["id"]?.string else { return nil }
+        self.init(type: event["Type"]?.string, action: event["Action"]?.string ?? event["status"]?.string,
+                  id: event["Actor"]?["ID"]?.string ?? event["id"]?.string, name: event["Actor"]?["Attributes"]?["name"]?.string)
+    }
+
+    /// The event from its fields (`EventSkimmer`); nil for an event attach has nothing to do with.
+    init?(type: String?, action: String?, id: String?, name: String?) {
+        guard type ?? "container" == "container", let action, let id else { return nil }
         switch action {
         case "start":
             self = .start(id)
         case "rename":
-            guard let name = event["Actor"]?["Attributes"]?["name"]?.string else { return nil }
+            guard let name else { return nil }
             self = .rename(id, name: name)
         case "destroy":
             self = .destroy(id)

@@ -1,4 +1,5 @@
 import Docker
+import Records
 
 /// attach's settings, from its arguments and environment.
 public struct AttachOptions: Sendable {
@@ -7,6 +8,9 @@ public struct AttachOptions: Sendable {
     public var backlog = false
     /// The longest line emitted as one record; longer lines come in `partial` pieces.
     public var maxLineSize = 256 * 1024
+    /// The most a container's labels take in each record (`MAX_LABELS_SIZE`); beyond it, labels are left
+    /// out and a `logspout.truncated` label says how many (`Container.bounded`).
+    public var maxLabelsSize = RecordBounds.defaultLabelsBytes
     /// Containers carrying one of these labels (`key`, or `key` with `value`) are skipped.
     public var excludeLabels: [(key: String, value: String?)] = []
     /// This process's own container id (or its prefix), skipped; empty when not in a container.
@@ -30,7 +34,8 @@ public struct AttachOptions: Sendable {
         options:
           --backlog              also replay the earlier output of containers already running (BACKLOG=true)
           --max-line-size BYTES  longest line sent as one record; longer lines are cut into pieces marked
-                                 "partial":true (MAX_LINE_SIZE, default 262144)
+                                 "partial":true (MAX_LINE_SIZE, default 262144, from 1024; with
+                                 MAX_LABELS_SIZE at most 966144 together, so that records fit in 983040 bytes)
           --docker-host URL      unix:///path or tcp://host:port (DOCKER_HOST; default /tmp/docker.sock
                                  when it exists, else /var/run/docker.sock)
           --ready-fd N           once following the engine (subscribed to its events, every running
@@ -40,6 +45,9 @@ public struct AttachOptions: Sendable {
         environment:
           EXCLUDE_LABEL, EXCLUDE_LABELS  comma-separated labels, `key` or `key:value`; containers carrying
                                          one are skipped (so are those with LOGSPOUT=ignore in their env)
+          MAX_LABELS_SIZE                the most a container's labels take in a record, in bytes (default
+                                         65536, from 1024); labels beyond it are left out, and a last label
+                                         "logspout.truncated" says how many
           ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
           STATE_DIR                      keep each container's position in STATE_DIR/cursors.*, so a restarted
                                          attach resumes every container where it stopped

@@ -3,6 +3,7 @@ import Syscall
 /// `emit-syslog`'s command line: the environment, then `Emitter.run`. Returns the exit status.
 public enum EmitSyslogCommand {
     public static func main(_ argv: [String]) -> ExitCode {
+        Sys.raiseDescriptorLimit()  // soft to hard: a descriptor per client, container or receiver
         guard let arguments = Readiness.arguments(argv, stage: "emit-syslog") else { return .usage }
         for arg in arguments {
             if arg == "-h" || arg == "--help" {

@@ -26,6 +26,7 @@ public enum HTTPDCommand {
         """
 
     public static func main(_ argv: [String]) -> ExitCode {
+        Sys.raiseDescriptorLimit()  // soft to hard: a descriptor per client, container or receiver
         guard let arguments = Readiness.arguments(argv, stage: "httpd") else { return .usage }
         for arg in arguments {
             if arg == "-h" || arg == "--help" {

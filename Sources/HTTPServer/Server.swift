@@ -26,7 +26,10 @@ public final class HTTPDaemon {
     let options: ServerOptions
     let loop: EventLoop
     var listener: Int32 = -1
-    var clients: [UInt64: Client] = [:]
+    var accepting: Listener?
+    var clients: [UInt64: Client] = [:] {
+        didSet { accepting?.descriptorFreed() }  // a client gone: accept again at once if out of descriptors
+    }
     var nextID: UInt64 = 1
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
@@ -50,8 +53,9 @@ public final class HTTPDaemon {
         defer { Sys.close(listener) }
         loop.onSignal = { [unowned self] _ in loop.stop() }
         do {
-            let registration = try loop.register(listener) { [unowned self] _ in accept() }
-            defer { loop.unregister(registration) }
+            let accepting = try Listener(fd: listener, loop: loop, report: Self.diagnostic) { [unowned self] fd in accepted(fd) }
+            self.accepting = accepting
+            defer { accepting.stop() }
             Readiness.announce()  // listening
             try loop.run()
         } catch {
@@ -62,26 +66,18 @@ public final class HTTPDaemon {
         return .ok
     }
 
-    func accept() {
-        while true {
-            let fd: Int32?
-            do { fd = try Sys.accept(listener) } catch {
-                Self.diagnostic("\(error)")
-                return
-            }
-            guard let fd else { return }
-            let id = nextID
-            nextID += 1
-            let timer = loop.makeTimer { [unowned self] in clients[id]?.timerFired(Sys.monotonicNanos()) }
-            let client = Client(id: id, fd: fd, server: self, timer: timer)
-            do {
-                client.socket = try loop.register(fd) { [unowned client] events in client.socketEvent(events) }
-            } catch {
-                loop.cancel(timer)
-                Sys.close(fd)
-                continue
-            }
-            clients[id] = client
+    func accepted(_ fd: Int32) {
+        let id = nextID
+        nextID += 1
+        let timer = loop.makeTimer { [unowned self] in clients[id]?.timerFired(Sys.monotonicNanos()) }
+        let client = Client(id: id, fd: fd, server: self, timer: timer)
+        do {
+            client.socket = try loop.register(fd) { [unowned client] events in client.socketEvent(events) }
+        } catch {
+            loop.cancel(timer)
+            Sys.close(fd)
+            return
         }
+        clients[id] = client
     }
 }

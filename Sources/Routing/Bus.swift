@@ -11,7 +11,7 @@ public final class Bus {
     public let path: String
     unowned let runner: RouteRunner
     var listener: Int32 = -1
-    var listenerRegistration: EventLoop.Registration?
+    var accepting: Listener?
     var connections: [Int32: Connection] = [:]
     /// Subscribers' fds, and which of them each container (router cache entry) goes to.
     var subscribers: Set<Int32> = []
@@ -39,31 +39,31 @@ public final class Bus {
     /// Listens on `path` and joins route's event loop.
     func start() throws(SyscallError) {
         listener = try Sys.listenUnix(path: path)
-        listenerRegistration = try runner.loop.register(listener) { [unowned self] _ in accept() }
+        accepting = try Listener(fd: listener, loop: runner.loop, report: { RouteRunner.diagnostic("bus: " + $0) }) { [unowned self] fd in
+            accepted(fd)
+        }
     }
 
     /// Closes every connection and removes the socket file.
     func stop() {
         for c in Array(connections.values) { close(c) }
         if listener >= 0 {
-            if let listenerRegistration { runner.loop.unregister(listenerRegistration) }
+            accepting?.stop()
             Sys.close(listener)
             try? Sys.unlink(path)
             listener = -1
         }
     }
 
-    func accept() {
-        while let fd = try? Sys.accept(listener) {
-            let c = Connection(fd: fd)
-            do {
-                c.registration = try runner.loop.register(fd) { [unowned self] events in event(c, events) }
-            } catch {
-                Sys.close(fd)
-                continue
-            }
-            connections[fd] = c
+    func accepted(_ fd: Int32) {
+        let c = Connection(fd: fd)
+        do {
+            c.registration = try runner.loop.register(fd) { [unowned self] events in event(c, events) }
+        } catch {
+            Sys.close(fd)
+            return
         }
+        connections[fd] = c
     }
 
     func event(_ c: Connection, _ events: IOEvents) {
@@ -171,6 +171,7 @@ public final class Bus {
         if let registration = c.registration { runner.loop.unregister(registration) }
         Sys.close(c.fd)
         connections[c.fd] = nil
+        accepting?.descriptorFreed()
         if subscribers.remove(c.fd) != nil { changed() }
     }
 }

@@ -3,6 +3,7 @@ import Syscall
 /// `route`'s command line: options and environment, then `RouteRunner.run`. Returns the exit status.
 public enum RouteCommand {
     public static func main(_ argv: [String]) -> ExitCode {
+        Sys.raiseDescriptorLimit()  // soft to hard: a descriptor per client, container or receiver
         guard let arguments = Readiness.arguments(argv, stage: "route") else { return .usage }
         if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) {
             print(RouteOptions.usage, terminator: "")

@@ -279,11 +279,17 @@ extension Sys {
             let c = logspout_accept(fd)
             if c >= 0 { return c }
             let e = Errno.current
-            if e == .interrupted || e == Errno(ECONNABORTED) { continue }
+            // The connection at the head of the queue failed (accept(2): these are its network errors,
+            // reported by accept on Linux); it is gone, the next one is taken.
+            if e == .interrupted || Self.acceptPerConnectionErrors.contains(e.rawValue) { continue }
             if e == .wouldBlock { return nil }
             throw SyscallError("accept", "", e)
         }
     }
+
+    static let acceptPerConnectionErrors: Set<Int32> = [
+        ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, ENETUNREACH,
+    ]
 
     /// `write(2)` without blocking on a non-blocking descriptor: bytes written, 0 when it is full.
     public static func writeNonBlocking(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SyscallError) -> Int {
