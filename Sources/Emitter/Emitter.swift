@@ -101,11 +101,13 @@ public final class Emitter {
             }
         }
         for d in destinations.values {
-            if let report = d.overflow.finish() { say(d, report) }
-        }
-        for d in destinations.values where !d.isEmpty {
-            stats.dropped += d.queued
-            Self.diagnostic("\(d.key): \(d.queued) messages not delivered at exit")
+            let left = d.isEmpty ? 0 : d.queued
+            stats.dropped += left
+            if let report = d.overflow.finish(left: left) {
+                say(d, report)
+            } else if left > 0 {
+                Self.diagnostic("\(d.key): \(left) messages not delivered at exit")
+            }
         }
         Self.diagnostic(stats.summary)
         for d in destinations.values {

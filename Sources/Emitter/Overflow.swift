@@ -21,8 +21,8 @@ struct Overflow {
         case full(Cause)
         /// Room again, after `dropped` messages were lost.
         case room(dropped: Int)
-        /// At exit, still without room: `dropped` messages were lost.
-        case stillFull(dropped: Int)
+        /// At exit, still without room: `dropped` messages were lost, and `left` were still queued.
+        case stillFull(dropped: Int, left: Int)
 
         var description: String {
             switch self {
@@ -30,7 +30,7 @@ struct Overflow {
             case .full(.buffer(let bytes?)): "buffer of \(bytes) bytes full; dropping messages"
             case .full(.total(let bytes)): "all receivers' buffers hold their total of \(bytes) bytes and this one the most; dropping its messages"
             case .room(let n): "buffer has room again; \(n) messages dropped"
-            case .stillFull(let n): "buffer full until the end; \(n) messages dropped"
+            case .stillFull(let n, let left): "buffer full until the end; \(n) messages dropped, \(left) not delivered at exit"
             }
         }
     }
@@ -74,8 +74,9 @@ struct Overflow {
     @inline(__always)
     mutating func retry() { dropping = false }
 
-    /// At exit: what was lost since the last report, if room never came back.
-    func finish() -> Report? { reported ? .stillFull(dropped: dropped) : nil }
+    /// At exit, with `left` messages still queued: what was lost since the last report, if room never
+    /// came back.
+    func finish(left: Int) -> Report? { reported ? .stillFull(dropped: dropped, left: left) : nil }
 
     private mutating func lost(_ messages: Int, _ cause: Cause, holding: Int) -> Report? {
         dropped += messages

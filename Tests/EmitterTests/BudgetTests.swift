@@ -76,7 +76,7 @@ struct OverflowTests {
     @Test("full: said once with why; dropping until the next turn or write; room again said once with the count")
     func oncePerChange() {
         var o = Overflow()
-        #expect(!o.dropping && o.finish() == nil)
+        #expect(!o.dropping && o.finish(left: 0) == nil)
         #expect(o.refused(.buffer(bytes: 8388608), holding: 1000) == .full(.buffer(bytes: 8388608)))
         #expect(o.dropping)
         o.skipped()
@@ -90,10 +90,10 @@ struct OverflowTests {
         #expect(o.refused(.buffer(bytes: 8388608), holding: 1000) == nil)
         #expect(o.wrote(holding: 500) == .room(dropped: 5))
         #expect(o.wrote(holding: 0) == nil, "said once")
-        #expect(o.finish() == nil)
+        #expect(o.finish(left: 3) == nil)
         // Full again: said again.
         #expect(o.refused(.total(bytes: 1 << 20), holding: 10) == .full(.total(bytes: 1 << 20)))
-        #expect(o.finish() == .stillFull(dropped: 1))
+        #expect(o.finish(left: 3) == .stillFull(dropped: 1, left: 3))
     }
 
     @Test("giving way for others is said once too, with what went counted")
@@ -113,6 +113,6 @@ struct OverflowTests {
         #expect(R.full(.total(bytes: 67108864)).description
                 == "all receivers' buffers hold their total of 67108864 bytes and this one the most; dropping its messages")
         #expect(R.room(dropped: 12).description == "buffer has room again; 12 messages dropped")
-        #expect(R.stillFull(dropped: 7).description == "buffer full until the end; 7 messages dropped")
+        #expect(R.stillFull(dropped: 7, left: 2).description == "buffer full until the end; 7 messages dropped, 2 not delivered at exit")
     }
 }
