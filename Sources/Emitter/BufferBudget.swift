@@ -2,10 +2,13 @@
 /// and who gives way when it is full.
 ///
 /// Each receiver has a slot; what it holds is its queue's bytes, message overhead included
-/// (`StreamQueue.heldBytes`). When a message does not fit in the total, the receiver holding the most gives
-/// way: its oldest messages are dropped — unless it is the receiver the message is for, or it holds no more
-/// than its fair share (the total over the number of receivers), in which case the message is refused. So
-/// a receiver holding less than its fair share always finds room: some other holds more than its own.
+/// (`StreamQueue.heldBytes`). The fair share is the total over the number of receivers. When a message
+/// does not fit in the total:
+/// - for a receiver that would still be within its fair share, the receiver holding the most gives way:
+///   its oldest messages are dropped. It holds more than its fair share (the others hold more than theirs
+///   together), so nobody under its fair share ever loses messages for another's sake;
+/// - for a receiver that would go beyond its fair share, the message is refused: receivers that hold
+///   their share and stall (a receiver that never reads) do not take turns dropping each other's messages.
 /// A pure type: no queue, no I/O; the driver carries out what it decides.
 struct BufferBudget {
     /// The most bytes all receivers hold together.
@@ -41,6 +44,7 @@ struct BufferBudget {
     func admit(_ bytes: Int, for slot: Int) -> Decision {
         let over = used + bytes - total
         if over <= 0 { return .take }
+        guard held[slot] + bytes <= fairShare else { return .refuse }
         var largest = slot
         for (i, h) in held.enumerated() where h > held[largest] { largest = i }
         guard largest != slot, held[largest] > fairShare else { return .refuse }

@@ -72,6 +72,7 @@ struct StreamQueue {
         switch framing {
         case .newline:
             guard heldBytes + message.count + 1 + Self.overhead <= capacity else { return false }
+            if bytes.count + message.count + 1 > bytes.capacity { reuseFront() }
             bytes.append(contentsOf: message)
             bytes.append(10)
         case .octetCounted:
@@ -83,6 +84,7 @@ struct StreamQueue {
                 digits += 1
             }
             guard heldBytes + digits + 1 + message.count + Self.overhead <= capacity else { return false }
+            if bytes.count + digits + 1 + message.count > bytes.capacity { reuseFront() }
             var rest = message.count
             while power > 0 {
                 bytes.append(UInt8(truncatingIfNeeded: 48 + rest / power))
@@ -160,6 +162,16 @@ struct StreamQueue {
         head = newHead
         compact()
         return (dropped, freed)
+    }
+
+    /// The storage is full: when a good part of it is written or dropped at the front, that part is
+    /// reused rather than the storage grown (a receiver that gives way for others would otherwise grow
+    /// storage it no longer holds).
+    private mutating func reuseFront() {
+        guard head >= 64 << 10, head >= bytes.capacity / 8 else { return }
+        base += head
+        bytes.removeFirst(head)
+        head = 0
     }
 
     /// Forgets what was written (or dropped) at the front once it is all or a good part of the queue,

@@ -19,13 +19,14 @@ struct BufferBudgetTests {
         #expect(b.used == 150 && b.held == [100, 50])
     }
 
-    @Test("full: the receiver holding the most gives way for another, at least what is missing")
+    @Test("full: the receiver holding the most gives way for one within its fair share, at least what is missing")
     func largestGivesWay() {
         let b = Self.budget(1000, [100, 600, 250])
         // 50 missing; the largest holds 267 above its share of 333: it gives what is missing and up to
         // 64 KiB more, within what it holds above its share.
         #expect(b.admit(100, for: 0) == .evict(slot: 1, bytes: 267))
-        #expect(b.admit(100, for: 2) == .evict(slot: 1, bytes: 267))
+        #expect(b.admit(83, for: 2) == .evict(slot: 1, bytes: 267))
+        #expect(b.admit(84, for: 2) == .refuse, "beyond its share: refused, nobody gives way for it")
         let big = Self.budget(1 << 20, [0, 1 << 20])
         #expect(big.admit(10, for: 0) == .evict(slot: 1, bytes: 64 << 10), "not one message at a time")
     }
@@ -34,6 +35,9 @@ struct BufferBudgetTests {
     func largestIsRefused() {
         let b = Self.budget(1000, [100, 600, 250])
         #expect(b.admit(100, for: 1) == .refuse)
+        // Stalled receivers holding their shares refuse their own messages rather than drop each other's.
+        let stalled = Self.budget(1000, [330, 340, 330])
+        #expect(stalled.admit(10, for: 0) == .refuse && stalled.admit(10, for: 2) == .refuse)
     }
 
     @Test("nobody gives way below its fair share")
