@@ -234,25 +234,26 @@ def stages_alone(n, width):
 
 
 def stalled(n, width, receivers=20):
-    """A UDP route and `receivers` TCP routes on one emit-syslog, each record routed to all: the UDP
-    route's rate when the TCP receivers read everything, and when they accept and never read."""
+    """A UDP route alone, then with `receivers` TCP routes on the same emit-syslog (each record routed to
+    all) whose receivers read everything, then whose receivers accept and never read: the UDP route's
+    rate, emit-syslog's CPU, peak memory and diagnostic lines."""
     tmp = tempfile.mkdtemp(prefix="logspout-bench-")
     container = ('{"id":"' + "ab" * 32 + '","name":"web","image":"nginx:1.27","hostname":"8713470e0e2c",'
                  '"pid":18441,"labels":{"team":"db"}}')
-    for reading in (True, False):
+    for kind in ("alone", "reading", "stalled"):
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
         udp.bind(("127.0.0.1", 0))
         listeners = []
-        for _ in range(receivers):
+        for _ in range(0 if kind == "alone" else receivers):
             l = socket.socket()
             l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
             l.bind(("127.0.0.1", 0))
             l.listen(4)
             listeners.append(l)
-        if reading:
-            for l in listeners:
-                threading.Thread(target=lambda l=l: drain(l.accept()[0]), daemon=True).start()
+        sink = os.fork() if kind == "reading" else None
+        if sink == 0:
+            read_all(listeners)
         targets = [("u", '{"type":"syslog","addr":"127.0.0.1:%d","protocol":"udp"}' % udp.getsockname()[1])] + \
                   [("t%d" % i, '{"type":"syslog","addr":"127.0.0.1:%d","protocol":"tcp"}' % l.getsockname()[1])
                    for i, l in enumerate(listeners)]
@@ -273,8 +274,8 @@ def stalled(n, width, receivers=20):
         threading.Thread(target=count, daemon=True).start()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
-        with open(path) as f:
-            p = subprocess.Popen([f"{BIN}/emit-syslog"], stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(path) as f, open(f"{tmp}/stderr", "w+") as errors:
+            p = subprocess.Popen([f"{BIN}/emit-syslog"], stdin=f, stdout=subprocess.DEVNULL, stderr=errors)
             peak = 0
             while p.poll() is None:
                 try:
@@ -283,24 +284,38 @@ def stalled(n, width, receivers=20):
                 except (OSError, StopIteration):
                     pass
                 time.sleep(0.02)
-            err = p.stderr.read().decode()
+            errors.seek(0)
+            err = errors.read()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         time.sleep(0.2)
         wall = (done[0] or time.monotonic()) - start
-        kind = "reading" if reading else "stalled"
-        print(f"stalled {n} records to 1 UDP + {receivers} TCP receivers ({kind}): UDP got {got[0]:,} in {wall:.2f} s, "
+        print(f"stalled {n} records to 1 UDP + {len(listeners)} TCP receivers ({kind}): UDP got {got[0]:,} in {wall:.2f} s, "
               f"{got[0] / wall:,.0f} records/s; emit-syslog CPU {cpu:.2f} s, peak RSS {peak / 1024:.1f} MiB, "
               f"{len(err.splitlines())} stderr lines")
+        if sink:
+            os.kill(sink, 9)
+            os.waitpid(sink, 0)
         udp.close()
         for l in listeners:
             l.close()
     subprocess.run(["rm", "-rf", tmp])
 
 
-def drain(conn):
-    while conn.recv(1 << 20):
-        pass
+def read_all(listeners):
+    """In a child process: accepts on `listeners` and reads everything, until killed."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    for l in listeners:
+        sel.register(l, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            s = key.fileobj
+            if s in listeners:
+                sel.register(s.accept()[0], selectors.EVENT_READ)
+            elif not s.recv(1 << 20):
+                sel.unregister(s)
+                s.close()
 
 
 def test_pki(tmp):
