@@ -15,7 +15,7 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    (udp-ceiling: sendmmsg of datagrams of the same size, doing nothing else), in the same run; then the
    same records over TCP and over TLS to a local sink.
 5b. emit-syslog with 20 TCP receivers that never read (`bench.py stalled`, no engine needed): the rate at
-   which a UDP route on the same emit-syslog delivers N records, with 20 TCP routes to receivers that read
+   which a UDP route on the same emit-syslog delivers BENCH_STALLED records (50000), with 20 TCP routes to receivers that read
    everything, and to receivers that accept and never read; emit-syslog's CPU and peak memory.
 6. The whole appliance (supervisor.sh with STATE_DIR, a TCP route to a local sink) against curl reading the engine's
    logs?follow of the same container in the same run: ratio of the times to deliver all N lines after the
@@ -490,14 +490,15 @@ def image_under_load(n, width, tag="logspout:latest"):
 def main():
     n = int(os.environ.get("BENCH_LINES", "200000"))
     width = int(os.environ.get("BENCH_WIDTH", "100"))
+    stalled_records = int(os.environ.get("BENCH_STALLED", "50000"))
     if sys.argv[1:] == ["stalled"]:
-        stalled(n, width)
+        stalled(stalled_records, width)
         return
     replay(n, width)
     live(n, width)
     idle(int(os.environ.get("BENCH_IDLE", "50")), 10)
     stages_alone(int(os.environ.get("BENCH_RECORDS", "1000000")), width)
-    stalled(n, width)
+    stalled(stalled_records, width)
     appliance(n, width)
     image_under_load(n, width)
 
