@@ -54,6 +54,16 @@ struct BufferBudget {
         return .evict(slot: largest, bytes: max(over, extra))
     }
 
+    /// What the total has left.
+    var room: Int { total - used }
+
+    /// The receiver in `slot` holds `bytes` more.
+    @inline(__always)
+    mutating func charge(_ slot: Int, _ bytes: Int) {
+        held[slot] += bytes
+        used += bytes
+    }
+
     /// The receiver in `slot` holds `bytes` now.
     mutating func update(_ slot: Int, holding bytes: Int) {
         used += bytes - held[slot]

@@ -32,8 +32,9 @@ final class Destination {
     var stream: StreamQueue
     /// TCP and TLS: the stream's slot in the buffers' total (`BufferBudget`); -1 for UDP.
     var slot = -1
-    /// Whether messages are lost for want of room, and what was said about it.
-    var overflow = Overflow()
+    /// Whether messages are lost for want of room, and what was said about it. Read per message on the
+    /// loop's one thread, never while another access to it is open: not checked at run time.
+    @exclusivity(unchecked) var overflow = Overflow()
     var tls: TLSSession?
     var fd: Int32 = -1
     /// The socket in the event loop.

@@ -17,8 +17,9 @@ public final class Emitter {
     let loop: EventLoop
     let resolver: Resolver
     var destinations: [String: Destination] = [:]
-    /// The bytes the TCP and TLS receivers hold together, against `SYSLOG_BUFFER_TOTAL`.
-    var budget: BufferBudget
+    /// The bytes the TCP and TLS receivers hold together, against `SYSLOG_BUFFER_TOTAL`. Touched per
+    /// message on the loop's one thread, never while another access to it is open: not checked at run time.
+    @exclusivity(unchecked) var budget: BufferBudget
     /// The TCP and TLS receivers, by their slot in `budget`.
     var streams: [Destination] = []
     /// The route seen last under each id, with its target (routes repeat: each target is read once).
@@ -235,13 +236,15 @@ public final class Emitter {
             if d.datagrams.count >= 1024 { flush(d) }
             return
         }
-        let cost = d.stream.cost(ofMessage: message.count)
-        guard d.stream.heldBytes + cost <= d.stream.capacity else { return refuse(d, .buffer(bytes: options.bufferSize)) }
-        guard makeRoom(cost, for: d) else { return refuse(d, .total(bytes: options.bufferTotal)) }
-        _ = d.stream.append(message)
-        budget.update(d.slot, holding: d.stream.heldBytes)
+        var appended = d.stream.append(message, room: budget.room)
+        if case .noRoom(let cost) = appended {
+            guard makeRoom(cost, for: d) else { return refuse(d, .total(bytes: options.bufferTotal)) }
+            appended = d.stream.append(message, room: .max)
+        }
+        guard case .taken(let cost, let pending) = appended else { return refuse(d, .buffer(bytes: options.bufferSize)) }
+        budget.charge(d.slot, cost)
         // A receiver whose connection is full is written when the event loop says it has room again.
-        if d.stream.pendingBytes >= 256 * 1024 && !d.wantsWritable { flush(d) }
+        if pending >= 256 * 1024 && !d.wantsWritable { flush(d) }
     }
 
     /// Room for `bytes` more for the stream `d` in the buffers' total: the receiver holding the most gives

@@ -50,41 +50,40 @@ struct StreamQueue {
     /// bookkeeping.
     var heldBytes: Int { pendingBytes + count * Self.overhead }
 
-    /// What a message of `length` bytes costs once framed and queued.
-    @inline(__always)
-    func cost(ofMessage length: Int) -> Int {
-        switch framing {
-        case .newline: return length + 1 + Self.overhead
-        case .octetCounted:
-            var digits = 1
-            var power = 1
-            while power <= length / 10 {
-                power *= 10
-                digits += 1
-            }
-            return digits + 1 + length + Self.overhead
-        }
+    /// What `append` did.
+    enum Appended: Equatable {
+        /// Queued: it costs `cost` (`heldBytes` grew by it); `pending` bytes wait now.
+        case taken(cost: Int, pending: Int)
+        /// Not queued: it would overflow the bound.
+        case full
+        /// Not queued: its `cost` is more than the `room` given.
+        case noRoom(cost: Int)
     }
 
-    /// Frames and queues `message`; false (nothing queued) when it would overflow the bound.
+    /// Frames and queues `message` if it fits both in the bound and in `room` (what the buffers' total
+    /// has left).
     @inline(__always)
-    mutating func append(_ message: [UInt8]) -> Bool {
-        switch framing {
-        case .newline:
-            guard heldBytes + message.count + 1 + Self.overhead <= capacity else { return false }
-            if bytes.count + message.count + 1 > bytes.capacity { reuseFront() }
-            bytes.append(contentsOf: message)
-            bytes.append(10)
-        case .octetCounted:
-            // LEN SP MSG, the length in decimal.
-            var power = 1
-            var digits = 1
+    mutating func append(_ message: [UInt8], room: Int) -> Appended {
+        // LEN SP MSG for octet counting, the length in decimal.
+        var power = 1
+        var digits = 0
+        if framing == .octetCounted {
+            digits = 1
             while power <= message.count / 10 {
                 power *= 10
                 digits += 1
             }
-            guard heldBytes + digits + 1 + message.count + Self.overhead <= capacity else { return false }
-            if bytes.count + digits + 1 + message.count > bytes.capacity { reuseFront() }
+        }
+        let framed = framing == .newline ? message.count + 1 : digits + 1 + message.count
+        let cost = framed + Self.overhead
+        guard heldBytes + cost <= capacity else { return .full }
+        guard cost <= room else { return .noRoom(cost: cost) }
+        if bytes.count + framed > bytes.capacity { reuseFront() }
+        switch framing {
+        case .newline:
+            bytes.append(contentsOf: message)
+            bytes.append(10)
+        case .octetCounted:
             var rest = message.count
             while power > 0 {
                 bytes.append(UInt8(truncatingIfNeeded: 48 + rest / power))
@@ -95,7 +94,13 @@ struct StreamQueue {
             bytes.append(contentsOf: message)
         }
         ends.append(base + bytes.count)
-        return true
+        return .taken(cost: cost, pending: bytes.count - head)
+    }
+
+    /// Frames and queues `message`; false (nothing queued) when it would overflow the bound.
+    mutating func append(_ message: [UInt8]) -> Bool {
+        if case .taken = append(message, room: .max) { return true }
+        return false
     }
 
     /// Hands what is not written to `write`, again and again until it takes nothing (it returns how many

@@ -168,7 +168,10 @@ struct StreamQueueTests {
         let taken = q.put(["12345", "abcde", ""])
         #expect(taken == [true, true, false], "6 + 8 bytes each; even an empty message takes its newline and its 8")
         #expect(q.count == 2 && q.pendingBytes == 12 && q.heldBytes == 28)
-        #expect(q.cost(ofMessage: 5) == 14 && q.cost(ofMessage: 0) == 9)
+        var probe = StreamQueue(capacity: 100, framing: .newline)
+        #expect(probe.append(Array("12345".utf8), room: 14) == .taken(cost: 14, pending: 6))
+        #expect(probe.append(Array("".utf8), room: 8) == .noRoom(cost: 9), "the total's room is checked too")
+        #expect(probe.append([UInt8](repeating: 65, count: 80), room: .max) == .full)
         var once = true
         _ = q.write { _ in
             defer { once = false }
@@ -181,7 +184,8 @@ struct StreamQueueTests {
         var octets = StreamQueue(capacity: 16, framing: .octetCounted)
         let counted = octets.put(["123456", ""])
         #expect(counted == [true, false], "6 SP 123456: 8 bytes and 8; 0 SP: 2 more and 8")
-        #expect(octets.cost(ofMessage: 6) == 16 && octets.cost(ofMessage: 12345) == 12345 + 6 + 8)
+        var long = StreamQueue(capacity: 1 << 20, framing: .octetCounted)
+        #expect(long.append([UInt8](repeating: 65, count: 12345), room: .max) == .taken(cost: 12345 + 6 + 8, pending: 12345 + 6))
     }
 
     @Test("dropping the oldest messages: whole ones, never one partly written; the rest is written as it was")
