@@ -163,7 +163,7 @@ extension Emitter {
     /// After each turn of the event loop: every receiver's next message is tried again, and what waits is
     /// sent — except to a receiver whose connection is full, which is written once it has room.
     func flushAll() {
-        for d in destinations.values {
+        for d in receivers {
             d.overflow.retry()
             if !d.isEmpty && !d.wantsWritable { flush(d) }
         }

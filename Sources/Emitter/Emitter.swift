@@ -17,6 +17,8 @@ public final class Emitter {
     let loop: EventLoop
     let resolver: Resolver
     var destinations: [String: Destination] = [:]
+    /// The same receivers in the order they were first named: what waits is sent in that order.
+    var receivers: [Destination] = []
     /// The bytes the TCP and TLS receivers hold together, against `SYSLOG_BUFFER_TOTAL`. Touched per
     /// message on the loop's one thread, never while another access to it is open: not checked at run time.
     @exclusivity(unchecked) var budget: BufferBudget
@@ -94,14 +96,14 @@ public final class Emitter {
             Self.diagnostic("\(error)")
             return .software
         }
-        for d in destinations.values where d.kind == .udp && d.fd >= 0 {
+        for d in receivers where d.kind == .udp && d.fd >= 0 {
             // A refusal (ICMP) of the last datagrams is reported on the socket: count it.
             if let e = Sys.socketError(d.fd) {
                 stats.sendErrors += 1
                 apply(d, d.machine.sendFailed("\(SyscallError("send to", d.address.description, e))"))
             }
         }
-        for d in destinations.values {
+        for d in receivers {
             let left = d.isEmpty ? 0 : d.queued
             stats.dropped += left
             if let report = d.overflow.finish(left: left) {
@@ -111,7 +113,7 @@ public final class Emitter {
             }
         }
         Self.diagnostic(stats.summary)
-        for d in destinations.values {
+        for d in receivers {
             // Take what a TLS receiver sent last (a late session ticket): closing a socket with unread
             // input sends a reset, which may cost the receiver the end of what it had not read yet.
             _ = d.tls?.discardInput()
@@ -123,7 +125,7 @@ public final class Emitter {
     /// The input ended: deliver what is queued, trying receivers that are away again at once, for at
     /// most the drain time; then stop.
     func drain() {
-        if destinations.values.allSatisfy(\.isEmpty) {
+        if receivers.allSatisfy(\.isEmpty) {
             loop.stop()
             return
         }
@@ -132,7 +134,7 @@ public final class Emitter {
             let deadline = now + UInt64(options.drainTimeoutMs) * 1_000_000
             drainDeadline = deadline
             loop.schedule(at: deadline) {}  // wakes the loop to end it
-            for d in destinations.values where !d.isEmpty { apply(d, d.machine.drainRequested(now: now)) }
+            for d in receivers where !d.isEmpty { apply(d, d.machine.drainRequested(now: now)) }
         }
         if let deadline = drainDeadline, now >= deadline { loop.stop() }
     }
