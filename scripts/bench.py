@@ -14,6 +14,9 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 5. emit-syslog alone: N routed records from a file to a local UDP port, against the kernel's own ceiling
    (udp-ceiling: sendmmsg of datagrams of the same size, doing nothing else), in the same run; then the
    same records over TCP and over TLS to a local sink.
+5b. emit-syslog with 20 TCP receivers that never read (`bench.py stalled`, no engine needed): the rate at
+   which a UDP route on the same emit-syslog delivers BENCH_STALLED records (50000), with 20 TCP routes to receivers that read
+   everything, and to receivers that accept and never read; emit-syslog's CPU and peak memory.
 6. The whole appliance (supervisor.sh with STATE_DIR, a TCP route to a local sink) against curl reading the engine's
    logs?follow of the same container in the same run: ratio of the times to deliver all N lines after the
    container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
@@ -32,7 +35,7 @@ import time
 
 BIN = os.environ.get("LOGSPOUT_BIN", ".build/release")
 IMAGE = "logspout-test:latest"
-HOST = os.environ["DOCKER_HOST"]
+HOST = os.environ.get("DOCKER_HOST", "")
 SOCK = HOST[len("unix://"):] if HOST.startswith("unix://") else None
 
 
@@ -230,6 +233,91 @@ def stages_alone(n, width):
     subprocess.run(["rm", "-rf", tmp])
 
 
+def stalled(n, width, receivers=20):
+    """A UDP route alone, then with `receivers` TCP routes on the same emit-syslog (each record routed to
+    all) whose receivers read everything, then whose receivers accept and never read: the UDP route's
+    rate, emit-syslog's CPU, peak memory and diagnostic lines."""
+    tmp = tempfile.mkdtemp(prefix="logspout-bench-")
+    container = ('{"id":"' + "ab" * 32 + '","name":"web","image":"nginx:1.27","hostname":"8713470e0e2c",'
+                 '"pid":18441,"labels":{"team":"db"}}')
+    for kind in ("alone", "reading", "stalled"):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
+        udp.bind(("127.0.0.1", 0))
+        listeners = []
+        for _ in range(0 if kind == "alone" else receivers):
+            l = socket.socket()
+            l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            l.bind(("127.0.0.1", 0))
+            l.listen(4)
+            listeners.append(l)
+        sink = os.fork() if kind == "reading" else None
+        if sink == 0:
+            read_all(listeners)
+        targets = [("u", '{"type":"syslog","addr":"127.0.0.1:%d","protocol":"udp"}' % udp.getsockname()[1])] + \
+                  [("t%d" % i, '{"type":"syslog","addr":"127.0.0.1:%d","protocol":"tcp"}' % l.getsockname()[1])
+                   for i, l in enumerate(listeners)]
+        path = f"{tmp}/routed.ndjson"
+        pad = "x" * max(0, width - 8)
+        with open(path, "w") as f:
+            for i in range(n):
+                for rid, t in targets:
+                    f.write('{"time":"2026-11-24T20:42:17.%09dZ","source":"stdout","data":"%07d %s","container":%s,'
+                            '"route":{"id":"%s","target":%s}}\n' % (i, i, pad, container, rid, t))
+        got, done = [0], [None]
+
+        def count():
+            while got[0] < n:
+                udp.recv(70000)
+                got[0] += 1
+            done[0] = time.monotonic()
+        threading.Thread(target=count, daemon=True).start()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        with open(path) as f, open(f"{tmp}/stderr", "w+") as errors:
+            p = subprocess.Popen([f"{BIN}/emit-syslog"], stdin=f, stdout=subprocess.DEVNULL, stderr=errors)
+            peak = 0
+            while p.poll() is None:
+                try:
+                    with open(f"/proc/{p.pid}/status") as st:
+                        peak = max(peak, next(int(l.split()[1]) for l in st if l.startswith("VmHWM")))
+                except (OSError, StopIteration):
+                    pass
+                time.sleep(0.02)
+            errors.seek(0)
+            err = errors.read()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        time.sleep(0.2)
+        wall = (done[0] or time.monotonic()) - start
+        print(f"stalled {n} records to 1 UDP + {len(listeners)} TCP receivers ({kind}): UDP got {got[0]:,} in {wall:.2f} s, "
+              f"{got[0] / wall:,.0f} records/s; emit-syslog CPU {cpu:.2f} s, peak RSS {peak / 1024:.1f} MiB, "
+              f"{len(err.splitlines())} stderr lines")
+        if sink:
+            os.kill(sink, 9)
+            os.waitpid(sink, 0)
+        udp.close()
+        for l in listeners:
+            l.close()
+    subprocess.run(["rm", "-rf", tmp])
+
+
+def read_all(listeners):
+    """In a child process: accepts on `listeners` and reads everything, until killed."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    for l in listeners:
+        sel.register(l, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            s = key.fileobj
+            if s in listeners:
+                sel.register(s.accept()[0], selectors.EVENT_READ)
+            elif not s.recv(1 << 20):
+                sel.unregister(s)
+                s.close()
+
+
 def test_pki(tmp):
     """A CA and a server certificate for localhost, made with the openssl command line."""
     def openssl(*args):
@@ -402,10 +490,15 @@ def image_under_load(n, width, tag="logspout:latest"):
 def main():
     n = int(os.environ.get("BENCH_LINES", "200000"))
     width = int(os.environ.get("BENCH_WIDTH", "100"))
+    stalled_records = int(os.environ.get("BENCH_STALLED", "50000"))
+    if sys.argv[1:] == ["stalled"]:
+        stalled(stalled_records, width)
+        return
     replay(n, width)
     live(n, width)
     idle(int(os.environ.get("BENCH_IDLE", "50")), 10)
     stages_alone(int(os.environ.get("BENCH_RECORDS", "1000000")), width)
+    stalled(stalled_records, width)
     appliance(n, width)
     image_under_load(n, width)
 

@@ -39,15 +39,13 @@ struct ConnectionStateMachine {
     }
 
     /// A change said on stderr (`emit-syslog: KEY: TEXT`), once: the same report twice in a row is said
-    /// once.
+    /// once. (A full buffer is no change of the connection: `Overflow` says it.)
     enum Report: Equatable, CustomStringConvertible {
         case connected
         case cannotResolve(String)
         case addressChanged(String)
         /// The connection failed or broke (why), and is tried again.
         case retrying(String)
-        /// Messages are dropped for want of room (the buffer's size, for TCP and TLS).
-        case bufferFull(bytes: Int?)
         /// The kernel refused datagrams (UDP).
         case sendFailed(String)
 
@@ -57,8 +55,6 @@ struct ConnectionStateMachine {
             case .cannotResolve(let summary): "cannot resolve: \(summary)"
             case .addressChanged(let summary): "address changed: \(summary)"
             case .retrying(let why): "\(why); retrying"
-            case .bufferFull(nil): "buffer full; dropping messages"
-            case .bufferFull(let bytes?): "buffer of \(bytes) bytes full; dropping messages"
             case .sendFailed(let why): why
             }
         }
@@ -294,15 +290,6 @@ struct ConnectionStateMachine {
         backoff.reset()
         var actions: [Action] = []
         arm(.retry, at: now, &actions)
-        return actions
-    }
-
-    /// A message found no room in the buffer of `bufferBytes`.
-    mutating func overflowed(bufferBytes: Int) -> [Action] {
-        let report = Report.bufferFull(bytes: transport == .udp ? nil : bufferBytes)
-        guard lastReport != report else { return [] }
-        var actions: [Action] = []
-        say(report, &actions)
         return actions
     }
 

@@ -30,6 +30,11 @@ final class Destination {
     var datagrams: DatagramBatch
     /// TCP and TLS: the framed stream.
     var stream: StreamQueue
+    /// TCP and TLS: the stream's slot in the buffers' total (`BufferBudget`); -1 for UDP.
+    var slot = -1
+    /// Whether messages are lost for want of room, and what was said about it. Read per message on the
+    /// loop's one thread, never while another access to it is open: not checked at run time.
+    @exclusivity(unchecked) var overflow = Overflow()
     var tls: TLSSession?
     var fd: Int32 = -1
     /// The socket in the event loop.
@@ -49,7 +54,9 @@ final class Destination {
         machine = ConnectionStateMachine(transport: transport, resolveIntervalNanos: UInt64(options.resolveInterval) * 1_000_000_000)
         let reserve = min(options.bufferSize, 1 << 20)
         datagrams = DatagramBatch(capacity: options.bufferSize, reserving: kind == .udp ? reserve : 0)
-        stream = StreamQueue(capacity: options.bufferSize, framing: options.framing, reserving: kind == .udp ? 0 : reserve)
+        // A TLS record being written (16 KiB at most) must not change under OpenSSL: it is never dropped.
+        stream = StreamQueue(capacity: options.bufferSize, framing: options.framing, protecting: transport == .tls ? 16 << 10 : 0,
+                             reserving: kind == .udp ? 0 : min(reserve, StreamQueue.retained))
         self.retry = retry
         self.handshake = handshake
         self.refresh = refresh
@@ -66,6 +73,8 @@ final class Destination {
     var isEmpty: Bool { kind == .udp ? datagrams.isEmpty : stream.isEmpty }
     /// Messages not sent yet.
     var queued: Int { kind == .udp ? datagrams.count : stream.count }
+    /// The bytes held for it (UDP: the datagrams of this burst).
+    var heldBytes: Int { kind == .udp ? datagrams.bytes.count : stream.heldBytes }
 
     /// Closes the socket (and the TLS session, which sends close_notify when it can).
     func closeSocket() {

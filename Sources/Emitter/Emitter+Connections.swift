@@ -160,8 +160,13 @@ extension Emitter {
 
     // MARK: - Sending
 
+    /// After each turn of the event loop: every receiver's next message is tried again, and what waits is
+    /// sent — except to a receiver whose connection is full, which is written once it has room.
     func flushAll() {
-        for d in destinations.values where !d.isEmpty { flush(d) }
+        for d in receivers {
+            d.overflow.retry()
+            if !d.isEmpty && !d.wantsWritable { flush(d) }
+        }
     }
 
     func flush(_ d: Destination) {
@@ -180,6 +185,7 @@ extension Emitter {
             })
         stats.sent += outcome.sent
         stats.dropped += outcome.dropped
+        if outcome.sent > 0, let report = d.overflow.wrote(holding: 0) { say(d, report) }
     }
 
     /// Writes the queue to a TCP or TLS receiver, as far as the connection takes it; then waits for room
@@ -187,6 +193,7 @@ extension Emitter {
     func flushStream(_ d: Destination) {
         var failure: String?
         var wantsWritable = false
+        let pending = d.stream.pendingBytes
         let sent: Int
         if let tls = d.tls {
             sent = d.stream.write { bytes in
@@ -214,11 +221,15 @@ extension Emitter {
             wantsWritable = d.stream.pendingBytes > 0
         }
         stats.sent += sent
+        budget.update(d.slot, holding: d.stream.heldBytes)
+        let progressed = d.stream.pendingBytes < pending
+        if progressed, let report = d.overflow.wrote(holding: d.stream.heldBytes) { say(d, report) }
         if let failure {
             apply(d, d.machine.connectionLost(failure, now: Sys.monotonicNanos()))
             return
         }
         setWritable(d, wantsWritable)
+        guard progressed else { return }
         let actions = d.machine.wrote()
         if !actions.isEmpty { apply(d, actions) }
     }

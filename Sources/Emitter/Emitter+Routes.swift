@@ -64,6 +64,11 @@ extension Emitter {
                             handshake: loop.makeTimer { [unowned self] in timerFired(.handshake, key) },
                             refresh: loop.makeTimer { [unowned self] in timerFired(.refresh, key) })
         destinations[key] = d
+        receivers.append(d)
+        if d.kind == .tcp {
+            d.slot = budget.add()
+            streams.append(d)
+        }
         apply(d, d.machine.start())
         return d
     }

@@ -17,6 +17,13 @@ public final class Emitter {
     let loop: EventLoop
     let resolver: Resolver
     var destinations: [String: Destination] = [:]
+    /// The same receivers in the order they were first named: what waits is sent in that order.
+    var receivers: [Destination] = []
+    /// The bytes the TCP and TLS receivers hold together, against `SYSLOG_BUFFER_TOTAL`. Touched per
+    /// message on the loop's one thread, never while another access to it is open: not checked at run time.
+    @exclusivity(unchecked) var budget: BufferBudget
+    /// The TCP and TLS receivers, by their slot in `budget`.
+    var streams: [Destination] = []
     /// The route seen last under each id, with its target (routes repeat: each target is read once).
     var bindings: [String: (target: JSONValue, binding: Binding?)] = [:]
     var inputOpen = true
@@ -39,6 +46,7 @@ public final class Emitter {
         self.options = options
         self.input = input
         formatter = SyslogFormatter(options: options.syslog)
+        budget = BufferBudget(total: options.bufferTotal)
         loop = try EventLoop(signals: [.terminate, .interrupt, .user1])
         resolver = try Resolver()
         message.reserveCapacity(4096)
@@ -88,19 +96,24 @@ public final class Emitter {
             Self.diagnostic("\(error)")
             return .software
         }
-        for d in destinations.values where d.kind == .udp && d.fd >= 0 {
+        for d in receivers where d.kind == .udp && d.fd >= 0 {
             // A refusal (ICMP) of the last datagrams is reported on the socket: count it.
             if let e = Sys.socketError(d.fd) {
                 stats.sendErrors += 1
                 apply(d, d.machine.sendFailed("\(SyscallError("send to", d.address.description, e))"))
             }
         }
-        for d in destinations.values where !d.isEmpty {
-            stats.dropped += d.queued
-            Self.diagnostic("\(d.key): \(d.queued) messages not delivered at exit")
+        for d in receivers {
+            let left = d.isEmpty ? 0 : d.queued
+            stats.dropped += left
+            if let report = d.overflow.finish(left: left) {
+                say(d, report)
+            } else if left > 0 {
+                Self.diagnostic("\(d.key): \(left) messages not delivered at exit")
+            }
         }
         Self.diagnostic(stats.summary)
-        for d in destinations.values {
+        for d in receivers {
             // Take what a TLS receiver sent last (a late session ticket): closing a socket with unread
             // input sends a reset, which may cost the receiver the end of what it had not read yet.
             _ = d.tls?.discardInput()
@@ -112,7 +125,7 @@ public final class Emitter {
     /// The input ended: deliver what is queued, trying receivers that are away again at once, for at
     /// most the drain time; then stop.
     func drain() {
-        if destinations.values.allSatisfy(\.isEmpty) {
+        if receivers.allSatisfy(\.isEmpty) {
             loop.stop()
             return
         }
@@ -121,7 +134,7 @@ public final class Emitter {
             let deadline = now + UInt64(options.drainTimeoutMs) * 1_000_000
             drainDeadline = deadline
             loop.schedule(at: deadline) {}  // wakes the loop to end it
-            for d in destinations.values where !d.isEmpty { apply(d, d.machine.drainRequested(now: now)) }
+            for d in receivers where !d.isEmpty { apply(d, d.machine.drainRequested(now: now)) }
         }
         if let deadline = drainDeadline, now >= deadline { loop.stop() }
     }
@@ -195,6 +208,13 @@ public final class Emitter {
     }
 
     func deliver(_ record: Record, _ route: Binding) {
+        let d = route.destination
+        if d.overflow.dropping {
+            // No room for it since the last try: dropped before any work.
+            d.overflow.skipped()
+            stats.dropped += 1
+            return
+        }
         message.removeAll(keepingCapacity: true)
         formatter.append(record, format: route.format, appendTag: route.appendTag, structuredData: route.structuredData,
                          into: &message)
@@ -202,31 +222,57 @@ public final class Emitter {
     }
 
     /// Queues the formatted message for `d`: a datagram (cut to `SYSLOG_MAX_SIZE`), or framed onto the
-    /// stream; dropped and counted when the receiver's buffer is full.
+    /// stream; dropped and counted when the receiver's buffer is full, or the buffers' total is and
+    /// nobody gives way (`BufferBudget`).
     func enqueue(_ d: Destination) {
         if d.kind == .udp {
             if message.count > options.maxDatagram {
                 _ = truncateUTF8(&message, from: 0, max: options.maxDatagram)
                 stats.truncated += 1
             }
-            guard d.datagrams.append(message) else {
-                overflowed(d)
-                return
+            if !d.datagrams.append(message) {
+                flush(d)  // a full batch is sent at once when the socket is ready
+                guard d.datagrams.append(message) else { return refuse(d, .buffer(bytes: nil)) }
             }
             // Send in batches even within a long read burst.
             if d.datagrams.count >= 1024 { flush(d) }
             return
         }
-        guard d.stream.append(message) else {
-            overflowed(d)
-            return
+        var appended = d.stream.append(message, room: budget.room)
+        if case .noRoom(let cost) = appended {
+            guard makeRoom(cost, for: d) else { return refuse(d, .total(bytes: options.bufferTotal)) }
+            appended = d.stream.append(message, room: .max)
         }
-        if d.stream.pendingBytes >= 256 * 1024 { flush(d) }
+        guard case .taken(let cost, let pending) = appended else { return refuse(d, .buffer(bytes: options.bufferSize)) }
+        budget.charge(d.slot, cost)
+        // A receiver whose connection is full is written when the event loop says it has room again.
+        if pending >= 256 * 1024 && !d.wantsWritable { flush(d) }
     }
 
-    func overflowed(_ d: Destination) {
-        stats.dropped += 1
-        let actions = d.machine.overflowed(bufferBytes: options.bufferSize)
-        if !actions.isEmpty { apply(d, actions) }
+    /// Room for `bytes` more for the stream `d` in the buffers' total: the receiver holding the most gives
+    /// way (its oldest messages are dropped) while it holds more than its fair share and is not `d`.
+    func makeRoom(_ bytes: Int, for d: Destination) -> Bool {
+        while true {
+            switch budget.admit(bytes, for: d.slot) {
+            case .take: return true
+            case .refuse: return false
+            case .evict(let slot, let wanted):
+                let v = streams[slot]
+                let before = v.stream.heldBytes
+                let (messages, _) = v.stream.dropOldest(atLeast: wanted)
+                guard messages > 0 else { return false }
+                budget.update(slot, holding: v.stream.heldBytes)
+                stats.dropped += messages
+                if let report = v.overflow.evicted(messages, .total(bytes: options.bufferTotal), holding: before) { say(v, report) }
+            }
+        }
     }
+
+    /// A message found no room: counted, and said when it is the first since there was room.
+    func refuse(_ d: Destination, _ cause: Overflow.Cause) {
+        stats.dropped += 1
+        if let report = d.overflow.refused(cause, holding: d.heldBytes) { say(d, report) }
+    }
+
+    func say(_ d: Destination, _ report: Overflow.Report) { Self.diagnostic("\(d.key): \(report)") }
 }

@@ -14,6 +14,8 @@ public struct EmitterOptions: Sendable {
     public var framing = Framing.newline
     /// Bytes kept per receiver while it is away or slow (`SYSLOG_BUFFER_SIZE`).
     public var bufferSize = 8 << 20
+    /// Bytes kept by all TCP and TLS receivers together (`SYSLOG_BUFFER_TOTAL`).
+    public var bufferTotal = 64 << 20
     /// How often addresses are looked up again, in seconds (`SYSLOG_RESOLVE_INTERVAL`).
     public var resolveInterval = 60
     /// `MULTILINE_PATTERN`, `MULTILINE_MATCH`, `MULTILINE_FLUSH_AFTER`, `MULTILINE_SEPARATOR`: the
@@ -46,6 +48,7 @@ public struct EmitterOptions: Sendable {
         }
         if let e = number("SYSLOG_MAX_SIZE", 480...65507, { o.maxDatagram = $0 }) { return .failure(e) }
         if let e = number("SYSLOG_BUFFER_SIZE", 65536...(1 << 30), { o.bufferSize = $0 }) { return .failure(e) }
+        if let e = number("SYSLOG_BUFFER_TOTAL", 65536...(1 << 34), { o.bufferTotal = $0 }) { return .failure(e) }
         if let e = number("SYSLOG_RESOLVE_INTERVAL", 1...86400, { o.resolveInterval = $0 }) { return .failure(e) }
         if let f = get("SYSLOG_TCP_FRAMING"), !f.isEmpty {
             guard let framing = Framing(rawValue: f) else {
@@ -91,6 +94,7 @@ public struct EmitterOptions: Sendable {
           SYSLOG_MAX_SIZE          largest UDP message in bytes, cut on a UTF-8 boundary (default 65507)
           SYSLOG_TCP_FRAMING       newline (default) or octet-counted (RFC 6587)
           SYSLOG_BUFFER_SIZE       bytes kept per receiver while it is away or slow (default 8388608)
+          SYSLOG_BUFFER_TOTAL      bytes kept by all TCP and TLS receivers together (default 67108864)
           SYSLOG_RESOLVE_INTERVAL  seconds between lookups of receiver addresses (default 60)
           MULTILINE_PATTERN, MULTILINE_MATCH, MULTILINE_FLUSH_AFTER, MULTILINE_SEPARATOR
                                    defaults of routes that join lines (^\\s, nonfirst, 500 ms, newline)

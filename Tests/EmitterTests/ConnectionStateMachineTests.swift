@@ -29,7 +29,6 @@ final class Lifecycle {
     func wrote() -> [Action] { machine.wrote() }
     func timerFired(_ t: ConnectionStateMachine.Timer, now: UInt64) -> [Action] { machine.timerFired(t, now: now) }
     func drainRequested(now: UInt64) -> [Action] { machine.drainRequested(now: now) }
-    func overflowed(bufferBytes: Int) -> [Action] { machine.overflowed(bufferBytes: bufferBytes) }
     func sendFailed(_ why: String) -> [Action] { machine.sendFailed(why) }
 }
 
@@ -114,7 +113,7 @@ struct ConnectionStateMachineTests {
         #expect(m.connectFailed("again", now: 1) == [], "no connect in progress: nothing to fail")
     }
 
-    @Test("UDP: a connected socket is ready, silently; send errors and a full buffer are said once each")
+    @Test("UDP: a connected socket is ready, silently; send errors are said once")
     func udp() {
         let m = Lifecycle(.udp, resolveIntervalNanos: Self.interval)
         _ = m.start()
@@ -126,8 +125,6 @@ struct ConnectionStateMachineTests {
         let refused = "sendmmsg failed: Connection refused"
         #expect(m.sendFailed(refused) == [.report(.sendFailed(refused))])
         #expect(m.sendFailed(refused) == [])
-        #expect(Self.reports(m.overflowed(bufferBytes: 65536)) == ["buffer full; dropping messages"])
-        #expect(m.overflowed(bufferBytes: 65536) == [])
     }
 
     @Test("reset or hang-up: closed, retried with backoff; the reconnection is said")
@@ -188,9 +185,7 @@ struct ConnectionStateMachineTests {
         _ = m.timerFired(.retry, now: 900 * Self.ms)
         _ = m.resolved([a], summary: "s", now: 900 * Self.ms)
         #expect(Self.reports(m.connected(now: 910 * Self.ms)) == ["connected"])
-        // A full buffer while connected, then a write that goes through.
-        #expect(Self.reports(m.overflowed(bufferBytes: 1 << 20)) == ["buffer of 1048576 bytes full; dropping messages"])
-        #expect(m.wrote() == [.report(.connected)])
+        // Writes while connected: nothing to say (a full buffer is no change of the connection).
         #expect(m.wrote() == [])
     }
 
@@ -333,8 +328,6 @@ struct ConnectionStateMachineTests {
         #expect(R.cannotResolve("x").description == "cannot resolve: x")
         #expect(R.addressChanged("x").description == "address changed: x")
         #expect(R.retrying("x").description == "x; retrying")
-        #expect(R.bufferFull(bytes: nil).description == "buffer full; dropping messages")
-        #expect(R.bufferFull(bytes: 8388608).description == "buffer of 8388608 bytes full; dropping messages")
         #expect(R.sendFailed("send to a:514 failed: Connection refused").description == "send to a:514 failed: Connection refused")
     }
 }

@@ -34,16 +34,18 @@ struct OptionsTests {
     @Test("environment values are read and checked")
     func environment() throws {
         let env = ["SYSLOG_FORMAT": "rfc3164", "SYSLOG_MAX_SIZE": "1024", "SYSLOG_TCP_FRAMING": "octet-counted",
-                   "SYSLOG_BUFFER_SIZE": "65536", "SYSLOG_RESOLVE_INTERVAL": "5"]
+                   "SYSLOG_BUFFER_SIZE": "65536", "SYSLOG_BUFFER_TOTAL": "1048576", "SYSLOG_RESOLVE_INTERVAL": "5"]
         let o = try EmitterOptions.fromEnvironment { env[$0] }.get()
         #expect(o.defaultFormat == .rfc3164 && o.maxDatagram == 1024 && o.framing == .octetCounted)
-        #expect(o.bufferSize == 65536 && o.resolveInterval == 5)
+        #expect(o.bufferSize == 65536 && o.bufferTotal == 1 << 20 && o.resolveInterval == 5)
+        #expect(EmitterOptions().bufferTotal == 64 << 20, "64 MiB by default")
         #expect(throws: TargetError("MULTILINE_*: multiline match 'middle' is not one of first, last, nonfirst, nonlast")) {
             try EmitterOptions.fromEnvironment { $0 == "MULTILINE_MATCH" ? "middle" : nil }.get()
         }
         #expect(try EmitterOptions.fromEnvironment { $0 == "MULTILINE_FLUSH_AFTER" ? "20" : nil }.get().multilineEnvironment
                 == ["MULTILINE_FLUSH_AFTER": "20"])
-        for (k, v) in [("SYSLOG_FORMAT", "json"), ("SYSLOG_MAX_SIZE", "10"), ("SYSLOG_TCP_FRAMING", "x"), ("SYSLOG_RESOLVE_INTERVAL", "0")] {
+        for (k, v) in [("SYSLOG_FORMAT", "json"), ("SYSLOG_MAX_SIZE", "10"), ("SYSLOG_TCP_FRAMING", "x"), ("SYSLOG_RESOLVE_INTERVAL", "0"),
+                       ("SYSLOG_BUFFER_TOTAL", "1000")] {
             #expect(throws: TargetError.self) { try EmitterOptions.fromEnvironment { $0 == k ? v : nil }.get() }
         }
     }

@@ -161,24 +161,80 @@ struct StreamQueueTests {
         #expect(Self.drain(&q) == ("l\n", 1))
     }
 
-    @Test("the bound: a message that would overflow what waits is refused whole; written bytes make room")
+    @Test("the bound counts each message's bookkeeping: one that would overflow it is refused whole; written bytes make room")
     func bound() {
-        var q = StreamQueue(capacity: 12, framing: .newline)
+        #expect(StreamQueue.overhead == 8)
+        var q = StreamQueue(capacity: 28, framing: .newline)
         let taken = q.put(["12345", "abcde", ""])
-        #expect(taken == [true, true, false], "6 + 6 bytes; even an empty message takes its newline")
-        #expect(q.count == 2 && q.pendingBytes == 12)
+        #expect(taken == [true, true, false], "6 + 8 bytes each; even an empty message takes its newline and its 8")
+        #expect(q.count == 2 && q.pendingBytes == 12 && q.heldBytes == 28)
+        var probe = StreamQueue(capacity: 100, framing: .newline)
+        #expect(probe.append(Array("12345".utf8), room: 14) == .taken(cost: 14, pending: 6))
+        #expect(probe.append(Array("".utf8), room: 8) == .noRoom(cost: 9), "the total's room is checked too")
+        #expect(probe.append([UInt8](repeating: 65, count: 80), room: .max) == .full)
         var once = true
         _ = q.write { _ in
             defer { once = false }
             return once ? 6 : 0
         }
-        #expect(q.pendingBytes == 6)
+        #expect(q.pendingBytes == 6 && q.heldBytes == 14)
         let more = q.put(["vwxyz", "!"])
         #expect(more == [true, false])
         #expect(Self.drain(&q) == ("abcde\nvwxyz\n", 2))
-        var octets = StreamQueue(capacity: 8, framing: .octetCounted)
+        var octets = StreamQueue(capacity: 16, framing: .octetCounted)
         let counted = octets.put(["123456", ""])
-        #expect(counted == [true, false], "6 SP 123456: 8 bytes; 0 SP: 2 more")
+        #expect(counted == [true, false], "6 SP 123456: 8 bytes and 8; 0 SP: 2 more and 8")
+        var long = StreamQueue(capacity: 1 << 20, framing: .octetCounted)
+        #expect(long.append([UInt8](repeating: 65, count: 12345), room: .max) == .taken(cost: 12345 + 6 + 8, pending: 12345 + 6))
+    }
+
+    @Test("dropping the oldest messages: whole ones, never one partly written; the rest is written as it was")
+    func dropOldest() {
+        var q = StreamQueue(capacity: 1 << 20, framing: .newline)
+        _ = q.put(["aaaa", "bbbb", "cccc", "dddd", "eeee"])  // 5 + 8 each
+        #expect(q.dropOldest(atLeast: 1) == (1, 13), "one message frees its bytes and its bookkeeping")
+        #expect(q.count == 4 && q.heldBytes == 52)
+        // The connection takes 2 bytes of bbbb: it stays, cccc and dddd go.
+        var first = true
+        _ = q.write { _ in
+            defer { first = false }
+            return first ? 2 : 0
+        }
+        #expect(q.dropOldest(atLeast: 20) == (2, 26))
+        #expect(q.count == 2 && q.pendingBytes == 8)
+        _ = q.put(["ffff"])
+        #expect(Self.drain(&q) == ("bb\neeee\nffff\n", 3))
+        #expect(q.isEmpty && q.dropOldest(atLeast: 1) == (0, 0))
+        // More than there is: everything not started goes.
+        _ = q.put(["x", "y"])
+        #expect(q.dropOldest(atLeast: 1000) == (2, 20) && q.isEmpty && q.heldBytes == 0)
+        _ = q.put(["z"])
+        #expect(Self.drain(&q) == ("z\n", 1))
+    }
+
+    @Test("TLS: the messages starting within the protected stretch after the first unwritten byte stay")
+    func dropOldestProtected() {
+        var q = StreamQueue(capacity: 1 << 20, framing: .newline, protecting: 10)
+        _ = q.put(["aaaa", "bbbb", "cccc", "dddd"])  // 5 bytes framed each
+        // aaaa starts at 0 and bbbb at 5, within 10 bytes of the head: kept; cccc goes.
+        #expect(q.dropOldest(atLeast: 1) == (1, 13))
+        #expect(Self.drain(&q, chunk: 3) == ("aaaa\nbbbb\ndddd\n", 3))
+        var small = StreamQueue(capacity: 1 << 20, framing: .newline, protecting: 100)
+        _ = small.put(["aaaa", "bbbb"])
+        #expect(small.dropOldest(atLeast: 1) == (0, 0), "all within the stretch")
+    }
+
+    @Test("a drained backlog gives its storage back beyond what is retained")
+    func memoryReturns() {
+        var q = StreamQueue(capacity: 64 << 20, framing: .newline)
+        let message = [UInt8](repeating: 65, count: 999)
+        for _ in 0..<8000 { _ = q.append(message) }
+        #expect(q.bytes.capacity >= 8_000_000)
+        // Dropped from the front to a tenth: the storage shrinks with it.
+        _ = q.dropOldest(atLeast: 7200 * 1008)
+        #expect(q.count == 800 && q.bytes.capacity < 4 << 20, "\(q.bytes.capacity)")
+        _ = Self.drain(&q)
+        #expect(q.isEmpty && q.bytes.capacity <= StreamQueue.retained)
     }
 
     @Test("long streams are compacted at the front without losing the count")
