@@ -231,6 +231,7 @@ final class Client {
                     switch event {
                     case .reply(let r): reply = r
                     case .line(let line): stream?.take(line)
+                    case .overlong: HTTPDaemon.diagnostic("a line from route's bus over \(BusClient.maxStreamLine) bytes was skipped")
                     }
                 }
             }
