@@ -56,10 +56,11 @@ struct BusClient {
 
     var maxLine: Int { state == .awaitingReply ? Self.maxReplyLine : Self.maxStreamLine }
 
-    /// The line to write for `request`: a subscription waits for its answer, then streams; anything else
-    /// waits for its answer.
+    /// The line to write for `request`: a subscription waits for its answer, then streams (a subscription's
+    /// answer to a new filter is a line of its stream, not a record); anything else waits for its answer.
     mutating func send(_ request: BusRequest) -> [UInt8] {
-        if request.operation != .subscribe || state != .streaming {
+        // A new subscribe on a subscription changes its filter: the stream goes on.
+        if request.operation != .subscribe || (state != .streaming && state != .subscribing) {
             state = request.operation == .subscribe ? .subscribing : .awaitingReply
             partial.removeAll()
             skipping = false
