@@ -241,30 +241,14 @@ final class Client {
 
     func busEvent(_ events: IOEvents) {
         guard bus >= 0 else { return }
-        var buffer = server.readBuffer
-        defer { server.readBuffer = buffer }
-        var ended = false
         var reply: BusReply?
-        while true {
-            let n: Int
-            do { n = try Sys.read(bus, into: &buffer) } catch {
-                if error.errno == .wouldBlock { break }
-                ended = true
-                break
-            }
-            if n == 0 {
-                ended = true
-                break
-            }
-            buffer.withUnsafeBytes { raw in
-                busClient.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
-                    switch event {
-                    case .reply(let r): reply = r
-                    case .line, .overlong: break  // calls only: streams read the shared subscription
-                    }
+        let ended = server.readAvailable(bus) { bytes in
+            busClient.receive(bytes) { event in
+                switch event {
+                case .reply(let r): reply = r
+                case .line, .overlong: break  // calls only: streams read the shared subscription
                 }
             }
-            if n < buffer.count { break }
         }
         if let reply, let call {
             // The call is answered and this bus connection done with (what follows it, the next request's).

@@ -146,34 +146,18 @@ final class FanOut {
 
     func busEvent() {
         guard bus >= 0 else { return }
-        var readBuffer = server.readBuffer
-        defer { server.readBuffer = readBuffer }
-        var ended = false
-        while true {
-            let n: Int
-            do { n = try Sys.read(bus, into: &readBuffer) } catch {
-                if error.errno == .wouldBlock { break }
-                ended = true
-                break
-            }
-            if n == 0 {
-                ended = true
-                break
-            }
-            readBuffer.withUnsafeBytes { raw in
-                busClient.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
-                    switch event {
-                    case .line(let line): take(line)
-                    case .overlong:
-                        if !reportedOverlong {
-                            reportedOverlong = true
-                            HTTPDaemon.diagnostic("a line from route's bus over \(BusClient.maxStreamLine) bytes was skipped (said once)")
-                        }
-                    case .reply: break
+        let ended = server.readAvailable(bus) { bytes in
+            busClient.receive(bytes) { event in
+                switch event {
+                case .line(let line): take(line)
+                case .overlong:
+                    if !reportedOverlong {
+                        reportedOverlong = true
+                        HTTPDaemon.diagnostic("a line from route's bus over \(BusClient.maxStreamLine) bytes was skipped (said once)")
                     }
+                case .reply: break
                 }
             }
-            if n < readBuffer.count { break }
         }
         // Every client that waits for more takes it; stalled ones keep their cursor.
         for client in streams.values { client.pump() }

@@ -67,6 +67,22 @@ public final class HTTPDaemon {
         return .ok
     }
 
+    /// Reads `fd` until it would block, handing each read's bytes to `take`; true when it ended (closed by
+    /// the peer, or failed).
+    func readAvailable(_ fd: Int32, _ take: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        var buffer = readBuffer
+        defer { readBuffer = buffer }
+        while true {
+            let n: Int
+            do { n = try Sys.read(fd, into: &buffer) } catch {
+                return error.errno != .wouldBlock
+            }
+            if n == 0 { return true }
+            buffer.withUnsafeBytes { raw in take(UnsafeRawBufferPointer(rebasing: raw[0..<n])) }
+            if n < buffer.count { return false }
+        }
+    }
+
     func accept() {
         while true {
             let fd: Int32?
