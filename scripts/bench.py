@@ -22,6 +22,9 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
 7. The container image (scripts/image.sh) doing the same with a live /logs viewer: peak sum of PSS of
    every process in the container.
+8. Stalled stream clients: route | emit-syslog to a local TCP sink with httpd on route's bus, and 0, 1 and
+   100 `/logs` clients that stop reading (4 KiB receive buffer): the time for N records to reach the sink,
+   and route's and httpd's CPU per record. `bench.py stalled` runs this case alone (no engine needed).
 """
 import socket
 import ssl
@@ -384,6 +387,84 @@ class TCPSink:
             self.last = time.monotonic()
 
 
+def stalled_clients(n, width, counts=(0, 1, 100)):
+    """The syslog path with N stalled /logs clients: route | emit-syslog -> TCP sink, httpd on the bus."""
+    tmp = tempfile.mkdtemp(prefix="logspout-bench-")
+    records = f"{tmp}/records.ndjson"
+    write_records(records, n, width)
+    for clients in counts:
+        sink = TCPSink()
+        bus = f"{tmp}/bus-{clients}.sock"
+        env = dict(os.environ, LOGSPOUT_BUS=bus, ROUTESPATH="/nonexistent/routes", HTTPD_MAX_STREAMS="1000")
+        port = free_port()
+        rfd, wfd = os.pipe()  # route's input, written once the clients are in
+        route = subprocess.Popen([f"{BIN}/route", f"syslog+tcp://127.0.0.1:{sink.port}"], stdin=rfd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, env=env)
+        os.close(rfd)
+        emit = subprocess.Popen([f"{BIN}/emit-syslog"], stdin=route.stdout, stderr=subprocess.DEVNULL, env=env)
+        route.stdout.close()
+        httpd = subprocess.Popen([f"{BIN}/httpd"], stderr=subprocess.DEVNULL, env=dict(env, PORT=str(port)))
+        stalled = []
+        try:
+            wait_for(lambda: os.path.exists(bus) and port_open(port))
+            for _ in range(clients):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.connect(("127.0.0.1", port))
+                s.sendall(b"GET /logs HTTP/1.1\r\nHost: x\r\n\r\n")
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    head += s.recv(1)
+                stalled.append(s)
+            with open(wfd, "wb", closefd=False) as w, open(records, "rb") as r:
+                # The first record sets up emit-syslog's connection to the sink; the clock starts after it.
+                w.write(r.readline())
+                w.flush()
+                wait_for(lambda: sink.count >= 1)
+                route_cpu, httpd_cpu = cpu_of(route.pid), cpu_of(httpd.pid)
+                start = time.monotonic()
+                while chunk := r.read(1 << 20):
+                    w.write(chunk)
+            while sink.count < n and time.monotonic() - start < 120:
+                time.sleep(0.01)
+            wall = (sink.last or time.monotonic()) - start
+            route_cpu, httpd_cpu = cpu_of(route.pid) - route_cpu, cpu_of(httpd.pid) - httpd_cpu
+            print(f"stalled {clients:3d} /logs clients, {n} records -> TCP sink: {sink.count:,} in {wall:.2f} s; "
+                  f"route {route_cpu / n * 1e6:.2f} µs/record, httpd {httpd_cpu / n * 1e6:.2f} µs/record")
+        finally:
+            for s in stalled:
+                s.close()
+            os.close(wfd)
+            for p in (httpd, route, emit):
+                p.terminate()
+                p.wait()
+    subprocess.run(["rm", "-rf", tmp])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for(condition, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            sys.exit("bench: a stage did not start")
+        time.sleep(0.05)
+
+
 def command(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -491,8 +572,11 @@ def main():
     n = int(os.environ.get("BENCH_LINES", "200000"))
     width = int(os.environ.get("BENCH_WIDTH", "100"))
     stalled_records = int(os.environ.get("BENCH_STALLED", "50000"))
-    if sys.argv[1:] == ["stalled"]:
+    if sys.argv[1:] == ["stalled-receivers"]:
         stalled(stalled_records, width)
+        return
+    if sys.argv[1:] == ["stalled-clients"]:
+        stalled_clients(n, width)
         return
     replay(n, width)
     live(n, width)
@@ -501,6 +585,7 @@ def main():
     stalled(stalled_records, width)
     appliance(n, width)
     image_under_load(n, width)
+    stalled_clients(n, width)
 
 
 if __name__ == "__main__":

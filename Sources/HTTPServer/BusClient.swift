@@ -23,6 +23,9 @@ struct BusClient {
         case reply(BusReply)
         /// A line of the subscription's stream, valid during the call.
         case line(UnsafeRawBufferPointer)
+        /// A line of the stream longer than `maxStreamLine` was skipped (up to its end, where the stream
+        /// goes on).
+        case overlong
     }
 
     /// What the bus closing the connection means.
@@ -40,40 +43,83 @@ struct BusClient {
     /// The bus closed the connection before it answered.
     static let closedEarly = BusError(503, "route's bus closed the connection")
 
-    private(set) var state = State.idle
-    /// The start of a line whose end has not arrived yet.
-    private var partial: [UInt8] = []
+    /// The longest line of a stream: route's longest record (it refuses longer input lines).
+    static let maxStreamLine = 1 << 20
+    /// The longest answer to a call (every route, listed).
+    static let maxReplyLine = 16 << 20
 
-    /// The line to write for `request`: a subscription waits for its answer, then streams; anything else
-    /// waits for its answer.
+    private(set) var state = State.idle
+    /// The start of a line whose end has not arrived yet (bounded by the longest line).
+    private(set) var partial: [UInt8] = []
+    /// The line being read is over the bound: it is skipped up to its end.
+    private(set) var skipping = false
+
+    var maxLine: Int { state == .awaitingReply ? Self.maxReplyLine : Self.maxStreamLine }
+
+    /// The line to write for `request`: a subscription waits for its answer, then streams (a subscription's
+    /// answer to a new filter is a line of its stream, not a record); anything else waits for its answer.
     mutating func send(_ request: BusRequest) -> [UInt8] {
-        state = request.operation == .subscribe ? .subscribing : .awaitingReply
-        partial.removeAll()
+        // A new subscribe on a subscription changes its filter: the stream goes on.
+        if request.operation != .subscribe || (state != .streaming && state != .subscribing) {
+            state = request.operation == .subscribe ? .subscribing : .awaitingReply
+            partial.removeAll()
+            skipping = false
+        }
         return request.line()
     }
 
     /// Bytes read from the bus: `handle` sees each whole line as an event (the subscription's own answer is
     /// taken here; nothing after a request's answer is seen).
+    /// A line longer than `maxLine` is not held: a stream's is skipped up to its end (`overlong`, and the
+    /// stream goes on); an answer's is a failure (500).
     mutating func receive(_ bytes: UnsafeRawBufferPointer, _ handle: (Event) -> Void) {
         var start = 0
-        if !partial.isEmpty {
-            guard let nl = bytes.firstIndex(of: 10) else {
-                partial.append(contentsOf: bytes)
+        while start < bytes.count, state != .finished {
+            guard let nl = bytes[start...].firstIndex(of: 10) else {
+                if !skipping {
+                    if partial.count + (bytes.count - start) > maxLine {
+                        overlong(handle)
+                    } else {
+                        partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                    }
+                }
                 return
             }
-            partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<nl]))
-            var line: [UInt8] = []
-            swap(&line, &partial)
-            line.withUnsafeBytes { take($0, handle) }
-            line.removeAll(keepingCapacity: true)
-            swap(&line, &partial)
+            if skipping {
+                skipping = false
+            } else if partial.isEmpty {
+                take(UnsafeRawBufferPointer(rebasing: bytes[start..<nl]), handle)
+            } else if partial.count + (nl - start) > maxLine {
+                overlong(handle)
+                skipping = false
+            } else {
+                partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<nl]))
+                var line: [UInt8] = []
+                swap(&line, &partial)
+                line.withUnsafeBytes { take($0, handle) }
+                // A long line's storage is given back; a short one's kept for the next.
+                if line.capacity <= 1 << 16 {
+                    line.removeAll(keepingCapacity: true)
+                    swap(&line, &partial)
+                }
+            }
             start = nl + 1
         }
-        while start < bytes.count, let nl = bytes[start...].firstIndex(of: 10) {
-            take(UnsafeRawBufferPointer(rebasing: bytes[start..<nl]), handle)
-            start = nl + 1
+    }
+
+    /// The line being read is over the bound: dropped, and skipped up to its end.
+    private mutating func overlong(_ handle: (Event) -> Void) {
+        partial = []
+        skipping = true
+        switch state {
+        case .awaitingReply:
+            state = .finished
+            handle(.reply(.failed(BusError(500, "route's bus answered with a line longer than \(Self.maxReplyLine) bytes"))))
+        case .subscribing, .streaming:
+            handle(.overlong)
+        case .idle, .finished:
+            break
         }
-        if start < bytes.count, state != .finished { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...])) }
     }
 
     private mutating func take(_ line: UnsafeRawBufferPointer, _ handle: (Event) -> Void) {
@@ -94,7 +140,8 @@ struct BusClient {
     /// nothing more is read, and nothing is owed.
     mutating func cancel() {
         state = .finished
-        partial.removeAll()
+        partial = []
+        skipping = false
     }
 
     /// The bus closed the connection (or reading it failed).

@@ -2,10 +2,11 @@ import Contract
 import HTTP
 import Syscall
 
-/// One HTTP client's connection, and the bus connection serving it: the sockets, their registrations in
-/// the event loop, the output buffer and the one timer. What to do is decided by the pure pieces: the
-/// request cycle (`RequestCycle`), the router (`Router`), the bus client (`BusClient`) and a live stream's
-/// session (`StreamSession`, with its `WebSocketSession`).
+/// One HTTP client's connection, and the bus connection serving its calls: the sockets, their
+/// registrations in the event loop, the output buffer and the one timer. A live stream reads from the
+/// shared subscription (`FanOut`) as fast as its socket takes it. What to do is decided by the pure
+/// pieces: the request cycle (`RequestCycle`), the router (`Router`), the bus client (`BusClient`) and a
+/// live stream's session (`StreamSession`, with its `WebSocketSession`).
 final class Client {
     let id: UInt64
     let fd: Int32
@@ -26,12 +27,16 @@ final class Client {
     var bus: Int32 = -1
     var busRegistration: EventLoop.Registration?
     var busClient = BusClient()
-    var busPaused = false
     /// The request whose answer the bus connection awaits.
     var call: RequestAction?
 
     /// A live stream.
     var stream: StreamSession?
+    /// What the stream takes, and whether it reads from the shared subscription (until it ends).
+    var streamFilter = SubscriptionFilter()
+    var streaming = false
+    /// The filter's answer for each container seen (by its number): 0 not asked yet, 1 no, 2 yes.
+    var matchByTag: [UInt8] = []
 
     init(id: UInt64, fd: Int32, server: HTTPDaemon, timer: EventLoop.Timer) {
         self.id = id
@@ -116,7 +121,7 @@ final class Client {
             out += replies
         case .writeAndClose(let replies):
             out += replies
-            closeBus()
+            stopStreaming()
             closeAfterWrite = true
         }
         flush()
@@ -124,28 +129,32 @@ final class Client {
 
     // MARK: - Writing
 
-    /// Writes what is waiting without blocking; asks for EPOLLOUT when the socket is full.
+    /// Writes what is waiting without blocking, and a stream's next records while the socket takes them;
+    /// asks for EPOLLOUT when the socket is full.
     func flush() {
         guard !closed else { return }
-        while sent < out.count {
-            let n: Int
-            do {
-                n = try withRawBytes(out, sent..<out.count) { raw throws(SyscallError) in try Sys.writeNonBlocking(fd, raw) }
-            } catch {
-                close()
-                return
+        while true {
+            while sent < out.count {
+                let n: Int
+                do {
+                    n = try withRawBytes(out, sent..<out.count) { raw throws(SyscallError) in try Sys.writeNonBlocking(fd, raw) }
+                } catch {
+                    close()
+                    return
+                }
+                if n == 0 { break }
+                sent += n
             }
-            if n == 0 { break }
-            sent += n
-        }
-        if sent == out.count {
-            out.removeAll(keepingCapacity: out.capacity <= 1 << 20)
+            guard sent == out.count else { break }
+            out.removeAll(keepingCapacity: out.capacity <= 1 << 17)
             sent = 0
             if closeAfterWrite {
                 close()
                 return
             }
-        } else if sent > 1 << 20 {
+            guard streaming, server.fanOut.read(into: self) else { break }
+        }
+        if sent > 1 << 20 {
             out.removeFirst(sent)
             sent = 0
         }
@@ -154,22 +163,43 @@ final class Client {
             wantsWritable = full
             if let socket { try? server.loop.modify(socket, interest: full ? [.readable, .writable] : .readable) }
         }
-        // A stream whose client keeps up takes more from the bus; one that does not is held back.
-        if stream != nil, bus >= 0 {
-            let waiting = out.count - sent
-            if !busPaused && waiting > server.options.clientBufferBytes {
-                busPaused = true
-                if let busRegistration { try? server.loop.modify(busRegistration, interest: []) }
-            } else if busPaused && waiting < server.options.clientBufferBytes / 4 {
-                busPaused = false
-                if let busRegistration { try? server.loop.modify(busRegistration, interest: .readable) }
-            }
+    }
+
+    /// The shared subscription has news: a stream whose socket took everything takes it now (one that
+    /// did not takes it when its socket is writable again).
+    func pump() {
+        guard streaming, !closed, sent == out.count else { return }
+        flush()
+    }
+
+    /// Whether the stream wants a record: its streams, and its filter's answer for the container
+    /// (remembered by the container's number).
+    func wants(_ entry: StreamEntry) -> Bool {
+        if let types = streamFilter.types, !types.contains(entry.record.source) { return false }
+        let tag = entry.tag
+        if tag < matchByTag.count {
+            let known = matchByTag[tag]
+            if known != 0 { return known == 2 }
+        } else {
+            matchByTag.append(contentsOf: repeatElement(0, count: tag + 1 - matchByTag.count))
         }
+        let yes = streamFilter.matches(id: entry.record.container.id, name: entry.record.container.name)
+        matchByTag[tag] = yes ? 2 : 1
+        return yes
+    }
+
+    /// The stream reads nothing more (its client closed a WebSocket, or it is closing).
+    func stopStreaming() {
+        guard streaming else { return }
+        streaming = false
+        matchByTag = []
+        server.fanOut.leave(self)
     }
 
     func close() {
         guard !closed else { return }
         closed = true
+        stopStreaming()
         closeBus()
         if let socket { server.loop.unregister(socket) }
         server.loop.cancel(timer)
@@ -211,30 +241,14 @@ final class Client {
 
     func busEvent(_ events: IOEvents) {
         guard bus >= 0 else { return }
-        var buffer = server.readBuffer
-        defer { server.readBuffer = buffer }
-        var ended = false
         var reply: BusReply?
-        while true {
-            let n: Int
-            do { n = try Sys.read(bus, into: &buffer) } catch {
-                if error.errno == .wouldBlock { break }
-                ended = true
-                break
-            }
-            if n == 0 {
-                ended = true
-                break
-            }
-            buffer.withUnsafeBytes { raw in
-                busClient.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
-                    switch event {
-                    case .reply(let r): reply = r
-                    case .line(let line): stream?.take(line)
-                    }
+        let ended = server.readAvailable(bus) { bytes in
+            busClient.receive(bytes) { event in
+                switch event {
+                case .reply(let r): reply = r
+                case .line, .overlong: break  // calls only: streams read the shared subscription
                 }
             }
-            if n < buffer.count { break }
         }
         if let reply, let call {
             // The call is answered and this bus connection done with (what follows it, the next request's).
@@ -242,15 +256,12 @@ final class Client {
             answer(call, reply)
             return
         }
-        if stream != nil { finishBatch() }
         guard ended, !closed else { return }
         switch busClient.closed() {
-        case .none: break
+        case .none, .streamEnded: break
         case .requestFailed(let error):
             closeBus()
             respond(JSONResponse.error(error.status, error.message).response)
-        case .streamEnded:
-            endStream()
         }
     }
 }

@@ -19,6 +19,9 @@ public enum HTTPDCommand {
           HTTPD_HOST     the address to listen on (default: every IPv4 address; "::" for every address)
           LOGSPOUT_BUS   route's bus socket (default /tmp/logspout-bus.sock)
           HTTPD_HEAD_TIMEOUT  seconds a client may take to send a request head (default 10)
+          HTTPD_CLIENT_BUFFER  bytes of the live stream a client may fall behind by before it misses
+                         lines (default 4194304; 1048576 to 1073741824)
+          HTTPD_MAX_STREAMS  live streams served at once; one more is answered 503 (default 256)
 
         exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened,
         70 on an internal error, 78 on a bad environment value.
@@ -52,6 +55,20 @@ public enum HTTPDCommand {
                 return .config
             }
             options.headTimeoutMs = Int(seconds * 1000)
+        }
+        if let text = Sys.environment("HTTPD_CLIENT_BUFFER"), !text.isEmpty {
+            guard let bytes = Int(text), (1 << 20)...(1 << 30) ~= bytes else {
+                Sys.diagnostic("httpd: HTTPD_CLIENT_BUFFER '\(text)' is not a number of bytes (1048576 to 1073741824)")
+                return .config
+            }
+            options.clientBufferBytes = bytes
+        }
+        if let text = Sys.environment("HTTPD_MAX_STREAMS"), !text.isEmpty {
+            guard let count = Int(text), (1...100_000) ~= count else {
+                Sys.diagnostic("httpd: HTTPD_MAX_STREAMS '\(text)' is not a number of streams (1 to 100000)")
+                return .config
+            }
+            options.maxStreams = count
         }
         let daemon: HTTPDaemon
         do { daemon = try HTTPDaemon(options: options) } catch {

@@ -15,8 +15,11 @@ public struct ServerOptions: Sendable {
     public var headTimeoutMs = 10_000
     /// How long an idle keep-alive connection is kept, in ms.
     public var idleTimeoutMs = 60_000
-    /// How much a stream client may have waiting before its records are held back (and dropped by route).
-    public var clientBufferBytes = 1 << 20
+    /// How far, in bytes of the live stream, a stream client may fall behind before it misses records
+    /// (`HTTPD_CLIENT_BUFFER`); the shared buffer holds no more than this, whatever the number of clients.
+    public var clientBufferBytes = 4 << 20
+    /// Live streams served at once (`HTTPD_MAX_STREAMS`); one more is answered 503.
+    public var maxStreams = 256
     public init() {}
 }
 
@@ -32,6 +35,8 @@ public final class HTTPDaemon {
     }
     var nextID: UInt64 = 1
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The one subscription every live stream reads from.
+    private(set) lazy var fanOut = FanOut(server: self)
 
     /// Sets up the event loop (SIGTERM and SIGINT taken through it); the port is opened by `run`.
     public init(options: ServerOptions) throws(SyscallError) {
@@ -64,6 +69,22 @@ public final class HTTPDaemon {
         }
         for client in Array(clients.values) { client.close() }
         return .ok
+    }
+
+    /// Reads `fd` until it would block, handing each read's bytes to `take`; true when it ended (closed by
+    /// the peer, or failed).
+    func readAvailable(_ fd: Int32, _ take: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        var buffer = readBuffer
+        defer { readBuffer = buffer }
+        while true {
+            let n: Int
+            do { n = try Sys.read(fd, into: &buffer) } catch {
+                return error.errno != .wouldBlock
+            }
+            if n == 0 { return true }
+            buffer.withUnsafeBytes { raw in take(UnsafeRawBufferPointer(rebasing: raw[0..<n])) }
+            if n < buffer.count { return false }
+        }
     }
 
     func accepted(_ fd: Int32) {

@@ -62,30 +62,30 @@ extension Client {
     // MARK: - Streams
 
     func startStream(_ head: HTTPRequestHead, _ request: StreamRequest, _ mode: StreamMode) {
-        guard openBus() else { return respond(Router.unreachable(.stream(request, mode))) }
+        let streams = server.fanOut.streams.count
+        guard streams < server.options.maxStreams else {
+            return respond(JSONResponse.error(503, "too many live streams (\(streams)): try again later").response, close: true)
+        }
         switch StreamSession.start(head, request, mode) {
         case .failure(let refusal):
-            closeBus()
             respond(Response(refusal.status, contentType: "text/plain; charset=utf-8", body: Array((refusal.message + "\n").utf8),
                              extra: refusal.headers), close: true)
         case .success(let (session, responseHead)):
+            streamFilter = request.filter
+            guard server.fanOut.join(self, request.filter) else { return respond(Router.unreachable(.stream(request, mode))) }
+            streaming = true
             out += responseHead
             stream = session
-            sendBus(.subscribe(request.filter))
             cycle.startStream(pingInterval: mode.pingInterval, now: Sys.monotonicNanos())
             armTimer()
             flush()
         }
     }
 
-    /// Frames what the lines of one read made, and writes it.
-    func finishBatch() {
-        if stream?.finishBatch(into: &out) == true { flush() }
-    }
-
     /// The stream's end (route went away): the last chunk or close frame, then the connection closes.
     func endStream() {
-        closeBus()
+        streaming = false
+        matchByTag = []
         stream?.end(into: &out)
         closeAfterWrite = true
         flush()

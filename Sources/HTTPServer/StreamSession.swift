@@ -113,7 +113,9 @@ struct StreamSession {
     mutating func finishBatch(into out: inout [UInt8]) -> Bool {
         guard !batch.isEmpty else { return false }
         if chunked { appendChunk(batch, to: &out) } else { out += batch }
-        batch.removeAll(keepingCapacity: true)
+        // A large record's room is given back.
+        batch.removeAll(keepingCapacity: batch.capacity <= 1 << 16)
+        if json.capacity > 1 << 16 { json = [] }
         return true
     }
 

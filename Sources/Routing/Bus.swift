@@ -4,8 +4,8 @@ import Records
 import Syscall
 
 /// route's Unix-socket bus (docs/bus.md): route management commands and live subscriptions, served
-/// from route's event loop. A subscriber never slows the record path: it has a bounded queue, written
-/// without blocking. Each connection's protocol is its `BusSession`; this is the sockets, the event loop
+/// from route's event loop. A subscriber never slows the record path: it has a queue bounded in bytes,
+/// written without blocking, and all the queues together have a budget. Each connection's protocol is its `BusSession`; this is the sockets, the event loop
 /// and the fan-out of routed records to the subscribers.
 public final class Bus {
     public let path: String
@@ -19,8 +19,13 @@ public final class Bus {
     var matchCache: [Int: [Int32]] = [:]
     var matchEpoch: UInt64 = .max
     var matchGeneration: UInt64 = .max
-    /// Records each subscriber may have waiting.
-    public static let queueCapacity = BusSession.queueCapacity
+    /// Bytes of records each subscriber may have waiting.
+    public static let queueBytes = BusSession.queueBytes
+    /// Bytes of records all subscribers together may have waiting: beyond it, the subscribers holding the
+    /// most give way first.
+    public static let totalQueueBytes = 64 << 20
+    /// Bytes queued since the total was last counted, plus that count: an upper bound of what waits.
+    var queuedBound = 0
 
     final class Connection {
         let fd: Int32
@@ -124,10 +129,52 @@ public final class Bus {
             fds = subscribers.sorted().filter { connections[$0]?.session.filter?.matches(id: tap.id, name: tap.name) == true }
             matchCache[tap.entry] = fds
         }
+        var pushed = 0
         for fd in fds {
             guard let c = connections[fd], c.session.wants(tap.source) else { continue }
             c.session.push(tap.text)
+            pushed &+= tap.text.count &+ 1
         }
+        if pushed > 0 {
+            queuedBound &+= pushed
+            if queuedBound > Self.totalQueueBytes { keepBudget() }
+        }
+    }
+
+    /// The queues may together hold more than their budget: counted, and when they do, those holding the
+    /// most drop their oldest records down to one level, so that the total is 7/8 of the budget.
+    func keepBudget() {
+        var sizes: [Int] = []
+        var total = 0
+        for fd in subscribers {
+            guard let c = connections[fd] else { continue }
+            let n = c.session.queue.byteCount
+            sizes.append(n)
+            total += n
+        }
+        if total > Self.totalQueueBytes {
+            let target = Self.totalQueueBytes - Self.totalQueueBytes / 8
+            let level = Self.level(sizes, target: target)
+            total = 0
+            for fd in subscribers {
+                guard let c = connections[fd] else { continue }
+                if c.session.queue.byteCount > level { c.session.shrink(to: level) }
+                total += c.session.queue.byteCount
+            }
+        }
+        queuedBound = total
+    }
+
+    /// The largest level such that the sizes, each cut down to it, sum to at most `target`.
+    static func level(_ sizes: [Int], target: Int) -> Int {
+        let sorted = sizes.sorted()
+        var below = 0  // the sum of the sizes under the level
+        for (i, size) in sorted.enumerated() {
+            let above = sorted.count - i  // the sizes from here on, each cut to the level
+            if below + size * above > target { return max(0, (target - below) / above) }
+            below += size
+        }
+        return sorted.last ?? 0
     }
 
     /// Writes what each subscriber has waiting, without blocking (after each burst of input).

@@ -2,62 +2,101 @@ import Contract
 import JSON
 import Records
 
-/// A subscriber's queue: records wait here while the connection cannot take them; when it is full the
-/// oldest is dropped and counted, so a slow reader still sees the newest.
+/// A subscriber's queue, bounded in bytes: lines wait here, one after another in one byte array, while the
+/// connection cannot take them; when the next one does not fit, the oldest are dropped and counted, so a
+/// slow reader still sees the newest. What is drained is released: an emptied queue holds nothing.
 struct SubscriberQueue {
+    /// Bytes of lines (newlines included) the queue may hold; a line larger than this alone is kept alone.
     let capacity: Int
-    private(set) var items: [[UInt8]] = []
-    private var head = 0
+    /// The lines, from `start` on.
+    private var bytes: [UInt8] = []
+    private var start = 0
+    /// Each line's length (its newline included), from `first` on.
+    private var lengths: [Int] = []
+    private var first = 0
     /// Records dropped since the last `{"missed":N}` was queued for sending.
     private(set) var missed = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
-    var count: Int { items.count - head }
+    /// Lines waiting.
+    var count: Int { lengths.count - first }
+    /// Bytes waiting.
+    var byteCount: Int { bytes.count - start }
+    /// Bytes allocated for the waiting lines (what the total budget counts).
+    var footprint: Int { bytes.capacity + lengths.capacity * MemoryLayout<Int>.stride }
 
     mutating func push(_ record: UnsafeRawBufferPointer) {
-        if count >= capacity {
-            head += 1
-            missed += 1
-        }
-        var line = [UInt8](record)
-        line.append(10)
-        items.append(line)
-        if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
+        let size = record.count + 1
+        while count > 0 && byteCount + size > capacity { dropOldest() }
+        if start > 0 && (count == 0 || start > 1 << 16 && start * 2 > bytes.count) { compact() }
+        bytes.append(contentsOf: record)
+        bytes.append(10)
+        lengths.append(size)
     }
 
-    /// Moves queued lines into `out` (up to about `limit` bytes), the missed-notice first.
+    /// Drops the oldest line, counted as missed.
+    mutating func dropOldest() {
+        guard count > 0 else { return }
+        start += lengths[first]
+        first += 1
+        missed += 1
+        if count == 0 { release() }
+    }
+
+    /// Moves queued lines into `out` (whole lines, up to about `limit` bytes), the missed-notice first.
     mutating func drain(into out: inout [UInt8], limit: Int) {
         if missed > 0 {
             BusStream.appendMissed(missed, to: &out)
             missed = 0
         }
-        while head < items.count && out.count < limit {
-            out.append(contentsOf: items[head])
-            head += 1
+        var end = start
+        while first < lengths.count && out.count + (end - start) < limit {
+            end += lengths[first]
+            first += 1
         }
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
+        if end > start {
+            bytes.withUnsafeBufferPointer { out.append(contentsOf: $0[start..<end]) }
+            start = end
         }
+        if count == 0 { release() }
+    }
+
+    /// Nothing waits: the arrays are emptied, and a large allocation is given back.
+    private mutating func release() {
+        if bytes.capacity > 1 << 18 {
+            bytes = []
+            lengths = []
+        } else {
+            bytes.removeAll(keepingCapacity: true)
+            lengths.removeAll(keepingCapacity: true)
+        }
+        start = 0
+        first = 0
+    }
+
+    private mutating func compact() {
+        bytes.removeFirst(start)
+        lengths.removeFirst(first)
+        start = 0
+        first = 0
     }
 }
 
 /// One bus connection's protocol (docs/bus.md), apart from its socket: request lines in, requests out
-/// (bad ones answered here), answers queued, and once subscribed the stream's records queued; the bytes
-/// to write come out in bounded slices. The connection reads, writes and closes.
+/// (bad ones answered here), answers queued, and once subscribed the stream's records queued (a new
+/// `subscribe` replaces the filter); the bytes to write come out in bounded slices. The connection reads,
+/// writes and closes.
 struct BusSession {
-    /// Records a subscriber may have waiting.
-    static let queueCapacity = 1024
+    /// Bytes of records a subscriber may have waiting.
+    static let queueBytes = 4 << 20
     /// A request line longer than this closes the connection.
     static let maxRequestLine = 1 << 20
     /// How much of a subscriber's queue goes into one write.
     static let writeSlice = 256 * 1024
 
-    /// The subscription, once subscribed: from then on the connection is a stream and its input is ignored.
+    /// The subscription, once subscribed: from then on the connection is a stream, and of its input only a
+    /// new `subscribe` is heard.
     private(set) var filter: SubscriptionFilter?
     private(set) var queue: SubscriberQueue
     /// Bytes of requests not yet a whole line.
@@ -66,8 +105,8 @@ struct BusSession {
     private(set) var output: [UInt8] = []
     private(set) var written = 0
 
-    init(queueCapacity: Int = Self.queueCapacity) {
-        queue = SubscriberQueue(capacity: queueCapacity)
+    init(queueBytes: Int = Self.queueBytes) {
+        queue = SubscriberQueue(capacity: queueBytes)
     }
 
     /// A subscriber with records (or a missed count) waiting to be written.
@@ -76,36 +115,44 @@ struct BusSession {
     /// More than a request line's worth waits without a newline: the connection closes.
     var isOverlong: Bool { input.count > Self.maxRequestLine }
 
-    /// Bytes from the connection (a subscriber's are ignored).
+    /// Bytes from the connection.
     mutating func receive(_ bytes: some Collection<UInt8>) {
-        guard filter == nil else { return }
         input.append(contentsOf: bytes)
     }
 
-    /// The next request to serve; nil when no whole line waits, or once subscribed (what follows the
-    /// subscription is ignored). Blank lines are skipped; a line that is not a request is answered here
-    /// (400, saying why) and the next one read.
+    /// The next request to serve; nil when no whole line waits. Blank lines are skipped; a line that is not
+    /// a request is answered here (400, saying why) and the next one read. Once subscribed, only a new
+    /// `subscribe` is heard; anything else is ignored.
     mutating func nextRequest() -> BusRequest? {
-        while filter == nil, let nl = input.firstIndex(of: 10) {
+        while let nl = input.firstIndex(of: 10) {
             let line = Array(input[..<nl])
             input.removeFirst(nl + 1)
             if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
-            do { return try BusRequest(line: line) } catch { answer(.failed(error)) }
+            do {
+                let request = try BusRequest(line: line)
+                if filter != nil, request.operation != .subscribe { continue }
+                return request
+            } catch {
+                if filter == nil { answer(.failed(error)) }
+            }
         }
         return nil
     }
 
     /// Serves the whole request lines waiting, in order: calls answered from `store`, a subscription
-    /// taken (it ends the requests). True when the connection just subscribed.
+    /// taken (it ends the calls; a later `subscribe` replaces its filter). True when the subscription
+    /// began or changed.
     mutating func serve(_ store: RouteStore) -> Bool {
+        var subscribed = false
         while let request = nextRequest() {
             if case .subscribe(let filter) = request {
                 subscribe(filter)
-                return true
+                subscribed = true
+                continue
             }
             answer(store.answer(request))
         }
-        return false
+        return subscribed
     }
 
     /// Queues the answer to a request.
@@ -113,7 +160,7 @@ struct BusSession {
         reply.append(to: &output)
     }
 
-    /// Subscribes: answers `{"ok":true}`; the records the filter takes follow.
+    /// Subscribes (or replaces the filter): answers `{"ok":true}`; the records the filter takes follow.
     mutating func subscribe(_ filter: SubscriptionFilter) {
         self.filter = filter
         answer(.ok)
@@ -127,9 +174,15 @@ struct BusSession {
         return true
     }
 
-    /// Queues a record for the subscriber (the oldest is dropped and counted when the queue is full).
+    /// Queues a record for the subscriber (the oldest are dropped and counted when it would not fit).
     mutating func push(_ record: UnsafeRawBufferPointer) {
         queue.push(record)
+    }
+
+    /// Drops the oldest queued records, counted, until at most `bytes` wait (the bus's total budget is
+    /// needed).
+    mutating func shrink(to bytes: Int) {
+        while queue.byteCount > bytes { queue.dropOldest() }
     }
 
     /// What is to be written next: the rest of what is being written, else the next slice of the queue

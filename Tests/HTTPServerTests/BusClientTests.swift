@@ -7,6 +7,7 @@ import Testing
 struct Seen {
     var replies: [BusReply] = []
     var lines: [String] = []
+    var overlong = 0
 }
 
 @Suite("bus client: one request and its answer, or a subscription's stream; the bus going away")
@@ -17,6 +18,7 @@ struct BusClientTests {
                 switch event {
                 case .reply(let r): seen.replies.append(r)
                 case .line(let l): seen.lines.append(String(decoding: l, as: UTF8.self))
+                case .overlong: seen.overlong += 1
                 }
             }
         }
@@ -137,5 +139,26 @@ struct BusClientTests {
         let body = #"{"id":"8713470e0e2c","name":"web","type":"stdout","data":"GET / 200","time":"2026-11-24T20:42:17.123456789Z"}"#
             + "\n{\"missed\":2}\n"
         #expect(text(out) == String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n")
+    }
+
+    @Test("a stream line over the bound is not held: skipped to its end, said once, and the stream goes on")
+    func overlongLine() {
+        var c = BusClient()
+        _ = c.send(.subscribe(SubscriptionFilter()))
+        var seen = Seen()
+        receive(&c, "{\"ok\":true}\nfirst\n", into: &seen)
+        let chunk = String(repeating: "a", count: 1 << 18)
+        for _ in 0..<5 { receive(&c, chunk, into: &seen) }
+        #expect(seen.overlong == 1 && c.partial.isEmpty && c.skipping)
+        receive(&c, chunk + "\nsecond\n" + String(repeating: "b", count: BusClient.maxStreamLine), into: &seen)
+        #expect(seen.lines == ["first", "second"])
+        #expect(c.partial.count == BusClient.maxStreamLine)
+        receive(&c, "b\nthird\n", into: &seen)
+        #expect(seen.overlong == 2 && seen.lines == ["first", "second", "third"] && !c.skipping)
+        // An answer over its bound is a failure.
+        var call = BusClient()
+        _ = call.send(.list)
+        receive(&call, String(repeating: "r", count: BusClient.maxReplyLine + 1), into: &seen)
+        #expect(seen.replies == [.failed(BusError(500, "route's bus answered with a line longer than 16777216 bytes"))])
     }
 }

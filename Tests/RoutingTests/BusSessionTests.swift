@@ -122,7 +122,7 @@ struct BusSessionTests {
 
     @Test("a full queue drops its oldest records and counts them; the count goes out first, then resets")
     func overflow() {
-        var s = BusSession(queueCapacity: 3)
+        var s = BusSession(queueBytes: 9)  // three records of two bytes and a newline
         _ = exchange(&s, #"{"op":"subscribe"}"# + "\n")
         for i in 1...5 { push(&s, "r\(i)") }
         #expect(s.queue.count == 3)
@@ -130,14 +130,14 @@ struct BusSessionTests {
         #expect(drain(&s) == "{\"missed\":2}\nr3\nr4\nr5\n")
         for i in 6...7 { push(&s, "r\(i)") }
         #expect(drain(&s) == "r6\nr7\n")
-        for i in 8...12 { push(&s, "r\(i)") }
-        #expect(drain(&s) == "{\"missed\":2}\nr10\nr11\nr12\n")
+        for i in 1...5 { push(&s, "x\(i)") }
+        #expect(drain(&s) == "{\"missed\":2}\nx3\nx4\nx5\n")
         #expect(!s.hasQueued)
     }
 
     @Test("a socket that takes part: the rest first, then the queue (counting what it dropped meanwhile)")
     func blocked() {
-        var s = BusSession(queueCapacity: 2)
+        var s = BusSession(queueBytes: 6)
         _ = exchange(&s, #"{"op":"subscribe"}"# + "\n")
         push(&s, "first")
         #expect(String(decoding: s.nextOutput(), as: UTF8.self) == "first\n")
@@ -160,5 +160,56 @@ struct BusSessionTests {
         #expect(first.count == BusSession.writeSlice)
         s.wrote(first.count)
         #expect(s.nextOutput().count == 400 * 1024 - BusSession.writeSlice)
+    }
+
+    @Test("the queue is bounded in bytes, not records: many small ones fit, few large ones do; a record larger than the bound alone is kept")
+    func byteBound() {
+        var s = BusSession(queueBytes: 1000)
+        _ = exchange(&s, #"{"op":"subscribe"}"# + "\n")
+        for i in 0..<5000 { push(&s, String(i % 10)) }  // two bytes each
+        #expect(s.queue.count == 500 && s.queue.byteCount == 1000)
+        #expect(s.queue.missed == 4500)
+        let big = String(repeating: "x", count: 399)
+        for _ in 0..<7 { push(&s, big) }
+        #expect(s.queue.count == 2 && s.queue.byteCount == 800)
+        #expect(s.queue.missed == 4505 + 500)
+        push(&s, String(repeating: "y", count: 5000))
+        #expect(s.queue.count == 1 && s.queue.byteCount == 5001)
+        let out = drain(&s)
+        #expect(out == "{\"missed\":5007}\n" + String(repeating: "y", count: 5000) + "\n")
+    }
+
+    @Test("a drained queue gives its memory back")
+    func released() {
+        var s = BusSession()
+        _ = exchange(&s, #"{"op":"subscribe"}"# + "\n")
+        let record = String(repeating: "x", count: 1023)
+        for _ in 0..<2000 { push(&s, record) }
+        #expect(s.queue.byteCount == 2000 * 1024)
+        #expect(s.queue.footprint >= 2000 * 1024)
+        _ = drain(&s)
+        #expect(s.queue.byteCount == 0 && s.queue.footprint == 0)
+        push(&s, "r")
+        s.shrink(to: 0)
+        #expect(s.queue.byteCount == 0 && s.queue.missed == 1)
+    }
+
+    @Test("a new subscribe on a subscribed connection replaces the filter; other requests are still ignored")
+    func resubscribe() {
+        var s = BusSession()
+        _ = exchange(&s, #"{"op":"subscribe","filter":{"name":"web"}}"# + "\n")
+        let (out, changed) = exchange(&s, #"{"op":"list"}"# + "\nnot json\n" + #"{"op":"subscribe","filter":{"types":["stdout"]}}"# + "\n")
+        #expect(changed)
+        #expect(out == "{\"ok\":true}\n")
+        #expect(s.filter == SubscriptionFilter(types: [.stdout]))
+    }
+
+    @Test("the bus's total budget: the level the largest queues are cut down to")
+    func level() {
+        #expect(Bus.level([10, 10, 10], target: 30) == 10)
+        #expect(Bus.level([100, 10, 10], target: 60) == 40)
+        #expect(Bus.level([100, 90, 10], target: 60) == 25)
+        #expect(Bus.level([5, 5], target: 0) == 0)
+        #expect(Bus.level([], target: 10) == 0)
     }
 }
