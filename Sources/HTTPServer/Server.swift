@@ -17,6 +17,8 @@ public struct ServerOptions: Sendable {
     public var idleTimeoutMs = 60_000
     /// How much a stream client may have waiting before its records are held back (and dropped by route).
     public var clientBufferBytes = 1 << 20
+    /// Who may ask: the token, the origins and hosts let in, read-only routes (docs/http.md).
+    public var access = AccessPolicy()
     public init() {}
 }
 
