@@ -98,6 +98,7 @@ final class Client {
         case .incomplete: break
         case .malformed(let error): respondError(error.status, error.message)
         case .request(let head): serve(head)
+        case .expectsContinue(let head): continueOrRefuse(head)
         }
     }
 

@@ -22,9 +22,16 @@ public enum HTTPDCommand {
           HTTPD_CLIENT_BUFFER  bytes of the live stream a client may fall behind by before it misses
                          lines (default 4194304; 1048576 to 1073741824)
           HTTPD_MAX_STREAMS  live streams served at once; one more is answered 503 (default 256)
+          HTTPD_TOKEN    a bearer token every request needs but GET / and /health
+          HTTPD_TOKEN_FILE  a file holding it (a Docker secret; one trailing newline is dropped)
+          HTTPD_ORIGINS  origins a browser page may come from besides httpd's own, comma-separated
+                         (e.g. https://dash.example.com)
+          HTTPD_HOSTS    host names served without a token besides localhost and IP addresses,
+                         comma-separated (DNS rebinding)
+          ROUTES_READONLY  true: POST and DELETE on /routes are refused (405)
 
         exit status: 0 on SIGTERM/SIGINT, 64 on bad usage, 69 when the port cannot be opened,
-        70 on an internal error, 78 on a bad environment value.
+        70 on an internal error, 78 on a bad environment value (an unreadable HTTPD_TOKEN_FILE too).
 
         """
 
@@ -70,6 +77,12 @@ public enum HTTPDCommand {
             }
             options.maxStreams = count
         }
+        switch access(environment: Sys.environment, readFile: { path throws(SyscallError) in try Sys.readFile(path, maxBytes: 64 * 1024) }) {
+        case .success(let policy): options.access = policy
+        case .failure(let error):
+            Sys.diagnostic("httpd: " + error.message)
+            return .config
+        }
         let daemon: HTTPDaemon
         do { daemon = try HTTPDaemon(options: options) } catch {
             Sys.diagnostic("httpd: \(error)")
@@ -77,4 +90,58 @@ public enum HTTPDCommand {
         }
         return daemon.run()
     }
+
+    /// Who may ask (docs/http.md), from `HTTPD_TOKEN` or `HTTPD_TOKEN_FILE`, `HTTPD_ORIGINS`, `HTTPD_HOSTS`
+    /// and `ROUTES_READONLY`; a bad value is a one-line message that never shows the token.
+    static func access(environment get: (String) -> String?,
+                       readFile: (String) throws(SyscallError) -> [UInt8]) -> Result<AccessPolicy, ConfigurationError> {
+        var policy = AccessPolicy()
+        let inline = get("HTTPD_TOKEN"), file = get("HTTPD_TOKEN_FILE")
+        if inline != nil && file != nil {
+            return .failure(ConfigurationError("HTTPD_TOKEN and HTTPD_TOKEN_FILE are both set: set one"))
+        }
+        if let inline {
+            guard !inline.isEmpty else { return .failure(ConfigurationError("HTTPD_TOKEN is set but empty")) }
+            policy.token = Array(inline.utf8)
+        } else if let file {
+            guard !file.isEmpty else { return .failure(ConfigurationError("HTTPD_TOKEN_FILE is set but empty")) }
+            var bytes: [UInt8]
+            do { bytes = try readFile(file) } catch {
+                return .failure(ConfigurationError("HTTPD_TOKEN_FILE '\(file)' cannot be read: \(error.errno)"))
+            }
+            if bytes.last == 10 { bytes.removeLast() }
+            if bytes.last == 13 { bytes.removeLast() }
+            guard !bytes.isEmpty else { return .failure(ConfigurationError("HTTPD_TOKEN_FILE '\(file)' is empty")) }
+            policy.token = bytes
+        }
+        if let token = policy.token, !token.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            let name = inline != nil ? "HTTPD_TOKEN" : "HTTPD_TOKEN_FILE's token"
+            return .failure(ConfigurationError("\(name) must be printable ASCII without spaces"))
+        }
+        for item in list(get("HTTPD_ORIGINS")) where !policy.allowOrigin(item) {
+            return .failure(ConfigurationError("HTTPD_ORIGINS: '\(item)' is not an origin (http://host[:port] or https://host[:port])"))
+        }
+        for item in list(get("HTTPD_HOSTS")) where !policy.allowHost(item) {
+            return .failure(ConfigurationError("HTTPD_HOSTS: '\(item)' is not a host name (no port, no scheme)"))
+        }
+        if let text = get("ROUTES_READONLY"), !text.isEmpty {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": policy.routesReadOnly = true
+            case "false", "0", "no", "off": policy.routesReadOnly = false
+            default: return .failure(ConfigurationError("ROUTES_READONLY '\(text)' is not true or false"))
+            }
+        }
+        return .success(policy)
+    }
+
+    /// A comma-separated list, items trimmed, empty ones dropped.
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0.filter { $0 != " " && $0 != "\t" }) }.filter { !$0.isEmpty }
+    }
+}
+
+/// A bad environment value, in one line.
+struct ConfigurationError: Error, Equatable {
+    var message: String
+    init(_ message: String) { self.message = message }
 }

@@ -30,7 +30,7 @@ header{position:relative;z-index:2;display:flex;flex-wrap:wrap;align-items:cente
 .dot{width:8px;height:8px;border-radius:50%;background:var(--dim)}
 .dot.live{background:var(--ok);box-shadow:0 0 0 3px #3fb95026}
 .dot.retry{background:var(--warn);animation:pulse 1s ease-in-out infinite alternate}
-.dot.down{background:var(--bad)}
+.dot.down,.dot.locked{background:var(--bad)}
 @keyframes pulse{to{opacity:.3}}
 button,select,input{font:inherit;color:inherit;margin:0;height:26px;border:1px solid var(--bd);border-radius:6px}
 button,select{padding:0 10px;background:var(--btn);cursor:pointer;white-space:nowrap}
@@ -119,7 +119,8 @@ const MAX = 5000, NL = String.fromCharCode(10), $ = id => document.getElementByI
 const log = $('log'), lines = $('lines'), jump = $('jump'), q = $('q'), qn = $('qn'), scope = $('scope'), sv = $('sv');
 const bOut = $('out'), bErr = $('err'), bPause = $('pause'), cbtn = $('cbtn'), panel = $('cpanel'), clist = $('clist');
 const S = {scope: '', val: '', out: true, err: true}, conts = new Map();
-let es = null, cur = '', retry = 0, retryT = 0, conn = '', lost = false, started = false;
+let es = null, cur = '', retry = 0, retryT = 0, conn = '', lost = false, started = false, token = '';
+try { token = sessionStorage.getItem('logspout-token') || ''; } catch (e) {}
 let queue = [], raf = 0, paused = false, dropped = 0, follow = true, lastTop = 0, fresh = 0;
 let rows = 0, shown = 0, hid = 0, filt = '', nw = 4, cleared = false, countsAt = 0;
 
@@ -160,14 +161,25 @@ function fromHash() {
 function setConn(k) {
   conn = k;
   $('dot').className = 'dot ' + k;
-  $('state').textContent = {connecting: 'connecting…', live: 'live', retry: 'reconnecting…', down: 'disconnected'}[k];
+  $('state').textContent = {connecting: 'connecting…', live: 'live', retry: 'reconnecting…', down: 'disconnected', locked: 'token needed'}[k];
   $('conn').title = shownPath();
   paintEmpty();
 }
+// ---- the token (HTTPD_TOKEN): asked for once when the server answers 401, kept for this tab ----
+// An EventSource cannot send a header: it carries ?token=; fetches send Authorization.
+function withToken(p) { return token ? p + (p.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(token) : p; }
+function askToken() {
+  const t = (window.prompt(token ? 'That token was refused. The token of this logspout (HTTPD_TOKEN):' : 'This logspout needs its token (HTTPD_TOKEN):') || '').trim();
+  if (!t) return false;
+  token = t;
+  try { sessionStorage.setItem('logspout-token', t); } catch (e) {}
+  return true;
+}
+function backOff() { retryT = setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retry++))); }
 function connect() {
   clearTimeout(retryT);
   if (es) es.close();
-  const me = es = new EventSource(cur = path());
+  const me = es = new EventSource(withToken(cur = path()));
   setConn('connecting');
   me.onopen = () => {
     if (me !== es) return;
@@ -180,8 +192,13 @@ function connect() {
     if (me !== es) return;
     if (conn === 'live') lost = true;
     if (me.readyState !== 2) return setConn('retry');  // the browser retries
-    setConn('down');  // refused for good: retry, backing off
-    retryT = setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retry++)));
+    setConn('down');  // refused for good: retry, backing off, or ask for the token when that was why
+    fetch(cur, {method: 'HEAD', headers: token ? {Authorization: 'Bearer ' + token} : {}}).then(r => {
+      if (me !== es) return;
+      if (r.status !== 401) return backOff();
+      if (askToken()) return connect();
+      setConn('locked');
+    }, () => { if (me === es) backOff(); });
   };
   me.onmessage = ev => {
     let r;
@@ -408,7 +425,7 @@ function paintCount() {
 function paintEmpty() {
   let a = '', b = '';
   if (!rows) {
-    a = conn === 'down' ? 'Cannot reach the log stream — retrying…' : cleared ? 'Cleared — waiting for new lines…' : 'Waiting for log lines…';
+    a = conn === 'locked' ? 'This server needs its token — reload the page to enter it' : conn === 'down' ? 'Cannot reach the log stream — retrying…' : cleared ? 'Cleared — waiting for new lines…' : 'Waiting for log lines…';
     b = shownPath();
   } else if (!shown && (filt || hid)) { a = 'No lines match'; b = filt ? 'filter: ' + q.value.trim() : 'their containers are hidden'; }
   $('empty').hidden = !a;

@@ -38,6 +38,9 @@ struct RequestCycle {
         case request(HTTPRequestHead)
         /// A malformed request: answer with its status and message, then close.
         case malformed(HTTPRequestError)
+        /// A request head with `Expect: 100-continue` whose body has not come (RFC 9110 §10.1.1): answer
+        /// `100 Continue` and parse on, or answer its final status and close. Reported once per request.
+        case expectsContinue(HTTPRequestHead)
     }
 
     /// Bytes that may wait unparsed before the connection is closed.
@@ -86,6 +89,7 @@ struct RequestCycle {
             deadline = now + UInt64(headTimeoutMs) * 1_000_000
         }
         var ended = false
+        var started = false
         var head = self.head
         var body: [UInt8] = []
         swap(&body, &self.body)
@@ -96,6 +100,7 @@ struct RequestCycle {
                     switch event {
                     case .head(let h):
                         head = h
+                        started = true
                         body.removeAll()
                     case .body(let b): body.append(contentsOf: b)
                     case .end: ended = true
@@ -111,6 +116,7 @@ struct RequestCycle {
         self.head = head
         swap(&body, &self.body)
         pending.removeFirst(consumed)
+        if !ended, started, let head, head.expectsContinue { return .expectsContinue(head) }
         guard ended, let head else { return .incomplete }
         phase = .serving
         deadline = nil

@@ -10,18 +10,35 @@ enum RequestAction: Equatable {
     case streamHead(StreamMode)
     /// A `/routes` call: one request on the bus, answered as `Router.answer` says.
     case api(BusRequest)
-    /// `/health`: a ping on the bus.
-    case health
+    /// `/health`: a ping on the bus; its answer says why when `detailed` (no token is set, or the
+    /// request carries it).
+    case health(detailed: Bool)
     /// The live page.
     case page
-    /// An answer the bus is not asked for: a JSON error (400, 404, 405 with `Allow`).
+    /// An answer the bus is not asked for: a JSON error (400, 404, 405 with `Allow`; 401, 403 from
+    /// `AccessPolicy`).
     case refuse(status: Int, message: String, allow: String? = nil)
 }
 
 /// httpd's routes: a request's method, path, query and headers (and the body of `POST /routes`) to what
-/// to do, with the 400, 404 and 405 decisions. Pure: the connection does the rest.
+/// to do, with the 400, 401, 403, 404 and 405 decisions. Pure: the connection does the rest.
 enum Router {
-    static func action(for head: HTTPRequestHead, body: [UInt8]) -> RequestAction {
+    static func action(for head: HTTPRequestHead, body: [UInt8], access: AccessPolicy = AccessPolicy()) -> RequestAction {
+        if let refusal = access.refusal(for: head) { return refusal }
+        return route(head, body: body, access: access)!
+    }
+
+    /// For a request whose client waits for `100 Continue` before its body (RFC 9110 §10.1.1): the
+    /// refusal it gets whatever the body (401, 403, 404, 405, 400 for its path), or nil to ask for the body.
+    static func refusalBeforeBody(_ head: HTTPRequestHead, access: AccessPolicy) -> RequestAction? {
+        if let refusal = access.refusal(for: head) { return refusal }
+        let action = route(head, body: nil, access: access)
+        if case .refuse = action { return action }
+        return nil
+    }
+
+    /// What a request allowed in asks for; nil only when the body decides and is not there yet.
+    static func route(_ head: HTTPRequestHead, body: [UInt8]?, access: AccessPolicy) -> RequestAction? {
         let path = head.path
         let method = head.method
         func notAllowed(_ allow: String) -> RequestAction {
@@ -41,8 +58,9 @@ enum Router {
         if path == "/routes" {
             switch method {
             case "GET": return .api(.list)
-            case "POST": return addRoute(body)
-            default: return notAllowed("GET, POST")
+            case "POST" where access.routesReadOnly: return readOnly()
+            case "POST": return body.map(addRoute)
+            default: return access.routesReadOnly ? readOnly() : notAllowed("GET, POST")
             }
         }
         if path.hasPrefix("/routes/") {
@@ -52,17 +70,24 @@ enum Router {
             }
             switch method {
             case "GET": return .api(.get(id: id))
+            case "DELETE" where access.routesReadOnly: return readOnly()
             case "DELETE": return .api(.delete(id: id))
-            default: return notAllowed("GET, DELETE")
+            default: return access.routesReadOnly ? readOnly() : notAllowed("GET, DELETE")
             }
         }
         if path == "/health" {
-            return getOrHead ? .health : notAllowed("GET, HEAD")
+            return getOrHead ? .health(detailed: access.isAuthorized(head)) : notAllowed("GET, HEAD")
         }
         if path == "/" || path == "/index.html" {
             return getOrHead ? .page : notAllowed("GET, HEAD")
         }
         return .refuse(status: 404, message: "no such path '\(path)'; see docs/http.md")
+    }
+
+    /// `ROUTES_READONLY`: the routes can be read only.
+    static func readOnly() -> RequestAction {
+        .refuse(status: 405, message: "the routes are read-only here (ROUTES_READONLY): they can be read, not added or deleted",
+                allow: "GET")
     }
 
     /// The stream's form: WebSocket for an upgrade, else by `Accept`; plain text by default.
@@ -109,17 +134,20 @@ enum Router {
         return JSONResponse(status, route)
     }
 
-    /// The response for a `refuse` action: `{"error":"…"}`, with `Allow` for a 405.
+    /// The response for a `refuse` action: `{"error":"…"}`, with `Allow` for a 405 and
+    /// `WWW-Authenticate` for a 401 (RFC 6750 §3).
     static func refusal(status: Int, message: String, allow: String?) -> Response {
         var response = JSONResponse.error(status, message).response
         if let allow { response.extra = [HTTPField("Allow", allow)] }
+        if status == 401 { response.extra.append(HTTPField("WWW-Authenticate", #"Bearer realm="logspout""#)) }
         return response
     }
 
     /// When the bus cannot be reached for an action that needs it.
     static func unreachable(_ action: RequestAction) -> Response {
-        if action == .health {
-            return Response(503, contentType: "application/json", body: Array(#"{"status":"the bus is unreachable"}"#.utf8) + [10])
+        if case .health(let detailed) = action {
+            let status = detailed ? #"{"status":"the bus is unreachable"}"# : #"{"status":"unavailable"}"#
+            return Response(503, contentType: "application/json", body: Array(status.utf8) + [10])
         }
         return JSONResponse.error(503, "route's bus is unreachable").response
     }

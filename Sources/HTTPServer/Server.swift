@@ -20,6 +20,8 @@ public struct ServerOptions: Sendable {
     public var clientBufferBytes = 4 << 20
     /// Live streams served at once (`HTTPD_MAX_STREAMS`); one more is answered 503.
     public var maxStreams = 256
+    /// Who may ask: the token, the origins and hosts let in, read-only routes (docs/http.md).
+    public var access = AccessPolicy()
     public init() {}
 }
 

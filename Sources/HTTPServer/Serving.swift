@@ -7,7 +7,7 @@ extension Client {
 
     /// Serves a whole request: what the router decided, with the bus when it needs it.
     func serve(_ head: HTTPRequestHead) {
-        let action = Router.action(for: head, body: cycle.body)
+        let action = Router.action(for: head, body: cycle.body, access: server.options.access)
         switch action {
         case .stream(let request, let mode):
             startStream(head, request, mode)
@@ -24,6 +24,22 @@ extension Client {
             respond(Router.refusal(status: status, message: message, allow: allow))
         }
     }
+
+    /// The client waits for `100 Continue` before sending the body: it gets it, or at once the final
+    /// answer the body would not change (401, 403, 404, 405), and the connection closes unread.
+    func continueOrRefuse(_ head: HTTPRequestHead) {
+        guard case .refuse(let status, let message, let allow)? = Router.refusalBeforeBody(head, access: server.options.access) else {
+            out += Self.continueResponse
+            flush()
+            return
+        }
+        cycle.failed()
+        Router.refusal(status: status, message: message, allow: allow).append(to: &out, closing: true, headOnly: false)
+        closeAfterWrite = true
+        flush()
+    }
+
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     /// Sends one request over a new bus connection; `busEvent` answers when the bus does.
     func ask(_ action: RequestAction, _ request: BusRequest) {

@@ -10,7 +10,7 @@ struct StreamRequest: Equatable {
     var colors = true
 
     /// Reads `/logs`, `/logs/filter:X`, `/logs/id:X`, `/logs/name:X` and `?types=`/`sources=`/`type=`,
-    /// `?colors=off`; anything else is a failure saying why (a 400).
+    /// `?colors=off` (or on); anything else is a failure saying why (a 400).
     static func parse(_ head: HTTPRequestHead) -> Result<StreamRequest, StreamRequestError> {
         var r = StreamRequest()
         let rest = head.path.dropFirst("/logs".count)
@@ -46,7 +46,13 @@ struct StreamRequest: Equatable {
             }
             r.filter.types = set.isEmpty ? nil : set
         }
-        if let c = head.queryValue("colors")?.lowercased(), ["off", "false", "0", "no"].contains(c) { r.colors = false }
+        if let c = head.queryValue("colors")?.lowercased(), !c.isEmpty {
+            if ["off", "false", "0", "no"].contains(c) {
+                r.colors = false
+            } else if !["on", "true", "1", "yes"].contains(c) {
+                return .failure(StreamRequestError("colors must be on or off (true/false, 1/0, yes/no), not '\(c)'"))
+            }
+        }
         return .success(r)
     }
 }

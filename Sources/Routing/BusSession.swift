@@ -218,16 +218,24 @@ extension RouteStore {
             do {
                 return .route(try add(route).json())
             } catch {
-                return .failed(BusError(400, error.message))
+                return .failed(error.busError)
             }
         case .delete(let id):
             do {
                 return try remove(id: id) ? .ok : .failed(BusError(404, "no route '\(id)'"))
             } catch {
-                return .failed(BusError(400, error.message))
+                return .failed(error.busError)
             }
         case .subscribe:
             return .failed(BusError(400, "a subscription is not a call"))
         }
+    }
+}
+
+extension RouteError {
+    /// The answer for a call the store refused: 500 when the store failed (a route file could not be
+    /// written or removed), 409 for a reserved id, else 400 (the route or id is bad).
+    var busError: BusError {
+        BusError(cause != nil ? 500 : reserved ? 409 : 400, message)
     }
 }

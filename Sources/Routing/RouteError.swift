@@ -7,10 +7,14 @@ public struct RouteError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The failed system call behind it (saving or reading a route file, reaching etcd), errno included.
     public var cause: SyscallError?
+    /// The id is reserved for a route from the arguments, `ROUTE_URIS` or discovery (a conflict, not a
+    /// bad route).
+    public var reserved = false
 
-    public init(_ message: String, cause: SyscallError? = nil) {
+    public init(_ message: String, cause: SyscallError? = nil, reserved: Bool = false) {
         self.message = message
         self.cause = cause
+        self.reserved = reserved
     }
 
     public var description: String { message }

@@ -106,6 +106,8 @@ public final class RouteRunner {
 
     /// Loads the argument routes and the routes folder, reporting each bad one.
     func loadRoutes() {
+        // Discovery's route id is reserved from the start, before the folder could claim it.
+        if options.etcd != nil { store.reserve(DiscoveryState.routeID) }
         for error in store.addArguments(options.uris) { Self.diagnostic(error) }
         for error in store.reload().errors { Self.diagnostic(error) }
     }

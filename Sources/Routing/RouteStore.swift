@@ -5,7 +5,9 @@ import Syscall
 /// The route table's owner: routes from route's arguments (URIs), from the routes folder
 /// (`ROUTESPATH`), from deis-logger discovery, and those added at run time.
 ///
-/// Ids are unique: adding a route with the id of one already there replaces it, in place. Routes added
+/// Ids are unique: adding a route with the id of one already there replaces it, in place, but for the
+/// reserved ids: those of the routes from the arguments and from discovery, which `add` refuses (also
+/// once such a route was removed) and the routes folder cannot override. Routes added
 /// at run time are persisted, one `<id>.json` file each, when the routes folder exists; removing a route
 /// removes its file. A route that came from the arguments or from discovery can be removed too; it is
 /// gone until route starts again (or, for discovery, until the discovered address changes).
@@ -34,6 +36,8 @@ public final class RouteStore {
     /// The routes folder; nil never persists. Used only while the folder exists.
     public let routesPath: String?
     private var items: [Item] = []
+    /// Ids of routes from the arguments, `ROUTE_URIS` or discovery.
+    public private(set) var reserved: Set<String> = []
     private var generation: UInt64 = 0
     /// The routes in force, compiled for `RecordRouter`.
     public private(set) var table = RouteTable.empty
@@ -55,14 +59,15 @@ public final class RouteStore {
     @discardableResult
     public func add(_ json: JSONValue) throws(RouteError) -> RouteSpec {
         var fresh = RouteSpec.randomID()
-        while get(id: fresh) != nil { fresh = RouteSpec.randomID() }
+        while get(id: fresh) != nil || reserved.contains(fresh) { fresh = RouteSpec.randomID() }
         return try add(try RouteSpec(json: json, defaultID: fresh))
     }
 
-    /// Adds (or replaces) `spec`, persisting it when the routes folder exists.
+    /// Adds (or replaces) `spec`, persisting it when the routes folder exists. A reserved id is refused.
     @discardableResult
     public func add(_ spec: RouteSpec) throws(RouteError) -> RouteSpec {
         try RouteSpec.validateID(spec.id)
+        if reserved.contains(spec.id) { throw Self.reservedError(spec.id) }
         var origin = Origin.memory
         if persisting, let routesPath {
             var bytes = spec.json().encoded()
@@ -105,6 +110,14 @@ public final class RouteStore {
     /// The route `id`.
     public func get(id: String) -> RouteSpec? { items.first { $0.spec.id == id }?.spec }
 
+    /// Keeps `id` for a route from the arguments or discovery: `add` refuses it, the routes folder cannot
+    /// override it.
+    public func reserve(_ id: String) { reserved.insert(id) }
+
+    static func reservedError(_ id: String) -> RouteError {
+        RouteError("route id '\(id)' is reserved: it names a route from route's arguments, ROUTE_URIS or discovery", reserved: true)
+    }
+
     /// Where the route `id` came from.
     public func origin(of id: String) -> Origin? { items.first { $0.spec.id == id }?.origin }
 
@@ -116,7 +129,9 @@ public final class RouteStore {
         var errors: [String] = []
         for uri in uris {
             do {
-                put(try RouteSpec(uri: uri), .argument)
+                let spec = try RouteSpec(uri: uri)
+                reserve(spec.id)
+                put(spec, .argument)
             } catch {
                 errors.append(error.message)
             }
@@ -142,6 +157,10 @@ public final class RouteStore {
             }
             for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
                 let path = routesPath + "/" + name
+                if reserved.contains(String(name.dropLast(5))) {
+                    errors.append("\(path): \(Self.reservedError(String(name.dropLast(5))).message); the file is ignored")
+                    continue
+                }
                 do {
                     put(try Self.load(path, id: String(name.dropLast(5))), .file, rebuilding: false)
                     loaded += 1
@@ -166,6 +185,7 @@ public final class RouteStore {
 
     /// Sets the route found by discovery (nil removes it), replacing the previous one.
     public func setDiscovered(_ spec: RouteSpec?, id: String = "etcd") {
+        reserve(id)
         if let spec {
             put(spec, .discovery)
         } else if let i = items.firstIndex(where: { $0.spec.id == id }) {

@@ -140,6 +140,35 @@ struct RequestCycleTests {
         #expect(c.parse(now: 7 * Self.s) == .incomplete)
     }
 
+    @Test("Expect: 100-continue is reported once, when the head is in and the body is not; the body then completes the request")
+    func expectContinue() {
+        var c = cycle()
+        feed(&c, "POST /routes HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        guard case .expectsContinue(let h) = c.parse(now: 0) else { Issue.record("the client waits for 100"); return }
+        #expect(h.path == "/routes" && h.expectsContinue)
+        #expect(!c.isBusy)
+        #expect(c.parse(now: 0) == .incomplete, "once")
+        feed(&c, "he")
+        #expect(c.parse(now: 0) == .incomplete)
+        feed(&c, "llo")
+        guard case .request = c.parse(now: 0) else { Issue.record("a whole request"); return }
+        #expect(c.body == Array("hello".utf8))
+
+        // The body already there (or none): no 100.
+        var whole = cycle()
+        feed(&whole, "POST /routes HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello")
+        guard case .request = whole.parse(now: 0) else { Issue.record("a whole request"); return }
+        // HTTP/1.0 clients are not answered 100 (RFC 9110 §10.1.1).
+        var old = cycle()
+        feed(&old, "POST /routes HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        #expect(old.parse(now: 0) == .incomplete)
+        // A body over the limit is 413 from the head alone.
+        var big = cycle()
+        feed(&big, "POST /routes HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
+        guard case .malformed(let e) = big.parse(now: 0) else { Issue.record("413"); return }
+        #expect(e.status == 413)
+    }
+
     @Test("more than 64 MiB waiting unparsed closes the connection")
     func tooMuch() {
         var c = cycle()

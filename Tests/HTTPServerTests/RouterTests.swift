@@ -55,6 +55,15 @@ struct RouterTests {
         #expect(action("GET", "/logs/color:red") == .refuse(status: 400, message: "unknown stream 'color:': use filter:, id: or name:"))
         #expect(action("GET", "/logs/name:") == .refuse(status: 400, message: "empty or badly encoded value in 'name:'"))
         #expect(action("GET", "/logs?types=stdin") == .refuse(status: 400, message: "types must be stdout, stderr or both, not 'stdin'"))
+        #expect(action("GET", "/logs?colors=maybe") == .refuse(status: 400, message: "colors must be on or off (true/false, 1/0, yes/no), not 'maybe'"))
+        for on in ["on", "true", "1", "yes", "ON", ""] { #expect(action("GET", "/logs?colors=\(on)") == .stream(StreamRequest(), .text(colors: true))) }
+        for off in ["off", "false", "0", "no", "Off"] {
+            guard case .stream(let r, .text(colors: false)) = action("GET", "/logs?colors=\(off)") else {
+                Issue.record("colors=\(off) is off")
+                continue
+            }
+            #expect(!r.colors)
+        }
         #expect(action("POST", "/logs") == .refuse(status: 405, message: "method POST not allowed here; allowed: GET, HEAD", allow: "GET, HEAD"))
         // The method is checked before the path's values.
         #expect(action("DELETE", "/logs/bad") == .refuse(
@@ -90,8 +99,8 @@ struct RouterTests {
 
     @Test("/health, the page, and 404 for anything else")
     func others() {
-        #expect(action("GET", "/health") == .health)
-        #expect(action("HEAD", "/health") == .health)
+        #expect(action("GET", "/health") == .health(detailed: true))
+        #expect(action("HEAD", "/health") == .health(detailed: true))
         #expect(action("POST", "/health") == .refuse(status: 405, message: "method POST not allowed here; allowed: GET, HEAD", allow: "GET, HEAD"))
         #expect(action("GET", "/") == .page)
         #expect(action("GET", "/index.html") == .page)
@@ -125,9 +134,10 @@ struct RouterTests {
         #expect(text(out) == "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
             + "Allow: GET, HEAD\r\nConnection: close\r\n\r\n")
         out = []
-        Router.unreachable(.health).append(to: &out, closing: false, headOnly: false)
+        Router.unreachable(.health(detailed: true)).append(to: &out, closing: false, headOnly: false)
         #expect(text(out).hasSuffix("\r\n\r\n{\"status\":\"the bus is unreachable\"}\n"))
         #expect(text(out).hasPrefix("HTTP/1.1 503 "))
+        #expect(Router.unreachable(.health(detailed: false)).body == Array("{\"status\":\"unavailable\"}\n".utf8))
         #expect(Router.unreachable(.api(.list)) == JSONResponse.error(503, "route's bus is unreachable").response)
         #expect(Router.healthy.body == Array("{\"status\":\"ok\"}\n".utf8))
     }

@@ -7,7 +7,7 @@ func head(_ method: String, _ target: String, version: Int = 1, _ headers: [(Str
 
 /// A WebSocket upgrade request for `target`.
 func upgrade(_ target: String, version: String = "13") -> HTTPRequestHead {
-    head("GET", target, [("Host", "x"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+    head("GET", target, [("Host", "localhost"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
                          ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", version)])
 }
 
