@@ -24,7 +24,7 @@ final class StalledClient {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard r == 0 else { throw TestFailure("connect: \(Errno.current)") }
-        _ = try? Sys.writeAll(fd, Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        _ = try? Sys.writeAll(fd, Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
     }
 
     deinit { close(fd) }
