@@ -83,6 +83,7 @@ final class FanOut {
         buffer.leave(client.id)
         if streams.isEmpty {
             closeBus()
+            Sys.releaseFreeMemory()  // the clients' buffers, back to the system
         } else {
             resubscribe()
             buffer.release()

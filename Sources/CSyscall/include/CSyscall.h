@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <netdb.h>
 #include <sys/uio.h>
+#include <malloc.h>
 
 /// One DNS SRV record (RFC 2782).
 struct logspout_srv {
