@@ -33,8 +33,17 @@ public final class HTTPDaemon {
     var listener: Int32 = -1
     var accepting: Listener?
     var clients: [UInt64: Client] = [:] {
-        didSet { accepting?.descriptorFreed() }  // a client gone: accept again at once if out of descriptors
+        didSet {
+            accepting?.descriptorFreed()  // a client gone: accept again at once if out of descriptors
+            mostClients = max(mostClients, clients.count)
+            if clients.isEmpty && mostClients >= 32 {  // a crowd went away: its buffers back to the system
+                mostClients = 0
+                Sys.releaseFreeMemory()
+            }
+        }
     }
+    /// The most clients at once since the heap was last given back.
+    var mostClients = 0
     var nextID: UInt64 = 1
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// The one subscription every live stream reads from.

@@ -219,6 +219,9 @@ public final class Bus {
         Sys.close(c.fd)
         connections[c.fd] = nil
         accepting?.descriptorFreed()
-        if subscribers.remove(c.fd) != nil { changed() }
+        if subscribers.remove(c.fd) != nil {
+            changed()
+            if subscribers.isEmpty { Sys.releaseFreeMemory() }  // the queues' storage, back to the system
+        }
     }
 }
