@@ -411,7 +411,7 @@ def stalled_clients(n, width, counts=(0, 1, 100)):
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 s.connect(("127.0.0.1", port))
-                s.sendall(b"GET /logs HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.sendall(b"GET /logs HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 head = b""
                 while not head.endswith(b"\r\n\r\n"):
                     head += s.recv(1)
@@ -439,6 +439,58 @@ def stalled_clients(n, width, counts=(0, 1, 100)):
                 p.terminate()
                 p.wait()
     subprocess.run(["rm", "-rf", tmp])
+
+
+def crowd(clients=1000, records=20000, width=2000, rounds=2):
+    """Memory of route and httpd under a crowd of /logs clients that stop reading, and after they left."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, clients + 256)), hard))
+    tmp = tempfile.mkdtemp(prefix="logspout-bench-")
+    bus, port = f"{tmp}/bus.sock", free_port()
+    env = dict(os.environ, LOGSPOUT_BUS=bus, ROUTESPATH="/nonexistent/routes", PORT=str(port))
+    route = subprocess.Popen([f"{BIN}/route"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    httpd = subprocess.Popen([f"{BIN}/httpd"], stderr=subprocess.DEVNULL, env=env)
+
+    def mb(pid, key):
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) // 1024 for l in f if l.startswith(key))
+
+    record = ('{"time":"2026-11-24T20:42:17.123456789Z","source":"stdout","data":"%s",'
+              '"container":{"id":"8713470e0e2c","name":"c"}}\n' % ("x" * width)).encode()
+    try:
+        wait_for(lambda: os.path.exists(bus) and port_open(port))
+        print(f"crowd: before, RSS route {mb(route.pid, 'VmRSS')} MB, httpd {mb(httpd.pid, 'VmRSS')} MB")
+        for round in range(1, rounds + 1):
+            socks, streams, refused = [], 0, 0
+            for _ in range(clients):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.connect(("127.0.0.1", port))
+                s.sendall(b"GET /logs HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                socks.append(s)
+            for s in socks:
+                s.settimeout(10)
+                head = s.recv(64)
+                streams += b" 200 " in head
+                refused += b" 503 " in head
+            for _ in range(records):
+                route.stdin.write(record)
+            route.stdin.flush()
+            time.sleep(3)
+            peak = (mb(route.pid, "VmHWM"), mb(httpd.pid, "VmHWM"))
+            for s in socks:
+                s.close()
+            time.sleep(3)
+            print(f"crowd: round {round}, {clients} clients ({streams} streams, {refused} answered 503), {records} records of "
+                  f"{width} B: peak RSS route {peak[0]} MB, httpd {peak[1]} MB; once they left, RSS route "
+                  f"{mb(route.pid, 'VmRSS')} MB, httpd {mb(httpd.pid, 'VmRSS')} MB")
+    finally:
+        httpd.terminate()
+        route.stdin.close()
+        for p in (route, httpd):
+            p.wait()
+        subprocess.run(["rm", "-rf", tmp])
 
 
 def free_port():
@@ -578,6 +630,9 @@ def main():
     if sys.argv[1:] == ["stalled-clients"]:
         stalled_clients(n, width)
         return
+    if sys.argv[1:] == ["crowd"]:
+        crowd()
+        return
     replay(n, width)
     live(n, width)
     idle(int(os.environ.get("BENCH_IDLE", "50")), 10)
@@ -586,6 +641,7 @@ def main():
     appliance(n, width)
     image_under_load(n, width)
     stalled_clients(n, width)
+    crowd()
 
 
 if __name__ == "__main__":
