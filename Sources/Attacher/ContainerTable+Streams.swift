@@ -18,6 +18,9 @@ extension ContainerTable {
         } else {
             since = nil
             onlyNew = true
+            // Only new lines now; should the stream be opened again before any line came (it broke, the
+            // engine restarted), from attach's start, so the lines written meanwhile are not skipped.
+            if startTime != .zero { containers[id]?.baseline = startTime }
         }
         entry.output.cursor.reopened()
         containers[id]?.reopenAfterEnd = false
