@@ -23,6 +23,9 @@ let package = Package(
         // The one place that calls the system: sockets, files, clocks, signals; errors carry errno. The event
         // loop every stage runs on (epoll, signalfd, deadlines), and the exit codes they share.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
+        // Metrics in the Prometheus text format: the writer, bounded user-set labels, and the snapshot file
+        // each stage publishes for httpd's /metrics.
+        .target(name: "Metrics", dependencies: ["Syscall"]),
         // Byte-level text rules shared by the parsers: hex digits, percent-decoding, UTF-8 well-formedness.
         .target(name: "Text"),
         // Regular expressions in Go's syntax, matched in time linear in the text (a Thompson NFA, no backtracking).
@@ -38,21 +41,21 @@ let package = Package(
         // The Docker Engine API: client, log stream framing, line assembly.
         .target(name: "Docker", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time"]),
         // attach's engine: the container table and stream lifecycle (state machines), their driver, resume cursors.
-        .target(name: "Attacher", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
+        .target(name: "Attacher", dependencies: ["Metrics", "Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
         // The contracts between stages: a routed record's target (one parser and checker, for route and
         // emit-syslog) and the bus's requests and replies (for route and httpd), with the route-id rule.
         .target(name: "Contract", dependencies: ["JSON", "Records", "Syslog", "Pattern"]),
         // route's engine: the route table (arguments, ROUTESPATH, etcd discovery), matching, the store.
-        .target(name: "Routing", dependencies: ["Contract", "Syscall", "Text", "HTTP", "JSON", "Records", "Time"]),
+        .target(name: "Routing", dependencies: ["Metrics", "Contract", "Syscall", "Text", "HTTP", "JSON", "Records", "Time"]),
         .executableTarget(name: "route", dependencies: ["Routing", "Syscall"]),
         // Syslog messages: RFC 5424, RFC 3164 and Deis formats; Go time layouts.
         .target(name: "Syslog", dependencies: ["Records", "JSON", "Time", "Syscall"]),
         // emit-syslog's engine: UDP, TCP and TLS transports, DNS (A/AAAA and SRV), line joining.
-        .target(name: "Emitter", dependencies: ["Contract", "Syscall", "CTLS", "Syslog", "Records", "JSON", "Time"]),
+        .target(name: "Emitter", dependencies: ["Metrics", "Contract", "Syscall", "CTLS", "Syslog", "Records", "JSON", "Time"]),
         .executableTarget(name: "emit-syslog", dependencies: ["Emitter", "Syscall"]),
         // httpd's engine: live streams (text, JSON, SSE, WebSocket), the /routes API, the page; all from the bus.
-        .target(name: "HTTPServer", dependencies: ["Contract", "Syscall", "HTTP", "JSON", "Records"]),
+        .target(name: "HTTPServer", dependencies: ["Metrics", "Contract", "Syscall", "HTTP", "JSON", "Records"]),
         .executableTarget(name: "httpd", dependencies: ["HTTPServer", "Syscall"]),
         // All four stages in one executable, for the container image (shared code pages).
         .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
@@ -62,6 +65,7 @@ let package = Package(
 
         .testTarget(name: "SyscallTests", dependencies: ["Syscall"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Syscall"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PatternTests", dependencies: ["Pattern"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSON"], exclude: ["Corpus"]),

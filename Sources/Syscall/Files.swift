@@ -97,8 +97,9 @@ extension Sys {
 
     /// Replaces the file at `path` with `bytes` so that a reader, or a crash, sees the old content or the
     /// new one, never a mix: writes `.<name>.tmp` in the same folder, fsyncs it, renames it over `path`,
-    /// then fsyncs the folder.
-    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SyscallError) {
+    /// then fsyncs the folder. With `durable: false` it skips both fsyncs: readers still see the old content
+    /// or the new one, but a crash of the host may leave either (for snapshots rewritten every second).
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws(SyscallError) {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -106,7 +107,7 @@ extension Sys {
         let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do throws(SyscallError) {
             try writeAll(fd, bytes)
-            try fsync(fd, temp)
+            if durable { try fsync(fd, temp) }
         } catch {
             close(fd)
             _ = Glibc.unlink(temp)
@@ -119,6 +120,6 @@ extension Sys {
             _ = Glibc.unlink(temp)
             throw error
         }
-        try syncDirectory(folder)
+        if durable { try syncDirectory(folder) }
     }
 }
