@@ -130,14 +130,8 @@ public struct RecordRouter {
             if found & 4 == 0 { throw RecordCodec.missing("data", s, start) }
             throw RecordCodec.missing("container", s, start)
         }
-        let targets: [Int]
-        if source == .stdout {
-            cache.entries[entry].stdoutRecords &+= 1
-            targets = cache.entries[entry].stdout
-        } else {
-            cache.entries[entry].stderrRecords &+= 1
-            targets = cache.entries[entry].stderr
-        }
+        cache.tally.counts[entry &* 2 &+ (source == .stdout ? 0 : 1)] &+= 1
+        let targets = source == .stdout ? cache.entries[entry].stdout : cache.entries[entry].stderr
         if let tap {
             let e = cache.entries[entry]
             tap(RecordTap(entry: entry, epoch: cache.epoch, id: e.id, name: e.name, source: source,
@@ -241,15 +235,14 @@ struct MatchCache {
         var stderr: [Int]
         var id: String
         var name: String
-        /// Records of this container, per stream, not yet added to the counts below (`settle`).
-        var stdoutRecords = 0
-        var stderrRecords = 0
     }
 
     /// Entries beyond this empty the cache (a host with that many distinct containers at once is rare;
     /// working the matches out again is cheap).
     static let capacity = 4096
     var entries: [Entry] = []
+    /// Records of each entry's container not yet added to the counts below (`settle`).
+    let tally = RecordTally()
     var byHash: [UInt64: Int] = [:]
     /// The entry that matched last: tried first, without scanning the object.
     var last = -1
@@ -276,16 +269,16 @@ struct MatchCache {
     /// Adds the entries' record counts to the counts per route (and to `records`, `unmatched`).
     mutating func settle() {
         for k in entries.indices {
-            let o = entries[k].stdoutRecords
-            let e = entries[k].stderrRecords
+            let o = tally.counts[2 * k]
+            let e = tally.counts[2 * k + 1]
             if o == 0 && e == 0 { continue }
             records &+= o &+ e
             if entries[k].stdout.isEmpty { unmatched &+= o }
             for r in entries[k].stdout { routed[r] &+= o }
             if entries[k].stderr.isEmpty { unmatched &+= e }
             for r in entries[k].stderr { routed[r] &+= e }
-            entries[k].stdoutRecords = 0
-            entries[k].stderrRecords = 0
+            tally.counts[2 * k] = 0
+            tally.counts[2 * k + 1] = 0
         }
     }
 
@@ -370,6 +363,21 @@ struct MatchCache {
         h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 29)
     }
+}
+
+/// The records of each `MatchCache` entry's container, not yet settled: at 2 × the entry's index its
+/// stdout's, after it its stderr's. Memory of its own, never reallocated (the cache never holds more than
+/// `MatchCache.capacity` entries), so that counting a record is one increment, without the checks of an
+/// array. A settled count is back at 0, and so is every count past the entries.
+final class RecordTally {
+    let counts: UnsafeMutablePointer<Int>
+
+    init() {
+        counts = .allocate(capacity: 2 * MatchCache.capacity)
+        counts.initialize(repeating: 0, count: 2 * MatchCache.capacity)
+    }
+
+    deinit { counts.deallocate() }
 }
 
 /// The fields matching needs from a container object, found while checking it (as RecordCodec would),
