@@ -56,7 +56,7 @@ public struct AttachOptions: Sendable {
                                          attach resumes every container where it stopped
           LOGSPOUT_METRICS_DIR           write the metrics into LOGSPOUT_METRICS_DIR/attach.prom
           METRICS_MAX_LABEL_VALUES       containers with metrics series of their own (default 500,
-                                         0…10000); the others share container_id="_other"
+                                         0…100000); the others share container_id="_other"
 
         exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,
         69 when the engine cannot be reached or is too old at start, 70 on an internal error,

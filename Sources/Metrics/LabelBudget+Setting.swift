@@ -3,8 +3,9 @@ extension LabelBudget {
     public static let limitVariable = "METRICS_MAX_LABEL_VALUES"
     /// Distinct values of a user-set label a stage keeps without `METRICS_MAX_LABEL_VALUES`.
     public static let defaultLimit = 500
-    /// The largest `METRICS_MAX_LABEL_VALUES` accepted: beyond, a snapshot file could pass its 1 MiB.
-    public static let maximumLimit = 10_000
+    /// The largest `METRICS_MAX_LABEL_VALUES` accepted. Thousands of long values can make a snapshot
+    /// pass its 1 MiB, whose end is then cut at a whole line (`MetricsPublisher.maxFileBytes`).
+    public static let maximumLimit = 100_000
 
     /// Reads `METRICS_MAX_LABEL_VALUES` (nil or empty: the default); nil when the text is not a whole
     /// number from 0 (everything folded) to `maximumLimit`, which a stage reports with `limitError`.

@@ -93,7 +93,7 @@ public struct RouteOptions: Sendable {
                           (default /tmp/logspout-bus.sock; empty: no bus; see docs/bus.md)
           LOGSPOUT_METRICS_DIR  write the metrics into LOGSPOUT_METRICS_DIR/route.prom (docs/route.md)
           METRICS_MAX_LABEL_VALUES  routes with a series of their own in the metrics (default 500,
-                          0…10000); the others share route="_other"
+                          0…100000); the others share route="_other"
 
         signals: SIGHUP reloads ROUTESPATH; SIGTERM and SIGINT let route finish its input, then exit 0.
 

@@ -151,14 +151,14 @@ struct AttachMetricsTests {
 
 @Suite("METRICS_MAX_LABEL_VALUES")
 struct LabelLimitSettingTests {
-    @Test(arguments: [(nil, 500), ("", 500), ("0", 0), ("7", 7), ("10000", 10000)] as [(String?, Int)])
+    @Test(arguments: [(nil, 500), ("", 500), ("0", 0), ("7", 7), ("100000", 100000)] as [(String?, Int)])
     func accepted(text: String?, limit: Int) {
         #expect(LabelBudget.limit(setting: text) == limit)
     }
 
-    @Test(arguments: ["-1", "10001", "x", "1.5", " 5"])
+    @Test(arguments: ["-1", "100001", "x", "1.5", " 5"])
     func refused(text: String) {
         #expect(LabelBudget.limit(setting: text) == nil)
-        #expect(LabelBudget.limitError(text) == "METRICS_MAX_LABEL_VALUES '\(text)' must be a whole number from 0 to 10000")
+        #expect(LabelBudget.limitError(text) == "METRICS_MAX_LABEL_VALUES '\(text)' must be a whole number from 0 to 100000")
     }
 }

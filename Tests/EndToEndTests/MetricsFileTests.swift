@@ -164,7 +164,7 @@ struct RouteMetricsFileTests {
 
         let bad = try runRoute(uris, input: "", env: ["LOGSPOUT_METRICS_DIR": dir, "METRICS_MAX_LABEL_VALUES": "many"])
         #expect(bad.status == 78)
-        #expect(bad.stderr == "route: METRICS_MAX_LABEL_VALUES 'many' must be a whole number from 0 to 10000\n")
+        #expect(bad.stderr == "route: METRICS_MAX_LABEL_VALUES 'many' must be a whole number from 0 to 100000\n")
     }
 }
 
@@ -231,6 +231,6 @@ struct AttachMetricsFileTests {
 
         let bad = try run([Env.binDir + "/attach"], env: ["METRICS_MAX_LABEL_VALUES": "-3", "DOCKER_HOST": try Env.dockerHost()])
         #expect(bad.status == 78)
-        #expect(bad.stderr == "attach: METRICS_MAX_LABEL_VALUES '-3' must be a whole number from 0 to 10000\n")
+        #expect(bad.stderr == "attach: METRICS_MAX_LABEL_VALUES '-3' must be a whole number from 0 to 100000\n")
     }
 }
