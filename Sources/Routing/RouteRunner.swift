@@ -71,6 +71,8 @@ public final class RouteRunner {
         Sys.growPipe(1)
         loop.onSignal = { [unowned self] signal in handle(signal) }
         loadRoutes()
+        metrics = MetricsPublisher(loop: loop, file: "route.prom") { [unowned self] text in renderMetrics(&text) }
+        defer { metrics?.flush() }  // the last values stay (after the bus closed: no subscriber left)
         if let path = options.busPath {
             let bus = Bus(path: path, runner: self)
             do {
@@ -81,8 +83,6 @@ public final class RouteRunner {
             }
         }
         defer { bus?.stop() }
-        metrics = MetricsPublisher(loop: loop, file: "route.prom") { [unowned self] text in renderMetrics(&text) }
-        defer { metrics?.flush() }
         if let settings = options.etcd {
             do {
                 let poller = try EtcdPoller(settings: settings)
