@@ -160,9 +160,6 @@ enum Router {
             let status = detailed ? #"{"status":"the bus is unreachable"}"# : #"{"status":"unavailable"}"#
             return Response(503, contentType: "application/json", body: Array(status.utf8) + [10])
         }
-        if case .ready(let detailed) = action {
-            return ReadyReport.response(routes: nil, health: nil, problem: "route's bus is unreachable", detailed: detailed)
-        }
         return JSONResponse.error(503, "route's bus is unreachable").response
     }
 

@@ -19,8 +19,7 @@ extension Client {
         case .health(let detailed):
             if let problem = server.stageFiles.liveness() { return respond(Router.unhealthy(problem, detailed: detailed)) }
             ask(action, .ping)
-        case .ready(let detailed):
-            if let problem = server.stageFiles.liveness() { return respondReady(routes: nil, problem: problem, detailed: detailed) }
+        case .ready:
             ask(action, .list)
         case .metrics:
             respond(Response(200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: server.metricsBody()))
@@ -51,7 +50,10 @@ extension Client {
 
     /// Sends one request over a new bus connection; `busEvent` answers when the bus does.
     func ask(_ action: RequestAction, _ request: BusRequest) {
-        guard openBus() else { return respond(Router.unreachable(action)) }
+        guard openBus() else {
+            if case .ready(let detailed) = action { return respondReady(routes: nil, problem: "route's bus is unreachable", detailed: detailed) }
+            return respond(Router.unreachable(action))
+        }
         sendBus(request)
         call = action
     }
@@ -71,9 +73,10 @@ extension Client {
         }
     }
 
-    /// `/ready`'s answer, with emit-syslog's health file as it is now.
+    /// `/ready`'s answer, with emit-syslog's health file as it is now; a stage down is the problem first.
     func respondReady(routes: [JSONValue]?, problem: String?, detailed: Bool) {
         let health = server.stageFiles.read(StageFiles.health)?.bytes
+        let problem = server.stageFiles.liveness() ?? problem
         respond(ReadyReport.response(routes: routes, health: health, problem: problem, detailed: detailed))
     }
 

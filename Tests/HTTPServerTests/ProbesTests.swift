@@ -200,7 +200,7 @@ struct ProbesTests {
         #expect(down.status == 503)
         #expect(text(down.body) == #"{"status":"degraded","error":"route is down","routes":[{"id":"local","addr":"127.0.0.1:514","transport":"tcp","state":"ok"}]}"# + "\n")
         #expect(text(ReadyReport.response(routes: nil, health: health, problem: "route is down", detailed: false).body) == #"{"status":"degraded"}"# + "\n")
-        let unreachable = Router.unreachable(.ready(detailed: true))
+        let unreachable = ReadyReport.response(routes: nil, health: nil, problem: "route's bus is unreachable", detailed: true)
         #expect(unreachable.status == 503 && text(unreachable.body) == #"{"status":"degraded","error":"route's bus is unreachable","routes":[]}"# + "\n")
     }
 }
