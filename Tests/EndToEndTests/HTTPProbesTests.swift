@@ -99,15 +99,7 @@ struct HTTPProbesTests {
     func stageDown() throws {
         let app = try Appliance(env: ["TMPDIR": Env.tempDir()])
         // Six deaths within a minute put the next start 4 s away (docs/supervisor.md): it is down meanwhile.
-        for k in 1...6 {
-            var running: pid_t?
-            #expect(eventually { running = stagePids(app.supervisor)["emit-syslog"]; return running != nil })
-            let old = try #require(running, "emit-syslog running before kill \(k)")
-            kill(old, SIGKILL)
-            if k < 6 {
-                #expect(eventually { stagePids(app.supervisor)["emit-syslog"].map { $0 != old } == true }, "restarted after kill \(k)")
-            }
-        }
+        try killRepeatedly(app.supervisor, "emit-syslog", times: 6)
         var health = ""
         #expect(eventually {
             health = (try? app.curl(["-i", "/health"]).stdout) ?? ""
