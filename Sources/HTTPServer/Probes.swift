@@ -89,24 +89,22 @@ struct StageFiles {
     static func read(path: String, maxBytes: Int) -> (bytes: [UInt8], cut: Bool)? {
         guard let fd = try? Sys.open(path, O_RDONLY | O_NONBLOCK) else { return nil }
         defer { Sys.close(fd) }
-        var bytes = [UInt8](repeating: 0, count: maxBytes + 1)
-        var count = 0
-        while count < bytes.count {
+        // Read in pieces: memory in proportion to the file, one byte past the bound at most.
+        var bytes: [UInt8] = []
+        var piece = [UInt8](repeating: 0, count: min(64 * 1024, maxBytes + 1))
+        while bytes.count <= maxBytes {
             let n: Int
-            do {
-                n = try bytes.withUnsafeMutableBytes { raw throws(SyscallError) in
-                    try Sys.read(fd, UnsafeMutableRawBufferPointer(rebasing: raw[count...]))
-                }
-            } catch { return nil }
+            do { n = try Sys.read(fd, into: &piece) } catch { return nil }
             if n == 0 { break }
-            count += n
+            bytes.append(contentsOf: piece[0..<min(n, maxBytes + 1 - bytes.count)])
         }
+        var count = bytes.count
         var cut = false
         if count > maxBytes {
             cut = true
             count = bytes[..<maxBytes].lastIndex(of: 10).map { $0 + 1 } ?? 0
+            bytes.removeSubrange(count...)
         }
-        bytes.removeSubrange(count...)
         if let last = bytes.last, last != 10 { bytes.append(10) }
         return (bytes, cut)
     }
