@@ -147,7 +147,7 @@ struct SwarmEndToEndTests {
         let project = String(Env.unique("logspoutcompose").filter { $0 != "-" })
         let udp = try UDPListener(host: "0.0.0.0")
         let env = try Self.variables(route: "syslog://\(try hostAddress()):\(udp.port)?append_tag=.compose")
-        let composeCommand = ["/usr/bin/docker-compose", "--no-ansi", "-p", project, "-f", Self.compose]
+        let composeCommand = ["/usr/bin/docker-compose", "--ansi", "never", "-p", project, "-f", Self.compose]
         defer { _ = try? run(composeCommand + ["down", "-v"], env: env) }
         try Self.step(composeCommand + ["up", "-d"], env: env)
         let container = try Self.step(composeCommand + ["ps", "-q"], env: env).split(separator: "\n").first.map(String.init)
