@@ -77,6 +77,8 @@ struct SwarmEndToEndTests {
             ((try? dockerArgs(["ps", "-aq", "--filter", "label=com.docker.stack.namespace=\(stack)"])) ?? "").isEmpty
         }
         _ = try? dockerArgs(["swarm", "leave", "--force"])
+        // The bridge a swarm makes for its tasks' way out stays after the swarm is left.
+        _ = try? dockerArgs(["network", "rm", "docker_gwbridge"])
         for volume in ["routes", "state"] { _ = try? dockerArgs(["volume", "rm", "-f", "\(stack)_\(volume)"]) }
     }
 
