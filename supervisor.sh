@@ -1,6 +1,7 @@
 #!/bin/sh
-# supervisor.sh [--ready-fd N] [ROUTE_URI...] - logspout's entrypoint: runs attach | route | emit-syslog
-# and httpd, restarts what dies, and on SIGTERM/SIGINT stops attach first and lets the pipeline drain.
+# supervisor.sh [--ready-fd N] [ROUTE_URI...] - logspout's entrypoint: checks the routes (route --check),
+# runs attach | route | emit-syslog and httpd, restarts what dies (a stage exiting 78, bad configuration,
+# stops it all with 78), and on SIGTERM/SIGINT stops attach first and lets the pipeline drain.
 # With --ready-fd N it writes a newline to descriptor N once every stage is ready. POSIX sh (busybox ash);
 # fit to run as PID 1 (it traps TERM and INT, and reaps whatever ends up its child). See docs/supervisor.md.
 #
@@ -11,9 +12,11 @@ unset stopping; trap 'stopping=1' TERM INT
 set -eu
 # Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval;
 # every one of them is set here, before anything reads it.
-pid='' started='' NOW=0 V='' READY='' announced='' RUN='' BIN='' held=''
+pid='' started='' NOW=0 V='' READY='' announced='' RUN='' BIN='' held='' failed=''
 pid_attach='' pid_route='' pid_emit_syslog='' pid_httpd=''
 started_attach='' started_route='' started_emit_syslog='' started_httpd=''
+up_attach=0 up_route=0 up_emit_syslog=0 up_httpd=0 restarts_attach=0 restarts_route=0 restarts_emit_syslog=0 restarts_httpd=0
+changed=''
 
 log() { echo "supervisor: $*" >&2; }
 
@@ -63,14 +66,38 @@ ready() {
 # nothing but its sleep).
 now() { read -r up _ < /proc/uptime; NOW=${up%%.*}; }
 
-# start NAME: starts a stage in the background and notes its pid and start time.
+# start NAME: starts a stage in the background and notes its pid and start time (and a restart).
 start() {
     name=$1
     shift
     ( run_stage "$name" "$@" ) &
     var "$name"
     now
-    eval "pid_$V=$! started_$V=$NOW"
+    eval "[ -z \"\$started_$V\" ] || restarts_$V=\$((restarts_$V + 1)); pid_$V=$! started_$V=$NOW up_$V=1"
+    changed=1
+}
+
+# publish: when a stage started or died since the last time, writes $RUN/metrics/supervisor.prom whole
+# (docs/supervisor.md): written beside it, then renamed over it. Builtins and one mv, only on a change.
+publish() {
+    [ -n "$changed" ] && [ -d "$RUN/metrics" ] || return 0
+    changed=''
+    if {
+        echo '# HELP logspout_supervisor_stage_up Whether the stage runs (1) or is down (0).'
+        echo '# TYPE logspout_supervisor_stage_up gauge'
+        echo "logspout_supervisor_stage_up{stage=\"attach\"} $up_attach"
+        echo "logspout_supervisor_stage_up{stage=\"route\"} $up_route"
+        echo "logspout_supervisor_stage_up{stage=\"emit-syslog\"} $up_emit_syslog"
+        echo "logspout_supervisor_stage_up{stage=\"httpd\"} $up_httpd"
+        echo '# HELP logspout_supervisor_stage_restarts_total Times the supervisor started the stage again after it died.'
+        echo '# TYPE logspout_supervisor_stage_restarts_total counter'
+        echo "logspout_supervisor_stage_restarts_total{stage=\"attach\"} $restarts_attach"
+        echo "logspout_supervisor_stage_restarts_total{stage=\"route\"} $restarts_route"
+        echo "logspout_supervisor_stage_restarts_total{stage=\"emit-syslog\"} $restarts_emit_syslog"
+        echo "logspout_supervisor_stage_restarts_total{stage=\"httpd\"} $restarts_httpd"
+    } > "$RUN/metrics/.supervisor.prom.tmp" 2>/dev/null; then
+        mv -f "$RUN/metrics/.supervisor.prom.tmp" "$RUN/metrics/supervisor.prom" 2>/dev/null || true
+    fi
 }
 
 var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
@@ -93,6 +120,8 @@ check() {
         alive "$pid" && return 0
         status=0
         wait "$pid" 2>/dev/null || status=$?
+        # Bad configuration (EX_CONFIG) does not mend by restarting: the appliance stops, exit 78.
+        if [ "$status" = 78 ]; then log "$name: bad configuration (exit 78); stopping"; failed=$name stopping=1; return 0; fi
         now
         t=$NOW
         if [ $((t - started)) -gt 60 ]; then deaths=0; delay=1; fi
@@ -104,7 +133,8 @@ check() {
             log "$name exited ($status); restarting"
         fi
         due=$((started + delay)); [ "$due" -gt "$t" ] || due=$((t + 1))
-        eval "deaths_$v=$deaths delay_$v=$delay due_$v=$due"
+        eval "deaths_$v=$deaths delay_$v=$delay due_$v=$due up_$v=0"
+        changed=1
         return 0
     fi
     now
@@ -153,7 +183,7 @@ drain() {
     shift 4
     var "$name"
     eval "pid=\$pid_$V"
-    if [ -n "$fed" ] && ! alive "$pid"; then
+    if [ -n "$fed" ] && [ "$name" != "$failed" ] && ! alive "$pid"; then
         [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
         log "$name is down; starting it to drain $pipe"
         start "$name" "$@"
@@ -192,6 +222,7 @@ shutdown() {
     trap - EXIT
     [ -z "$RUN" ] || rm -rf "$RUN"
     log "stopped"
+    [ -z "$failed" ] || exit 78
     exit 0
 }
 
@@ -206,12 +237,22 @@ main() {
         # Kept as descriptor 5 (3 and 4 hold the pipes).
         [ "$READY" = 5 ] || eval "exec 5>&$READY $READY>&-"
     fi
+    # The seed's form, `docker run IMAGE /bin/logspout syslog://…`: logspout's own path is no route.
+    case ${1:-} in */logspout) shift ;; esac
     [ -z "${stopping:-}" ] || shutdown "$@"
     find_bin
+    # The routes are checked before anything starts: a bad one (route says which, one line each) stops
+    # the appliance with route's status (78) before attach has read a line or moved a cursor.
+    status=0
+    "$BIN/route" --check "$@" < /dev/null > /dev/null 5>&- || status=$?
     [ -z "${stopping:-}" ] || shutdown "$@"
+    [ "$status" = 0 ] || exit "$status"
     trap leave EXIT
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
     mkfifo "$RUN/records" "$RUN/routed"
+    mkdir "$RUN/metrics"
+    LOGSPOUT_METRICS_DIR=$RUN/metrics
+    export LOGSPOUT_METRICS_DIR
     # Holding both ends of each pipe lets a stage restart while its neighbours wait for it, and keeps
     # what is in a pipe whose reader died for the restarted reader.
     exec 3<> "$RUN/records" 4<> "$RUN/routed"
@@ -230,6 +271,7 @@ main() {
         check route "$@"
         check emit-syslog
         check httpd
+        publish
         ready
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then
