@@ -43,10 +43,10 @@ final class RouteMetrics {
         }
     }
 
-    /// Writes the metrics: `refused` input lines, the router's counts (after following `table`), and the
-    /// bus's `subscribers` and the records they `missed`.
+    /// Writes the metrics: `refused` input lines, the router's counts (after following `table`), the
+    /// bus's `subscribers` and the records they `missed`, and the route files found `invalid`.
     func render(_ text: inout MetricsText, table: RouteTable, router: inout RecordRouter, refused: Int,
-                subscribers: Int, missed: Int) {
+                subscribers: Int, missed: Int, invalidFiles: Int = 0) {
         sync(table, router: &router)
         let counts = router.counts()
         text.family("logspout_route_records_read_total", .counter, "Records read on standard input (lines that are records).")
@@ -66,6 +66,9 @@ final class RouteMetrics {
         for label in byLabel.keys.sorted() {
             text.sample("logspout_route_records_routed_total", ["route": label], byLabel[label]!)
         }
+        text.family("logspout_route_invalid_route_files_total", .counter,
+                    "Route files of ROUTESPATH found invalid, each renamed <name>.invalid.")
+        text.sample("logspout_route_invalid_route_files_total", invalidFiles)
         text.family("logspout_route_bus_subscribers", .gauge, "Live subscribers on the bus (httpd's streams).")
         text.sample("logspout_route_bus_subscribers", subscribers)
         text.family("logspout_route_bus_missed_records_total", .counter,

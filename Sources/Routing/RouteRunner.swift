@@ -216,7 +216,8 @@ public final class RouteRunner {
     func renderMetrics(_ text: inout MetricsText) {
         let refused = router.malformedCount
         counters.render(&text, table: store.table, router: &router, refused: refused,
-                        subscribers: bus?.subscribers.count ?? 0, missed: bus?.missedTotal ?? 0)
+                        subscribers: bus?.subscribers.count ?? 0, missed: bus?.missedTotal ?? 0,
+                        invalidFiles: store.invalidRouteFiles)
     }
 
     func endOfInput() {

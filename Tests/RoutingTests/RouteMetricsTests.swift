@@ -49,6 +49,9 @@ struct RouteMetricsTests {
             # TYPE logspout_route_records_routed_total counter
             logspout_route_records_routed_total{route="all"} 3
             logspout_route_records_routed_total{route="db"} 1
+            # HELP logspout_route_invalid_route_files_total Route files of ROUTESPATH found invalid, each renamed <name>.invalid.
+            # TYPE logspout_route_invalid_route_files_total counter
+            logspout_route_invalid_route_files_total 0
             # HELP logspout_route_bus_subscribers Live subscribers on the bus (httpd's streams).
             # TYPE logspout_route_bus_subscribers gauge
             logspout_route_bus_subscribers 2
