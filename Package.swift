@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "Contract", "Records", "JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP", "Contract", "JSON", "Records"]),
         .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Contract", "Syslog", "Records", "Syscall"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall", "Docker", "HTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )
