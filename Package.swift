@@ -61,6 +61,7 @@ let package = Package(
         .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
         .executableTarget(name: "pattern-bench", dependencies: ["Pattern"], path: "Benchmarks/pattern-bench"),
+        .executableTarget(name: "jsonfile-bench", dependencies: ["Docker"], path: "Benchmarks/jsonfile-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 
         .testTarget(name: "SyscallTests", dependencies: ["Syscall"]),
