@@ -70,24 +70,23 @@ public struct JSONFileEntryParser {
         do {
             if try s.beginObject() {
                 repeat {
-                    // The engine's order first; any other order through readKey.
+                    // The engine's order is tried first, then any key through readKey.
+                    let field: Field
                     if s.consumeKey("log") {
-                        try readLog(&s)
+                        field = .log
                     } else if s.consumeKey("stream") {
-                        stream = try Self.readStream(&s)
+                        field = .stream
                     } else if s.consumeKey("time") {
-                        timestamp = try readTime(&s)
+                        field = .time
                     } else {
                         let key = try s.readKey()
-                        if key.equals("log") {
-                            try readLog(&s)
-                        } else if key.equals("stream") {
-                            stream = try Self.readStream(&s)
-                        } else if key.equals("time") {
-                            timestamp = try readTime(&s)
-                        } else {
-                            try s.skipValue()
-                        }
+                        field = key.equals("log") ? .log : key.equals("stream") ? .stream : key.equals("time") ? .time : .other
+                    }
+                    switch field {
+                    case .log: try readLog(&s)
+                    case .stream: stream = try Self.readStream(&s)
+                    case .time: timestamp = try readTime(&s)
+                    case .other: try s.skipValue()
                     }
                 } while try s.nextMember()
             }
@@ -99,6 +98,8 @@ public struct JSONFileEntryParser {
         guard let stream else { throw JSONFileEntryError(.stream, "an entry whose stream is not stdout or stderr") }
         return JSONFileEntry(stream: stream, time: timestamp, partial: log.last != 0x0A)
     }
+
+    private enum Field { case log, stream, time, other }
 
     private mutating func readLog(_ s: inout JSONScanner) throws(JSONError) {
         log.removeAll(keepingCapacity: true)

@@ -24,28 +24,11 @@ struct AssembledLine: Equatable, CustomStringConvertible {
 func logsEndpointBody(_ id: String) throws -> [UInt8] {
     let client = DockerClient(endpoint: try DockerEndpoint.resolve(dockerHost: try Env.dockerHost()))
     try client.negotiate()
-    var (fd, head, parser, body, ended) = try client.openStream(client.logsRequest(id: id, since: nil, onlyNew: false))
+    let fd = try client.endpoint.connect()
     defer { Sys.close(fd) }
-    guard head.status == 200 else { throw TestFailure("logs of \(id) answered \(head.status)") }
-    Sys.setTimeouts(fd, milliseconds: 20_000)
-    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-    while !ended {
-        let n = try Sys.read(fd, into: &buffer)
-        if n == 0 {
-            try parser.finish { if case .end = $0 { ended = true } }
-            break
-        }
-        try withRawBytes(buffer, 0..<n) { raw throws(HTTPParseError) in
-            try parser.feed(raw) { event in
-                switch event {
-                case .head: break
-                case .body(let b): body.append(contentsOf: b)
-                case .end: ended = true
-                }
-            }
-        }
-    }
-    return body
+    let response = try HTTPExchange.roundTrip(fd: fd, request: client.logsRequest(id: id, since: nil, onlyNew: false), timeoutMs: 20_000)
+    guard response.head.status == 200 else { throw TestFailure("logs of \(id) answered \(response.head.status)") }
+    return response.body
 }
 
 /// The entries of a multiplexed logs body: one frame, one entry, "time text".
