@@ -20,6 +20,10 @@ let package = Package(
         // Client-side TLS over OpenSSL (libssl), for syslog over TLS; its macros and error queue stay in C.
         // OpenSSL is loaded with dlopen on first use (the static image links it instead: scripts/image.sh).
         .target(name: "CTLS"),
+        // The system's zlib (libz): inflateInit2 is a macro, so it stays in C.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // Streaming gzip decompression, for the engine's compressed log generations (`….log.N.gz`).
+        .target(name: "Gzip", dependencies: ["CZlib"]),
         // The one place that calls the system: sockets, files, clocks, signals; errors carry errno. The event
         // loop every stage runs on (epoll, signalfd, deadlines), and the exit codes they share.
         .target(name: "Syscall", dependencies: ["CSyscall"]),
@@ -61,9 +65,11 @@ let package = Package(
         .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
         .executableTarget(name: "pattern-bench", dependencies: ["Pattern"], path: "Benchmarks/pattern-bench"),
+        .executableTarget(name: "jsonfile-bench", dependencies: ["Docker"], path: "Benchmarks/jsonfile-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
 
         .testTarget(name: "SyscallTests", dependencies: ["Syscall"]),
+        .testTarget(name: "GzipTests", dependencies: ["Gzip", "Syscall"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Syscall"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -78,7 +84,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "Contract", "Records", "JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP", "Contract", "JSON", "Records"]),
         .testTarget(name: "EmitterTests", dependencies: ["Emitter", "Contract", "Syslog", "Records", "Syscall"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Records", "Syscall", "Docker", "HTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,6 +28,7 @@ let package = Package(
         fuzzTarget("route-json"),
         fuzzTarget("go-time-layout"),
         fuzzTarget("pattern"),
+        fuzzTarget("json-file-entry"),
     ],
     swiftLanguageModes: [.v6]
 )

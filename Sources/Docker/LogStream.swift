@@ -116,6 +116,18 @@ public struct LogStreamParser {
         }
     }
 
+    /// One entry read from elsewhere than a logs stream (a line of a json-file log, decoded): its text, "\n"
+    /// included when it has one, is joined and cut exactly as the same entry of a logs stream would be;
+    /// `time` is its timestamp as the logs endpoint writes it.
+    public mutating func feedEntry(stream: StreamKind, time: UnsafeRawBufferPointer, text entry: UnsafeRawBufferPointer,
+                                   emit: (LogLine) -> Void) {
+        current = stream
+        currentIsDaemonError = false
+        timestamp.removeAll(keepingCapacity: true)
+        timestamp.append(contentsOf: time)
+        text(entry, emit: emit)
+    }
+
     /// Consumes bytes of the current entry (all of `chunk` or up to the end of a TTY line); returns how many.
     private mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (LogLine) -> Void) -> Int {
         var i = 0
