@@ -26,6 +26,8 @@ struct RequestCycle {
         /// The request head did not arrive in time: answer 408 with `message` and close (at the latest at
         /// `deadline`, even if the client does not read).
         case requestTimeout(message: String)
+        /// route's bus did not answer the request's call in time: answer 504 with `message`.
+        case busTimeout(message: String)
         /// An idle keep-alive connection, or one that did not close by itself after its error: close it.
         case close
     }
@@ -47,6 +49,9 @@ struct RequestCycle {
     static let maxPending = 64 * 1024 * 1024
     /// After a 408, how long the client has to read it before the connection closes anyway.
     static let lingerAfterTimeout: UInt64 = 1_000_000_000
+    /// How long a request waits for route's bus to answer its call (a route stopped or stuck) before it is
+    /// answered 504.
+    static let busTimeout: UInt64 = 5_000_000_000
 
     let headTimeoutMs: Int
     let idleTimeout: UInt64
@@ -147,6 +152,12 @@ struct RequestCycle {
         deadline = now + pingInterval
     }
 
+    /// The request's call is out to route's bus: its answer is awaited until `busTimeout` from now.
+    mutating func awaitBus(now: UInt64) {
+        guard case .serving = phase else { return }
+        deadline = now + Self.busTimeout
+    }
+
     /// The request was answered with an error: the connection closes.
     mutating func failed() {
         keepAlive = false
@@ -163,7 +174,10 @@ struct RequestCycle {
             failed()
             deadline = now + Self.lingerAfterTimeout
             return .requestTimeout(message: "the request head did not arrive within \(headTimeoutMs / 1000) s")
-        case .idle, .serving, .closing:
+        case .serving:
+            deadline = nil
+            return .busTimeout(message: "route's bus did not answer within \(Self.busTimeout / 1_000_000_000) s")
+        case .idle, .closing:
             deadline = nil
             return .close
         }

@@ -56,6 +56,8 @@ extension Client {
         }
         sendBus(request)
         call = action
+        cycle.awaitBus(now: Sys.monotonicNanos())
+        armTimer()
     }
 
     /// The bus answered `action`'s request.
@@ -144,6 +146,14 @@ extension Client {
             if stream?.ping(into: &out) == true { flush() }
         case .requestTimeout(let message):
             respondError(408, message)
+        case .busTimeout(let message):
+            guard let action = call else { return close() }
+            closeBus()
+            switch action {
+            case .health(let detailed): respond(Router.unhealthy(message, detailed: detailed))
+            case .ready(let detailed): respondReady(routes: nil, problem: message, detailed: detailed)
+            default: respond(JSONResponse.error(504, message).response)
+            }
         case .close:
             close()
         }

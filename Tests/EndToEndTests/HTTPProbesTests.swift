@@ -127,6 +127,28 @@ struct HTTPProbesTests {
         #expect(statusCode(try app.curl(["-i", "/ready"]).stdout) == 200)
     }
 
+    @Test("route stopped (SIGSTOP): a call waits 5 s for the bus, then 504; /health and /ready 503 saying so; /metrics still answers")
+    func busStuck() throws {
+        let app = try Appliance(env: ["TMPDIR": Env.tempDir()])
+        let route = try #require(stagePids(app.supervisor)["route"])
+        kill(route, SIGSTOP)
+        defer { kill(route, SIGCONT) }
+        let routes = try app.curl(["-i", "--max-time", "20", "/routes"])
+        #expect(statusCode(routes.stdout) == 504, "\(routes.stdout)")
+        #expect(responseBody(routes.stdout) == #"{"error":"route's bus did not answer within 5 s"}"# + "\n", "\(routes.stdout)")
+        let health = try app.curl(["-i", "--max-time", "20", "/health"])
+        #expect(statusCode(health.stdout) == 503 && responseBody(health.stdout) == #"{"status":"route's bus did not answer within 5 s"}"# + "\n", "\(health.stdout)")
+        let ready = try app.curl(["-i", "--max-time", "20", "/ready"])
+        #expect(statusCode(ready.stdout) == 503, "\(ready.stdout)")
+        #expect(try JSONValue.parse(responseBody(ready.stdout))["error"]?.string == "route's bus did not answer within 5 s", "\(ready.stdout)")
+        // The same connection goes on: a keep-alive request after the 504 is served.
+        let metrics = try app.curl(["-i", "--max-time", "20", "/metrics"])
+        #expect(statusCode(metrics.stdout) == 200)
+        kill(route, SIGCONT)
+        #expect(eventually { (try? app.curl(["/health"]).stdout) == #"{"status":"ok"}"# + "\n" })
+        #expect(statusCode(try app.curl(["-i", "/routes"]).stdout) == 200)
+    }
+
     @Test("with HTTPD_TOKEN: /metrics needs it (401 without, 200 with); /ready and /health answer the status word without it")
     func token() throws {
         let app = try Appliance(env: ["HTTPD_TOKEN": "probe-token", "TMPDIR": Env.tempDir()])

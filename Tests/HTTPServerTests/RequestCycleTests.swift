@@ -44,6 +44,28 @@ struct RequestCycleTests {
         #expect(c.keepAlive)
     }
 
+    @Test("a call out to route's bus waits 5 s for its answer, then it is a bus timeout")
+    func busDeadline() {
+        var c = cycle(at: 0)
+        feed(&c, "GET /routes HTTP/1.1\r\nHost: x\r\n\r\n")
+        guard case .request = c.parse(now: Self.s) else {
+            Issue.record("a whole request")
+            return
+        }
+        #expect(c.deadline == nil)
+        c.awaitBus(now: 2 * Self.s)
+        #expect(c.deadline == 7 * Self.s)
+        #expect(c.expired(now: 7 * Self.s) == .busTimeout(message: "route's bus did not answer within 5 s"))
+        #expect(c.deadline == nil)
+        // Answered (504): the connection goes on with the next request.
+        let goesOn = c.responded(now: 8 * Self.s)
+        #expect(goesOn)
+        #expect(c.deadline == 68 * Self.s)
+        // Only a request being served waits for the bus.
+        c.awaitBus(now: 9 * Self.s)
+        #expect(c.deadline == 68 * Self.s)
+    }
+
     @Test("a slow head: 408 with the timeout in seconds, then closed a second later even if not read")
     func slowHead() {
         var c = RequestCycle(headTimeoutMs: 2_500, idleTimeoutMs: 60_000, now: 0)
