@@ -182,7 +182,8 @@ extension Emitter {
             waitWritable: { (try? Sys.waitWritable(fd, timeout: 10)) == true },
             failed: { error in
                 d.stats.sendErrors += 1
-                apply(d, d.machine.sendFailed("\(error)", now: Sys.monotonicNanos()))
+                let why = SyscallError("send to", d.address.description, error.errno)
+                apply(d, d.machine.sendFailed("\(why)", now: Sys.monotonicNanos()))
             })
         d.stats.sent += outcome.sent
         d.stats.bytes += outcome.bytes
