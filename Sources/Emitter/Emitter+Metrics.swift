@@ -45,7 +45,7 @@ extension Emitter {
         text.append(contentsOf: out)
     }
 
-    /// The metrics: records dropped before any receiver, then per receiver (labelled with its first
+    /// The metrics: records dropped before any receiver and the receivers folded, then per receiver (labelled with its first
     /// route's id, its address and transport; receivers beyond `METRICS_MAX_LABEL_VALUES` summed into one
     /// series labelled `_other`) what it sent, dropped, truncated, its connection and its buffer.
     func renderMetrics(_ t: inout MetricsText) {
@@ -53,6 +53,10 @@ extension Emitter {
                  "Records dropped before reaching a receiver, by reason: no_route (a record without a route), bad_target (its route's target cannot be used).")
         t.sample("logspout_syslog_records_dropped_total", ["reason": DropReason.noRoute.label], stats.dropped(.noRoute))
         t.sample("logspout_syslog_records_dropped_total", ["reason": DropReason.badTarget.label], stats.dropped(.badTarget))
+        // Before the receivers' series: a file cut at its bound (1 MiB) keeps these.
+        t.family("logspout_syslog_metrics_folded_total", .counter,
+                 "Receivers folded into the series labelled _other, beyond METRICS_MAX_LABEL_VALUES.")
+        t.sample("logspout_syslog_metrics_folded_total", labels.folded)
 
         var rows: [ReceiverRow] = []
         var other: ReceiverRow?
@@ -100,9 +104,6 @@ extension Emitter {
         family("logspout_syslog_receiver_failing", .gauge,
                "1 while the receiver is failing (as emit-syslog.health says), else 0.") { $0.failing }
 
-        t.family("logspout_syslog_metrics_folded_total", .counter,
-                 "Receivers folded into the series labelled _other, beyond METRICS_MAX_LABEL_VALUES.")
-        t.sample("logspout_syslog_metrics_folded_total", labels.folded)
     }
 }
 
