@@ -37,7 +37,13 @@ extension Emitter {
     func renderHealth(_ text: inout MetricsText) {
         var out: [UInt8] = []
         for id in routeOrder {
-            guard let binding = bindings[id]?.binding else { continue }
+            guard let binding = bindings[id]?.binding else {
+                // A route whose target cannot be used: failing, with route's own message.
+                guard let why = badTargets[id], let target = bindings[id]?.target else { continue }
+                ReceiverHealthLine(id: id, addr: target["addr"]?.string ?? "", transport: target["protocol"]?.string ?? "",
+                                   state: .failing, error: why).append(to: &out)
+                continue
+            }
             let d = binding.destination
             ReceiverHealthLine(id: id, addr: d.address.description, transport: d.machine.transport.rawValue,
                                state: d.publishedState ?? .unknown, error: d.publishedError).append(to: &out)

@@ -45,12 +45,14 @@ extension Emitter {
             return binding
         }
         var binding: Binding?
+        badTargets[route.id] = nil
         do {
             let target = try RouteTarget(json: route.target)
             binding = try Binding(id: route.id, target: target, options: options, destination: destination(for: target, route: route.id))
         } catch {
             Self.diagnostic("route \(route.id): \(error); its records are dropped")
             stats.drop(.badTarget)
+            badTargets[route.id] = "\(error)"
         }
         if bindings[route.id] == nil { routeOrder.append(route.id) }
         bindings[route.id] = (route.target, binding)

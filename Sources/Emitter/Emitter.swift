@@ -26,6 +26,8 @@ public final class Emitter {
     var healthDirty = false
     /// Route ids in the order they were first seen: the lines of the health file.
     var routeOrder: [String] = []
+    /// Why a route's target cannot be used, for the routes whose records are dropped for it.
+    var badTargets: [String: String] = [:]
     /// At exit, once what was still queued is counted as dropped.
     var finished = false
 

@@ -129,6 +129,23 @@ struct HealthTests {
                route: Route(id: id, target: .object([("type", .string("syslog")), ("addr", .string(addr)), ("protocol", .string(proto))])))
     }
 
+    @Test("the health file: a line per route in the order first seen; a route whose target cannot be used is failing with why")
+    func healthFile() throws {
+        let e = try Emitter(options: EmitterOptions(), input: -1)
+        _ = e.binding(of: Self.record("z", addr: "127.0.0.1:5001"))
+        _ = e.binding(of: Self.record("bad", addr: "127.0.0.1:5002", proto: "dtls"))
+        _ = e.binding(of: Self.record("a", addr: "127.0.0.1:5001"))
+        e.updateHealth()
+        var t = MetricsText()
+        e.renderHealth(&t)
+        #expect(String(decoding: t.bytes, as: UTF8.self) == """
+            {"id":"z","addr":"127.0.0.1:5001","transport":"udp","state":"unknown"}
+            {"id":"bad","addr":"127.0.0.1:5002","transport":"dtls","state":"failing","error":"protocol 'dtls' is not supported (udp, tcp or tls)"}
+            {"id":"a","addr":"127.0.0.1:5001","transport":"udp","state":"unknown"}
+
+            """)
+    }
+
     @Test("the metrics: a series per receiver labelled with its first route; beyond the limit, one _other series, counted")
     func metrics() throws {
         var options = EmitterOptions()
