@@ -1,6 +1,7 @@
 #!/bin/sh
-# supervisor.sh [--ready-fd N] [ROUTE_URI...] - logspout's entrypoint: runs attach | route | emit-syslog
-# and httpd, restarts what dies, and on SIGTERM/SIGINT stops attach first and lets the pipeline drain.
+# supervisor.sh [--ready-fd N] [ROUTE_URI...] - logspout's entrypoint: checks the routes (route --check),
+# runs attach | route | emit-syslog and httpd, restarts what dies (a stage exiting 78, bad configuration,
+# stops it all with 78), and on SIGTERM/SIGINT stops attach first and lets the pipeline drain.
 # With --ready-fd N it writes a newline to descriptor N once every stage is ready. POSIX sh (busybox ash);
 # fit to run as PID 1 (it traps TERM and INT, and reaps whatever ends up its child). See docs/supervisor.md.
 #
@@ -11,7 +12,7 @@ unset stopping; trap 'stopping=1' TERM INT
 set -eu
 # Per-stage state lives in variables named after the stage (pid_route, started_route, ...), set by eval;
 # every one of them is set here, before anything reads it.
-pid='' started='' NOW=0 V='' READY='' announced='' RUN='' BIN='' held=''
+pid='' started='' NOW=0 V='' READY='' announced='' RUN='' BIN='' held='' failed=''
 pid_attach='' pid_route='' pid_emit_syslog='' pid_httpd=''
 started_attach='' started_route='' started_emit_syslog='' started_httpd=''
 
@@ -93,6 +94,8 @@ check() {
         alive "$pid" && return 0
         status=0
         wait "$pid" 2>/dev/null || status=$?
+        # Bad configuration (EX_CONFIG) does not mend by restarting: the appliance stops, exit 78.
+        if [ "$status" = 78 ]; then log "$name: bad configuration (exit 78); stopping"; failed=$name stopping=1; return 0; fi
         now
         t=$NOW
         if [ $((t - started)) -gt 60 ]; then deaths=0; delay=1; fi
@@ -153,7 +156,7 @@ drain() {
     shift 4
     var "$name"
     eval "pid=\$pid_$V"
-    if [ -n "$fed" ] && ! alive "$pid"; then
+    if [ -n "$fed" ] && [ "$name" != "$failed" ] && ! alive "$pid"; then
         [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
         log "$name is down; starting it to drain $pipe"
         start "$name" "$@"
@@ -192,6 +195,7 @@ shutdown() {
     trap - EXIT
     [ -z "$RUN" ] || rm -rf "$RUN"
     log "stopped"
+    [ -z "$failed" ] || exit 78
     exit 0
 }
 
@@ -206,9 +210,16 @@ main() {
         # Kept as descriptor 5 (3 and 4 hold the pipes).
         [ "$READY" = 5 ] || eval "exec 5>&$READY $READY>&-"
     fi
+    # The seed's form, `docker run IMAGE /bin/logspout syslog://…`: logspout's own path is no route.
+    case ${1:-} in */logspout) shift ;; esac
     [ -z "${stopping:-}" ] || shutdown "$@"
     find_bin
+    # The routes are checked before anything starts: a bad one (route says which, one line each) stops
+    # the appliance with route's status (78) before attach has read a line or moved a cursor.
+    status=0
+    "$BIN/route" --check "$@" < /dev/null > /dev/null 5>&- || status=$?
     [ -z "${stopping:-}" ] || shutdown "$@"
+    [ "$status" = 0 ] || exit "$status"
     trap leave EXIT
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
     mkfifo "$RUN/records" "$RUN/routed"

@@ -22,6 +22,11 @@ public enum RouteCommand {
             Sys.diagnostic("route: " + error.message)
             return .config
         }
+        // What cannot be a route stops the start: nothing is read, no route set up.
+        let errors = options.routeErrors()
+        for error in errors { Sys.diagnostic("route: " + error) }
+        if !errors.isEmpty { return .config }
+        if arguments.contains("--check") { return .ok }
         let runner: RouteRunner
         do { runner = try RouteRunner(options: options) } catch {
             Sys.diagnostic("route: \(error)")

@@ -2,6 +2,9 @@
 public struct RouteOptions: Sendable {
     /// Route URIs: the arguments, then `ROUTE_URIS` (comma-separated).
     public var uris: [String] = []
+    /// The URIs among them without a host (`syslog://`): the seed's name for the deis logger found through
+    /// etcd, which `ETCD_HOST` turns on (without it they are a configuration error).
+    public var discoveryURIs: [String] = []
     /// `ROUTESPATH`: the folder of persisted routes, used when it exists.
     public var routesPath: String = "/mnt/routes"
     /// deis-logger discovery, when `ETCD_HOST` is set.
@@ -22,6 +25,8 @@ public struct RouteOptions: Sendable {
         if let list = get("ROUTE_URIS") {
             options.uris += list.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         }
+        options.discoveryURIs = options.uris.filter(isDiscoveryURI)
+        options.uris.removeAll(where: isDiscoveryURI)
         if let path = get("ROUTESPATH"), !path.isEmpty { options.routesPath = path }
         if let bus = get("LOGSPOUT_BUS") { options.busPath = bus.isEmpty ? nil : bus }
         if let host = get("ETCD_HOST"), !host.isEmpty {
@@ -41,15 +46,46 @@ public struct RouteOptions: Sendable {
         return options
     }
 
-    /// The route URIs among the arguments; an option (there is none but `--help`) is bad usage.
+    /// The route URIs among the arguments. `--check` is the caller's; any other option (there is none but
+    /// `--help`) is bad usage. A first argument that is the path of logspout's own executable (the seed's
+    /// `docker run … /bin/logspout syslog://…`) is skipped.
     public static func uris(arguments: [String]) throws(RouteError) -> [String] {
-        for arg in arguments where arg.hasPrefix("-") { throw RouteError("unknown option '\(arg)' (see route --help)") }
-        return arguments
+        var uris = arguments.filter { $0 != "--check" }
+        if let first = uris.first, isOwnExecutable(first) { uris.removeFirst() }
+        for arg in uris where arg.hasPrefix("-") { throw RouteError("unknown option '\(arg)' (see route --help)") }
+        return uris
+    }
+
+    /// A path ending in `/logspout`: `/bin/logspout`, `/logspout/logspout`.
+    public static func isOwnExecutable(_ argument: String) -> Bool {
+        argument.hasSuffix("/logspout")
+    }
+
+    /// `syslog://` (or `syslog:///`): a route without a host, the deis logger found through etcd.
+    public static func isDiscoveryURI(_ uri: String) -> Bool {
+        let lower = uri.lowercased()
+        return lower == "syslog://" || lower == "syslog:///"
+    }
+
+    /// The routes that are not routes, one line each naming the route and what is wrong: a URI route
+    /// cannot parse, `syslog://` without `ETCD_HOST`. route refuses to start with any (exit 78), and
+    /// `route --check` reports exactly these. A receiver that cannot be resolved is not one of them.
+    public func routeErrors() -> [String] {
+        var errors: [String] = []
+        for uri in uris {
+            do { _ = try RouteSpec(uri: uri) } catch { errors.append(error.message) }
+        }
+        if etcd == nil {
+            for uri in discoveryURIs {
+                errors.append("bad route URI '\(uri)': without a host it names the deis logger found through etcd, and ETCD_HOST is not set")
+            }
+        }
+        return errors
     }
 
     /// The usage text of `route --help`.
     public static let usage = """
-        usage: route [ROUTE-URI...]
+        usage: route [--check] [ROUTE-URI...]
 
         Reads records (one JSON object per line, see docs/records.md) on standard input and writes one
         routed record per record and matching route on standard output: the record with
@@ -61,6 +97,7 @@ public struct RouteOptions: Sendable {
           syslog+tcp://HOST:PORT                       syslog over TCP
           syslog+tls://HOST:PORT                       syslog over TLS (emit-syslog's LOGSPOUT_TLS_*)
           multiline+syslog+tcp://HOST:PORT             (any of these) joining a message's lines
+          syslog://                                    the deis logger found through etcd (ETCD_HOST)
           query options: filter.name=NAME or GLOB (* ?), filter.id=ID-PREFIX,
                          filter.sources=stdout,stderr, filter.labels=KEY or KEY:VALUE,...,
                          append_tag=TEXT, format=rfc5424|rfc3164|deis, structured_data=TEXT,
@@ -68,7 +105,12 @@ public struct RouteOptions: Sendable {
                          multiline.flush_after=MS, multiline.separator=TEXT, any other: passed on
           e.g. route 'syslog+tcp://logs.example.com:514?filter.name=*_db&append_tag=.db'
 
+        A route that is not one (a bad URI, syslog:// without ETCD_HOST) is one line on standard error and
+        route does not start (exit 78). A first argument ending in /logspout is skipped.
+
         options:
+          --check         check the routes of the arguments and ROUTE_URIS, start nothing: one line per
+                          bad route, exit 78 when there is one, else 0
           --ready-fd N    once the routes are loaded (with ETCD_HOST, after etcd's first answer) and the
                           bus listens, write a newline to descriptor N and close it
           -h, --help      print this help and exit
@@ -87,7 +129,7 @@ public struct RouteOptions: Sendable {
 
         exit status: 0 at the end of input or when standard output is closed, 64 on bad usage,
         70 on an internal error, 74 when reading standard input or writing standard output fails,
-        78 on a bad environment value (ETCD_PORT, ETCD_INTERVAL).
+        78 on a bad route or environment value (ETCD_PORT, ETCD_INTERVAL).
 
         """
 }

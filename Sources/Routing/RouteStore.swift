@@ -38,6 +38,9 @@ public final class RouteStore {
     private var items: [Item] = []
     /// Ids of routes from the arguments, `ROUTE_URIS` or discovery.
     public private(set) var reserved: Set<String> = []
+    /// Route files found invalid since start (each renamed `<name>.invalid`, or reported again at the
+    /// next reload when it could not be renamed).
+    public private(set) var invalidRouteFiles = 0
     private var generation: UInt64 = 0
     /// The routes in force, compiled for `RecordRouter`.
     public private(set) var table = RouteTable.empty
@@ -140,9 +143,10 @@ public final class RouteStore {
     }
 
     /// Reads the routes folder again: routes from files are replaced by what the folder holds now (a
-    /// file that went away removes its route). A file that cannot be read or is not a valid route is
-    /// reported (one line each, naming it) and skipped. Returns how many routes were loaded, and the
-    /// errors. Without the folder, no route comes from files.
+    /// file that went away removes its route). A file that is not a valid route is renamed
+    /// `<name>.invalid` (out of the way of the next reload), counted in `invalidRouteFiles` and reported;
+    /// one that cannot be read is reported and skipped. One line each, naming it. Returns how many routes
+    /// were loaded, and the errors. Without the folder, no route comes from files.
     @discardableResult
     public func reload() -> (loaded: Int, errors: [String]) {
         let before = items.count
@@ -164,13 +168,27 @@ public final class RouteStore {
                 do {
                     put(try Self.load(path, id: String(name.dropLast(5))), .file, rebuilding: false)
                     loaded += 1
-                } catch {
+                } catch where error.cause != nil {
                     errors.append("\(path): \(error.message)")
+                } catch {
+                    invalidRouteFiles += 1
+                    errors.append("\(path): \(error.message); \(Self.setAside(path))")
                 }
             }
         }
         rebuild()
         return (loaded, errors)
+    }
+
+    /// Renames an invalid route file `<name>.invalid`; says what became of it.
+    static func setAside(_ path: String) -> String {
+        let name = (path.split(separator: "/").last.map(String.init) ?? path) + ".invalid"
+        do {
+            try Sys.rename(path, to: path + ".invalid")
+            return "renamed to \(name)"
+        } catch {
+            return "skipped (cannot rename it to \(name): \(error))"
+        }
     }
 
     /// Reads one route file, whose name must be `<id>.json`.

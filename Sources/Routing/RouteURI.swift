@@ -28,8 +28,11 @@ extension RouteSpec {
             throw RouteError("expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)")
         }
         let named: (transport: TargetProtocol, multiline: Bool)
-        do { named = try TargetProtocol.named(uri[..<schemeEnd.lowerBound].lowercased(), "scheme") } catch {
-            throw RouteError(error.message)
+        let scheme = uri[..<schemeEnd.lowerBound].lowercased()
+        do { named = try TargetProtocol.named(scheme, "scheme") } catch {
+            // gliderlabs/logspout's raw adapters send bare lines; the syslog over that transport is meant.
+            guard ["udp", "tcp", "tls"].contains(scheme) else { throw RouteError(error.message) }
+            throw RouteError(error.message + "; for syslog over \(scheme), say syslog+\(scheme)://")
         }
         var rest = uri[schemeEnd.upperBound...]
         if rest.contains("#") { throw RouteError("a route URI has no #fragment") }

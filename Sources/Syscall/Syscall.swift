@@ -283,6 +283,9 @@ public func withRawBytes<R, E: Error>(_ array: [UInt8], _ range: Range<Int>,
 public enum ExitCode: Int32, Sendable {
     /// Done: the input ended, a stop signal came, or the reader of standard output went away.
     case ok = 0
+    /// A check that failed: `logspout health` found the appliance not healthy (what a container health
+    /// check reads as unhealthy).
+    case unhealthy = 1
     /// A bad command line: an unknown argument or a bad option value.
     case usage = 64
     /// Something needed at start is not there: the Docker engine cannot be reached, httpd's port cannot be

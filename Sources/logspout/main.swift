@@ -1,6 +1,7 @@
 // logspout: every stage in one executable, chosen by the name it is called by (a link named attach,
 // route, emit-syslog or httpd) or by its first argument (`logspout route syslog://…`). The container
 // image ships this one static executable: its code pages are then shared by all the stages' processes.
+// `logspout health` asks the running appliance's /health: the image's HEALTHCHECK.
 
 import Attacher
 import Emitter
@@ -24,9 +25,13 @@ if argv.count > 1, let stage = stages[argv[1]] {
     argv.removeFirst()
     Sys.exit(stage(argv))
 }
+if argv.count > 1, argv[1] == "health" {
+    argv.removeFirst()
+    Sys.exit(HealthCommand.main(argv))
+}
 let names = stages.keys.sorted().joined(separator: ", ")
 let help = argv.count > 1 && (argv[1] == "-h" || argv[1] == "--help")
-let text = "usage: logspout STAGE [ARGUMENTS...], or call it by a stage's name (\(names))\n"
+let text = "usage: logspout STAGE [ARGUMENTS...], or call it by a stage's name (\(names)); logspout health\n"
 if help {
     print(text, terminator: "")
     Sys.exit(.ok)

@@ -5,6 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Syscall
 import Testing
 
@@ -45,6 +46,19 @@ func expectSupervisorIsPID1(_ container: String, sourceLocation: SourceLocation 
     #expect(cmdline.prefix(2) == ["/bin/sh", "/logspout/supervisor.sh"], "\(cmdline)", sourceLocation: sourceLocation)
 }
 
+/// The image of this tree (`ImageEndToEndTests.tag`), built by scripts/image.sh once per run of the tests.
+func buildImage() throws {
+    try imageBuilt.withLock { built in
+        guard !built else { return }
+        let host = try Env.dockerHost()
+        let build = try run(["/bin/bash", Env.repoRoot + "/scripts/image.sh", ImageEndToEndTests.tag], env: ["DOCKER_HOST": host], timeoutMs: 600_000)
+        guard build.status == 0 else { throw TestFailure("scripts/image.sh failed: \(build.stderr)") }
+        built = true
+    }
+}
+
+private let imageBuilt = Mutex(false)
+
 @Suite("the container image", .serialized)
 struct ImageEndToEndTests {
     static let tag = "logspout:test"
@@ -52,8 +66,7 @@ struct ImageEndToEndTests {
     @Test("docker run the image: every line reaches syslog, /health answers, docker restart loses and repeats nothing")
     func image() throws {
         let host = try Env.dockerHost()
-        let build = try run(["/bin/bash", Env.repoRoot + "/scripts/image.sh", Self.tag], env: ["DOCKER_HOST": host], timeoutMs: 600_000)
-        #expect(build.status == 0, "\(build.stderr)")
+        try buildImage()
         let socket = String(host.dropFirst("unix://".count))
         let udp = try UDPListener()
         let port = Env.freePort()
@@ -118,10 +131,7 @@ struct ImageEndToEndTests {
     @Test("the static image resolves names (/etc/hosts, DNS A and SRV) and speaks verified, mutual TLS")
     func names() throws {
         let host = try Env.dockerHost()
-        if (try? docker("image", "inspect", "-f", "{{.Id}}", Self.tag)) == nil {
-            let build = try run(["/bin/bash", Env.repoRoot + "/scripts/image.sh", Self.tag], env: ["DOCKER_HOST": host], timeoutMs: 600_000)
-            #expect(build.status == 0, "\(build.stderr)")
-        }
+        try buildImage()
         let udp = try UDPListener()
         let dns = try DNSServer(["--host-record=a.test,127.0.0.1", "--srv-host=logs.test,a.test,\(udp.port),10,10"])
         let pki = try TestPKI()
@@ -158,5 +168,65 @@ struct ImageEndToEndTests {
             tls.messages().contains { $0["app"]?.string == "\(c.name).tls" && $0["msg"]?.string == "resolved" }
         }, "\(tls.diagnostics)")
         try docker("stop", "-t", "10", appliance.name)
+    }
+
+    @Test("the image's HEALTHCHECK: (healthy) while httpd answers, (unhealthy) while it does not; `logspout health` says why, within its 2 s")
+    func health() throws {
+        try buildImage()
+        let host = try Env.dockerHost()
+        let check = try docker("image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", Self.tag)
+        #expect(check == #"["CMD","/logspout/logspout","health"]"#)
+        let port = Env.freePort()
+        let appliance = TestContainer("appliance-health")
+        // The image's check, run every second here (10 s in the image) so that the test need not wait.
+        appliance.id = try dockerArgs(["run", "-d", "--init=false", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
+                                       "--health-interval", "1s", "--health-retries", "2",
+                                       "-v", "\(String(host.dropFirst("unix://".count))):/tmp/docker.sock", Self.tag])
+        func status() -> String { (try? docker("inspect", "-f", "{{.State.Health.Status}}", appliance.name)) ?? "" }
+        #expect(eventually(timeoutMs: 30_000) { status() == "healthy" }, "\(status())")
+        try waitApplianceReady(appliance.name)
+        #expect(try run(["/usr/bin/docker", "exec", appliance.name, "logspout", "health"], env: ["DOCKER_HOST": host]).status == 0)
+        // httpd stopped (SIGSTOP): the kernel still takes the connection, nobody answers. The supervisor
+        // sees a live process and leaves it be.
+        let httpd = try #require(try containerProcesses(appliance.name).first { $0.command == "httpd" })
+        try docker("exec", appliance.name, "kill", "-STOP", String(httpd.pid))
+        let started = Sys.monotonicNanos()
+        let stopped = try run(["/usr/bin/docker", "exec", appliance.name, "logspout", "health"], env: ["DOCKER_HOST": host])
+        let took = Sys.monotonicNanos() - started
+        #expect(stopped.status == 1)
+        #expect(stopped.stderr == "health: no answer from 127.0.0.1:\(port) within 2 s\n")
+        // Its own deadline (2 s) and the docker exec around it.
+        #expect(took < 6_000_000_000, "\(took / 1_000_000) ms")
+        #expect(eventually(timeoutMs: 30_000) { status() == "unhealthy" }, "\(status())")
+        try docker("exec", appliance.name, "kill", "-CONT", String(httpd.pid))
+        #expect(eventually(timeoutMs: 30_000) { status() == "healthy" }, "\(status())")
+        try docker("stop", "-t", "10", appliance.name)
+    }
+
+    @Test("`logspout health` against a stopped appliance (nothing on the port) or one that never answers exits 1 within 2 s, saying why")
+    func healthBadInput() throws {
+        let logspout = Env.binDir + "/logspout"
+        let port = Env.freePort()
+        var started = Sys.monotonicNanos()
+        let refused = try run([logspout, "health"], env: ["PORT": String(port)])
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "health: nothing answers on 127.0.0.1:\(port): Connection refused\n")
+        #expect(Sys.monotonicNanos() - started < 6_000_000_000)
+        // A socket that listens and never accepts: the kernel completes the connection, nobody answers.
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(silent, 4) == 0)
+        started = Sys.monotonicNanos()
+        let mute = try run([logspout, "health"], env: ["PORT": String(port)])
+        #expect(mute.status == 1)
+        #expect(mute.stderr == "health: no answer from 127.0.0.1:\(port) within 2 s\n")
+        #expect(Sys.monotonicNanos() - started < 6_000_000_000, "its own deadline, 2 s, and the start of a process")
+        let usage = try run([logspout, "health", "--port=1"])
+        #expect(usage.status == 64 && usage.stderr.hasPrefix("health: unknown argument"))
     }
 }

@@ -57,4 +57,34 @@ struct DiscoveryTests {
             try RouteOptions.parse(arguments: [], environment: { ["ETCD_HOST": "h", "ETCD_INTERVAL": "0"][$0] })
         }
     }
+
+    @Test("route errors: one line per route that is not one; syslog:// is discovery and needs ETCD_HOST; the own executable is skipped")
+    func routeErrors() throws {
+        let env = ["ROUTE_URIS": "syslog://ok:1,tcp://127.0.0.1:514"]
+        let o = try RouteOptions.parse(arguments: ["syslog://a:99999", "syslog://", "syslog+tcp://b:601"], environment: { env[$0] })
+        #expect(o.uris == ["syslog://a:99999", "syslog+tcp://b:601", "syslog://ok:1", "tcp://127.0.0.1:514"])
+        #expect(o.discoveryURIs == ["syslog://"])
+        #expect(o.routeErrors() == [
+            "bad route URI 'syslog://a:99999': port '99999' of 'a:99999' is not in 1…65535",
+            "bad route URI 'tcp://127.0.0.1:514': unknown scheme 'tcp' (syslog, syslog+udp, syslog+tcp or syslog+tls); for syslog over tcp, say syslog+tcp://",
+            "bad route URI 'syslog://': without a host it names the deis logger found through etcd, and ETCD_HOST is not set",
+        ])
+        // With ETCD_HOST, syslog:// (or syslog:///) is discovery's route: nothing to add, nothing wrong.
+        let deis = try RouteOptions.parse(arguments: ["SYSLOG:///"], environment: { ["ETCD_HOST": "etcd"][$0] })
+        #expect(deis.uris.isEmpty && deis.discoveryURIs == ["SYSLOG:///"] && deis.routeErrors().isEmpty)
+        // Other URIs without a host stay errors.
+        #expect(try RouteOptions.parse(arguments: ["syslog+tcp://"], environment: { ["ETCD_HOST": "etcd"][$0] }).routeErrors()
+                == ["bad route URI 'syslog+tcp://': no host"])
+        // An unresolvable name is no configuration error: DNS may come back.
+        #expect(try RouteOptions.parse(arguments: ["syslog://logs.invalid:514"], environment: { _ in nil }).routeErrors().isEmpty)
+        // The seed's command form: a first argument naming logspout's own executable is skipped, silently.
+        for path in ["/bin/logspout", "/logspout/logspout", "./build/logspout"] {
+            #expect(try RouteOptions.uris(arguments: [path, "syslog://a:1"]) == ["syslog://a:1"])
+            #expect(try RouteOptions.uris(arguments: ["--check", path]) == [])
+        }
+        #expect(try RouteOptions.uris(arguments: ["syslog://a:1", "/bin/logspout"]) == ["syslog://a:1", "/bin/logspout"], "only the first")
+        #expect(try RouteOptions.uris(arguments: ["logspout", "/bin/logspoutx"]) == ["logspout", "/bin/logspoutx"])
+        #expect(try RouteOptions.parse(arguments: ["syslog://a:1", "/bin/logspout"], environment: { _ in nil }).routeErrors()
+                == ["bad route URI '/bin/logspout': expected scheme://host:port (syslog, syslog+udp, syslog+tcp or syslog+tls)"])
+    }
 }

@@ -131,7 +131,7 @@ struct RouteStoreTests {
         #expect(store.answer(.add(route: ["id": "db", "target": ["type": "kafka", "addr": "logs:514"]])) == .failed(BusError(400, "unknown target type 'kafka' (only syslog)")))
     }
 
-    @Test("a corrupt or misnamed file is reported, naming it, and skipped; the others load")
+    @Test("a file that is not a valid route is reported, naming it, renamed <name>.invalid and counted; the others load")
     func corruptFiles() throws {
         let folder = tempFolder()
         writeText(folder + "/good.json", #"{"id":"good","target":{"type":"syslog","addr":"logs:514"}}"#)
@@ -145,12 +145,37 @@ struct RouteStoreTests {
         let (loaded, errors) = store.reload()
         #expect(loaded == 2)
         #expect(errors == [
-            "\(folder)/broken.json: not JSON: line 1, column 25: unexpected end of input, expected a value",
-            "\(folder)/http.json: unknown target type 'http' (only syslog)",
-            "\(folder)/other.json: its id 'not-other' is not its file name's",
+            "\(folder)/broken.json: not JSON: line 1, column 25: unexpected end of input, expected a value; renamed to broken.json.invalid",
+            "\(folder)/http.json: unknown target type 'http' (only syslog); renamed to http.json.invalid",
+            "\(folder)/other.json: its id 'not-other' is not its file name's; renamed to other.json.invalid",
         ])
         #expect(store.list().map(\.id) == ["good", "noid"])
         #expect(store.get(id: "noid")?.target.transport == .tcp)
+        #expect(store.invalidRouteFiles == 3)
+        #expect(files(folder) == [".good.json.tmp", "README", "broken.json.invalid", "good.json", "http.json.invalid", "noid.json", "other.json.invalid"])
+        #expect(readText(folder + "/broken.json.invalid") == #"{"id":"broken","target":"#, "kept as it was")
+        // Set aside: the next reload (SIGHUP) neither sees nor counts them again.
+        let again = store.reload()
+        #expect(again.loaded == 2 && again.errors.isEmpty)
+        #expect(store.invalidRouteFiles == 3)
+    }
+
+    @Test("an invalid file that cannot be renamed is reported and skipped, and counted at each reload")
+    func invalidFileNotRenamed() throws {
+        let folder = tempFolder()
+        writeText(folder + "/bad.json", #"{"id":"bad","target":{"type":"syslog","addr":"logs:0"}}"#)
+        mkdir(folder + "/bad.json.invalid", 0o755)
+        mkdir(folder + "/bad.json.invalid/inside", 0o755)  // rename cannot replace a folder that is not empty
+        let store = RouteStore(routesPath: folder)
+        let (loaded, errors) = store.reload()
+        #expect(loaded == 0)
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("\(folder)/bad.json: port '0' of 'logs:0' is not in 1…65535; skipped (cannot rename it to bad.json.invalid: ") == true,
+                "\(errors)")
+        #expect(store.invalidRouteFiles == 1)
+        #expect(store.reload().errors.count == 1)
+        #expect(store.invalidRouteFiles == 2)
+        #expect(store.list().isEmpty)
     }
 
     @Test("reload replaces the routes from files with what the folder holds now; other routes stay")
