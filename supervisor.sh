@@ -15,6 +15,8 @@ set -eu
 pid='' started='' NOW=0 V='' READY='' announced='' RUN='' BIN='' held='' failed=''
 pid_attach='' pid_route='' pid_emit_syslog='' pid_httpd=''
 started_attach='' started_route='' started_emit_syslog='' started_httpd=''
+up_attach=0 up_route=0 up_emit_syslog=0 up_httpd=0 restarts_attach=0 restarts_route=0 restarts_emit_syslog=0 restarts_httpd=0
+changed=''
 
 log() { echo "supervisor: $*" >&2; }
 
@@ -64,14 +66,38 @@ ready() {
 # nothing but its sleep).
 now() { read -r up _ < /proc/uptime; NOW=${up%%.*}; }
 
-# start NAME: starts a stage in the background and notes its pid and start time.
+# start NAME: starts a stage in the background and notes its pid and start time (and a restart).
 start() {
     name=$1
     shift
     ( run_stage "$name" "$@" ) &
     var "$name"
     now
-    eval "pid_$V=$! started_$V=$NOW"
+    eval "[ -z \"\$started_$V\" ] || restarts_$V=\$((restarts_$V + 1)); pid_$V=$! started_$V=$NOW up_$V=1"
+    changed=1
+}
+
+# publish: when a stage started or died since the last time, writes $RUN/metrics/supervisor.prom whole
+# (docs/supervisor.md): written beside it, then renamed over it. Builtins and one mv, only on a change.
+publish() {
+    [ -n "$changed" ] && [ -d "$RUN/metrics" ] || return 0
+    changed=''
+    if {
+        echo '# HELP logspout_supervisor_stage_up Whether the stage runs (1) or is down (0).'
+        echo '# TYPE logspout_supervisor_stage_up gauge'
+        echo "logspout_supervisor_stage_up{stage=\"attach\"} $up_attach"
+        echo "logspout_supervisor_stage_up{stage=\"route\"} $up_route"
+        echo "logspout_supervisor_stage_up{stage=\"emit-syslog\"} $up_emit_syslog"
+        echo "logspout_supervisor_stage_up{stage=\"httpd\"} $up_httpd"
+        echo '# HELP logspout_supervisor_stage_restarts_total Times the supervisor started the stage again after it died.'
+        echo '# TYPE logspout_supervisor_stage_restarts_total counter'
+        echo "logspout_supervisor_stage_restarts_total{stage=\"attach\"} $restarts_attach"
+        echo "logspout_supervisor_stage_restarts_total{stage=\"route\"} $restarts_route"
+        echo "logspout_supervisor_stage_restarts_total{stage=\"emit-syslog\"} $restarts_emit_syslog"
+        echo "logspout_supervisor_stage_restarts_total{stage=\"httpd\"} $restarts_httpd"
+    } > "$RUN/metrics/.supervisor.prom.tmp" 2>/dev/null; then
+        mv -f "$RUN/metrics/.supervisor.prom.tmp" "$RUN/metrics/supervisor.prom" 2>/dev/null || true
+    fi
 }
 
 var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
@@ -107,7 +133,8 @@ check() {
             log "$name exited ($status); restarting"
         fi
         due=$((started + delay)); [ "$due" -gt "$t" ] || due=$((t + 1))
-        eval "deaths_$v=$deaths delay_$v=$delay due_$v=$due"
+        eval "deaths_$v=$deaths delay_$v=$delay due_$v=$due up_$v=0"
+        changed=1
         return 0
     fi
     now
@@ -223,6 +250,9 @@ main() {
     trap leave EXIT
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
     mkfifo "$RUN/records" "$RUN/routed"
+    mkdir "$RUN/metrics"
+    LOGSPOUT_METRICS_DIR=$RUN/metrics
+    export LOGSPOUT_METRICS_DIR
     # Holding both ends of each pipe lets a stage restart while its neighbours wait for it, and keeps
     # what is in a pipe whose reader died for the restarted reader.
     exec 3<> "$RUN/records" 4<> "$RUN/routed"
@@ -241,6 +271,7 @@ main() {
         check route "$@"
         check emit-syslog
         check httpd
+        publish
         ready
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then

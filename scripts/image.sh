@@ -34,7 +34,7 @@ cp supervisor.sh "$context/rootfs/logspout/supervisor.sh"
 busybox=/bin/busybox
 [ -x "$busybox" ] || { bash scripts/engine.sh install; }
 cp "$busybox" "$context/rootfs/bin/busybox"
-for applet in sh cat cut dirname kill ls mkdir mkfifo mktemp ps rm sed sleep tr; do
+for applet in sh cat cut dirname kill ls mkdir mkfifo mktemp mv ps rm sed sleep tr; do
     ln -s busybox "$context/rootfs/bin/$applet"
 done
 printf 'root:x:0:0:root:/:/bin/sh\n' > "$context/rootfs/etc/passwd"

@@ -20,6 +20,7 @@ for pair in rsyslogd:rsyslog openssl:openssl dnsmasq:dnsmasq-base etcd:etcd-serv
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || [ -x "/usr/bin/${pair%%:*}" ] || need="$need ${pair#*:}"
 done
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || need="$need python3-websockets"
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"  # promtool, and a Prometheus server scraping /metrics
 dpkg -s rsyslog-openssl >/dev/null 2>&1 || need="$need rsyslog-openssl"  # rsyslog's TLS driver (ossl): a module, no command
 if [ -n "$need" ]; then
     echo "test.sh: installing$need" >&2

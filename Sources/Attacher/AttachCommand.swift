@@ -1,4 +1,5 @@
 import Docker
+import Metrics
 import Records
 import Syscall
 
@@ -85,6 +86,11 @@ public enum AttachCommand {
         options.excludeLabels = AttachOptions.parseLabels(
             [Sys.environment("EXCLUDE_LABEL"), Sys.environment("EXCLUDE_LABELS")].compactMap { $0 }.joined(separator: ","))
         if let dir = Sys.environment("STATE_DIR"), !dir.isEmpty { options.stateDirectory = dir }
+        let labelText = Sys.environment(LabelBudget.limitVariable)
+        guard let maxLabelValues = LabelBudget.limit(setting: labelText) else {
+            throw OptionError(message: LabelBudget.limitError(labelText ?? ""), exit: .config)
+        }
+        options.maxLabelValues = maxLabelValues
         options.selfID = ownContainerID(mountinfo: (try? Sys.readFile("/proc/self/mountinfo")) ?? [], hostname: Sys.hostname())
         return options
     }

@@ -52,6 +52,8 @@ extension Attacher {
     }
 
     func readLogs(_ stream: LogsStream) {
+        let recordsBefore = stream.output.records
+        defer { counted(stream.output, since: recordsBefore) }
         // Read at most a few buffers per wake-up, so one busy container cannot starve the others.
         for _ in 0..<4 {
             let n: Int
@@ -110,7 +112,9 @@ extension Attacher {
                 // When more bytes are already waiting, reading them schedules this again.
                 if Sys.hasInput(stream.fd) { return }
                 let output = stream.output
+                let before = output.records
                 stream.logs!.finish(emit: { line in self.deliver(line, output) })
+                counted(output, since: before)
             }
         }
     }
@@ -154,7 +158,30 @@ extension Attacher {
         let start = out.count
         RecordCodec.append(time: time, source: line.stream == .stderr ? .stderr : .stdout, data: line.data,
                            partial: line.partial, containerJSON: container.containerJSON, into: &out)
-        if out.count - start > RecordBounds.maxRecordBytes + 1 { recut(time: time, line, container, from: start) }
+        if out.count - start > RecordBounds.maxRecordBytes + 1 {
+            recut(time: time, line, container, from: start)
+            return
+        }
+        count(line.stream, partial: line.partial, container)
+    }
+
+    /// Counts one record written (attach's metrics).
+    @inline(__always)
+    func count(_ stream: StreamKind, partial: Bool, _ container: ContainerOutput) {
+        if stream == .stderr { container.stderrRecords &+= 1 } else { container.stdoutRecords &+= 1 }
+        if partial { partialRecords &+= 1 }
+    }
+
+    /// After a read of a container's stream: if it brought records, its lag (time now minus the latest
+    /// record's timestamp, clock read once per read), and the metrics are told.
+    func counted(_ output: ContainerOutput, since before: Int) {
+        guard output.records != before else { return }
+        if let t = output.cursor.time {
+            let now = Sys.realtime()
+            let lag = Double(now.seconds - t.seconds) + Double(now.nanoseconds - t.nanoseconds) / 1e9
+            output.lagSeconds = max(0, lag)
+        }
+        metrics?.changed()
     }
 
     /// A piece whose escapes (`\u00XX` for a control character, U+FFFD for an invalid byte) made its record
@@ -177,6 +204,7 @@ extension Attacher {
             RecordCodec.append(time: time, source: line.stream == .stderr ? .stderr : .stdout,
                                data: UnsafeRawBufferPointer(rebasing: data[i..<end]),
                                partial: end < data.count || line.partial, containerJSON: container.containerJSON, into: &out)
+            count(line.stream, partial: end < data.count || line.partial, container)
             i = end
         }
     }
@@ -186,12 +214,15 @@ extension Attacher {
         if closing.emitHeldLine {
             // A clean end: the container stopped. Its last unterminated line is complete now.
             let output = stream.output
+            let before = output.records
             stream.logs?.finish(emit: { line in self.deliver(line, output) })
+            counted(output, since: before)
         }
         if let registration = stream.registration { loop.unregister(registration) }
         if let timer = stream.idleTimer { loop.cancel(timer) }
         stream.idleTimer = nil
         Sys.close(stream.fd)
         perform(table.streamEnded(stream.id, failure: closing.failure, at: Sys.monotonicNanos()))
+        metrics?.changed()  // one stream fewer
     }
 }

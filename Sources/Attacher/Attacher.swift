@@ -1,5 +1,6 @@
 import Docker
 import HTTP
+import Metrics
 import Records
 import Syscall
 import Time
@@ -51,6 +52,10 @@ public final class Attacher {
     /// kill -9 repeats next to nothing), and make it durable (fsync) at most this often.
     static let cursorWriteNanos: UInt64 = 2_000_000
     static let cursorSyncNanos: UInt64 = 1_000_000_000
+    /// `attach.prom` in `LOGSPOUT_METRICS_DIR` (docs/attach.md, "Metrics"); told once per read.
+    var metrics: MetricsPublisher?
+    /// Records written that are a piece of a longer line (`"partial":true`).
+    var partialRecords = 0
 
     /// Sets up the event loop (SIGTERM and SIGINT taken through it).
     public init(options: AttachOptions, output: Int32 = 1) throws(SyscallError) {
@@ -78,6 +83,10 @@ public final class Attacher {
             table = ContainerTable(options: options, savedCursors: file.load())
             cursorFile = file
         }
+        metrics = MetricsPublisher(loop: loop, file: "attach.prom") { [unowned self] text in
+            AttachMetrics.render(&text, table: table, partialRecords: partialRecords)
+        }
+        defer { metrics?.flush() }
         // At start, an engine that cannot be reached or is too old is an error the user must see.
         perform(table.start())
         if let exitCode { return exitCode }
@@ -118,6 +127,7 @@ public final class Attacher {
             let next = carryOut(action)
             if !next.isEmpty { stack.append(contentsOf: next.reversed()) }
         }
+        metrics?.changed()
     }
 
     /// Carries out one action; returns the table's answer to what came of it.

@@ -1,5 +1,6 @@
 import Docker
 import JSON
+import Metrics
 import Records
 import Syscall
 import Time
@@ -10,6 +11,17 @@ import Time
 final class ContainerOutput {
     var cursor: ResumeCursor
     var containerJSON: [UInt8]
+    /// Records written, per stream (attach's metrics).
+    var stdoutRecords = 0
+    var stderrRecords = 0
+    /// When the last records were read: the time then minus the latest record's timestamp, in seconds.
+    var lagSeconds: Double?
+    /// The container's label in the metrics (its short id, or `LabelBudget.other`); nil when it has none
+    /// (an ignored container).
+    var label: String?
+
+    /// Records written, both streams.
+    var records: Int { stdoutRecords &+ stderrRecords }
 
     init(info: ContainerInfo, cursor: ResumeCursor, labelsBytes: Int) {
         self.cursor = cursor
@@ -130,10 +142,20 @@ struct ContainerTable {
     private var reconcileQueue: [String] = []
     private var reconcileNext = 0
     private var reconcilingSaved = false
+    /// The metrics labels of the containers followed, bounded (`METRICS_MAX_LABEL_VALUES`).
+    private(set) var labels: LabelBudget
+    /// Records of containers counted under `LabelBudget.other` and forgotten since, per stream.
+    private(set) var forgottenOther = (stdout: 0, stderr: 0)
+    /// Times the engine connection was made again after it was lost (the events stream reopened).
+    private(set) var reconnects = 0
+    /// Times connecting failed (negotiating, opening the events stream, listing or inspecting while
+    /// reconciling) or the events stream ended or broke: each is followed by a reconnection attempt.
+    private(set) var engineFailures = 0
 
     init(options: AttachOptions, savedCursors: [String: ResumeCursor] = [:]) {
         self.options = options
         self.savedCursors = savedCursors
+        labels = LabelBudget(limit: options.maxLabelValues)
     }
 
     /// Whether the events stream is open (set before the listing, cleared when the stream is lost).
@@ -156,6 +178,7 @@ struct ContainerTable {
     /// the local one) at the first connection.
     mutating func engineConnected(engineTime: Timestamp?) -> [Action] {
         if firstConnection, let engineTime { startTime = engineTime }
+        if !firstConnection { reconnects &+= 1 }
         engine = .reconciling
         reconnectBackoff.reset()
         var actions: [Action] = []
@@ -170,6 +193,7 @@ struct ContainerTable {
     /// Negotiating or opening the events stream failed.
     mutating func connectFailed(_ error: String) -> [Action] {
         engine = .down
+        engineFailures &+= 1
         if firstConnection { return [.report(error), .stop(.unavailable)] }
         var actions = reportLostOnce("engine \(options.endpoint): \(error); reconnecting")
         actions.append(.armReconnect(delayMs: reconnectBackoff.nextDelayMs()))
@@ -179,6 +203,7 @@ struct ContainerTable {
     /// Listing or inspecting failed while reconciling: drop the events stream and start over later.
     mutating func reconcileFailed(_ error: String) -> [Action] {
         engine = .down
+        engineFailures &+= 1
         reconcileQueue = []
         reconcilingSaved = false
         var actions: [Action] = [.closeEvents, .armReconnect(delayMs: reconnectBackoff.nextDelayMs())]
@@ -195,6 +220,7 @@ struct ContainerTable {
     mutating func engineLost(_ failure: String?) -> [Action] {
         var actions = reportLostOnce("lost the events stream of \(options.endpoint)\(failure.map { " (\($0))" } ?? ""); reconnecting")
         engine = .down
+        engineFailures &+= 1
         actions += [.closeEvents, .armReconnect(delayMs: reconnectBackoff.nextDelayMs())]
         return actions
     }
@@ -288,7 +314,7 @@ struct ContainerTable {
         case .streamEnded(let backoff):
             guard containers[id] != nil else { return [] }
             guard let info else {
-                containers[id] = nil
+                forget(id)
                 return []
             }
             update(id, info)
@@ -321,7 +347,7 @@ struct ContainerTable {
             return []
         case .destroy(let id):
             guard let entry = containers[id], !entry.stream.isOpen else { return [] }
-            containers[id] = nil
+            forget(id)
             return entry.stream == .waitingRetry ? [.cancelRetry(id), .cursorsChanged] : [.cursorsChanged]
         }
     }
@@ -333,7 +359,19 @@ struct ContainerTable {
         let entry = Entry(id: info.id, info: info, ignored: options.ignores(info),
                           output: ContainerOutput(info: info, cursor: cursor, labelsBytes: options.maxLabelsSize), baseline: startTime)
         containers[info.id] = entry
+        if !entry.ignored { entry.output.label = labels.take(String(info.id.prefix(12))) }
         return entry
+    }
+
+    /// Removes a container from the table: its metrics label is given back (its series go).
+    private mutating func forget(_ id: String) {
+        guard let entry = containers.removeValue(forKey: id), let label = entry.output.label else { return }
+        if label == LabelBudget.other {
+            forgottenOther.stdout &+= entry.output.stdoutRecords
+            forgottenOther.stderr &+= entry.output.stderrRecords
+        }
+        labels.release(label)
+        entry.output.label = nil
     }
 
     private mutating func update(_ id: String, _ info: ContainerInfo) {

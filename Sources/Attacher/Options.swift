@@ -1,4 +1,5 @@
 import Docker
+import Metrics
 import Records
 
 /// attach's settings, from its arguments and environment.
@@ -17,6 +18,8 @@ public struct AttachOptions: Sendable {
     public var selfID = ""
     /// Where to keep each container's cursor across restarts of attach (`STATE_DIR`); nil: nowhere.
     public var stateDirectory: String?
+    /// `METRICS_MAX_LABEL_VALUES`: containers with metrics series of their own.
+    public var maxLabelValues = LabelBudget.defaultLimit
 
     public init(endpoint: DockerEndpoint) {
         self.endpoint = endpoint
@@ -51,6 +54,9 @@ public struct AttachOptions: Sendable {
           ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
           STATE_DIR                      keep each container's position in STATE_DIR/cursors.*, so a restarted
                                          attach resumes every container where it stopped
+          LOGSPOUT_METRICS_DIR           write the metrics into LOGSPOUT_METRICS_DIR/attach.prom
+          METRICS_MAX_LABEL_VALUES       containers with metrics series of their own (default 500,
+                                         0…100000); the others share container_id="_other"
 
         exit status: 0 on SIGTERM/SIGINT or when standard output is closed, 64 on bad usage,
         69 when the engine cannot be reached or is too old at start, 70 on an internal error,

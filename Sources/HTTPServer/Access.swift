@@ -4,7 +4,7 @@ import HTTP
 /// in besides the request's own (`HTTPD_ORIGINS`, `HTTPD_HOSTS`), and whether `/routes` takes changes
 /// (`ROUTES_READONLY`). Pure: a request head in, a refusal (or none) out.
 public struct AccessPolicy: Sendable, Equatable {
-    /// The bearer token every request but the page and `/health` must carry; nil: none is asked for.
+    /// The bearer token every request but the page, `/health` and `/ready` must carry; nil: none is asked for.
     public var token: [UInt8]?
     /// Origins let in besides the request's own host, normalized (`scheme://host[:port]`, lowercase,
     /// without the scheme's default port).
@@ -39,7 +39,7 @@ public struct AccessPolicy: Sendable, Equatable {
 
     /// The refusal `head` gets before anything else is looked at, or nil to serve it: 403 for a foreign
     /// `Origin` (whatever the token), 403 for a `Host` that is not local, an IP literal or listed (without
-    /// a token), 401 for a missing or wrong token (but for the page and `/health`).
+    /// a token), 401 for a missing or wrong token (but for the page, `/health` and `/ready`).
     func refusal(for head: HTTPRequestHead) -> RequestAction? {
         let host = head.header("Host").map(Authority.init)
         if let origin = head.header("Origin") {
@@ -75,11 +75,12 @@ public struct AccessPolicy: Sendable, Equatable {
         return false
     }
 
-    /// The page and `/health` are open: the page carries no data, and `/health` then only says ok.
+    /// The page, `/health` and `/ready` are open: the page carries no data, and the probes then only
+    /// say their status word.
     func isOpen(_ head: HTTPRequestHead) -> Bool {
         guard head.method == "GET" || head.method == "HEAD" else { return false }
         let path = head.path
-        return path == "/" || path == "/index.html" || path == "/health"
+        return path == "/" || path == "/index.html" || path == "/health" || path == "/ready"
     }
 
     /// Browsers cannot set a header on a WebSocket or an `EventSource`: those two may carry `?token=`.

@@ -178,14 +178,20 @@ final class FanOut {
             let record = try decoder.decode(line: line)
             buffer.append(StreamEntry(record: record, tag: tag(record.container)), cost: line.count + Self.entryOverhead)
         } catch {
-            if let n = BusStream.missed(line) { buffer.missedUpstream(n) }
+            if let n = BusStream.missed(line) {
+                server.stats.busRecordsMissed &+= UInt64(n)
+                buffer.missedUpstream(n)
+            }
         }
     }
 
     /// Client `client` writes what it reads next into its stream; true when it added something.
     func read(into client: Client) -> Bool {
         guard client.stream != nil else { return false }
-        _ = buffer.read(client.id, budget: Self.readBudget, missed: { n in client.stream?.missed(n) }) { entry in
+        _ = buffer.read(client.id, budget: Self.readBudget, missed: { n in
+            server.stats.streamRecordsMissed &+= UInt64(n)
+            client.stream?.missed(n)
+        }) { entry in
             client.stream?.append(entry.record)
         }
         return client.stream?.finishBatch(into: &client.out) == true

@@ -1,3 +1,4 @@
+import Metrics
 import Syscall
 
 /// `httpd`'s command line: the environment, then `HTTPDaemon.run`. Returns the exit status.
@@ -7,8 +8,9 @@ public enum HTTPDCommand {
 
         Serves logspout's HTTP face on PORT (default 8000): GET /logs (plain text, or JSON, Server-Sent Events,
         WebSocket), /logs/filter:TEXT, /logs/id:ID, /logs/name:NAME (?types=stdout,stderr, ?colors=off),
-        GET/POST /routes, GET/DELETE /routes/ID, GET /health, and a live page at /. Live streams and routes
-        come from route's bus (see docs/http.md and docs/bus.md).
+        GET/POST /routes, GET/DELETE /routes/ID, GET /health, GET /ready, GET /metrics (Prometheus), and a live
+        page at /. Live streams and routes come from route's bus; metrics and receivers' health from the
+        stages' files in LOGSPOUT_METRICS_DIR (see docs/http.md and docs/bus.md).
 
         options:
           --ready-fd N   once listening, write a newline to descriptor N and close it
@@ -18,11 +20,13 @@ public enum HTTPDCommand {
           PORT           the TCP port (default 8000)
           HTTPD_HOST     the address to listen on (default: every IPv4 address; "::" for every address)
           LOGSPOUT_BUS   route's bus socket (default /tmp/logspout-bus.sock)
+          LOGSPOUT_METRICS_DIR  the folder of the stages' metrics and health files (the supervisor
+                         sets it; unset: /metrics has httpd's own, /ready knows no receiver's health)
           HTTPD_HEAD_TIMEOUT  seconds a client may take to send a request head (default 10)
           HTTPD_CLIENT_BUFFER  bytes of the live stream a client may fall behind by before it misses
                          lines (default 4194304; 1048576 to 1073741824)
           HTTPD_MAX_STREAMS  live streams served at once; one more is answered 503 (default 256)
-          HTTPD_TOKEN    a bearer token every request needs but GET / and /health
+          HTTPD_TOKEN    a bearer token every request needs but GET /, /health and /ready
           HTTPD_TOKEN_FILE  a file holding it (a Docker secret; one trailing newline is dropped)
           HTTPD_ORIGINS  origins a browser page may come from besides httpd's own, comma-separated
                          (e.g. https://dash.example.com)
@@ -56,6 +60,7 @@ public enum HTTPDCommand {
         }
         if let host = Sys.environment("HTTPD_HOST") { options.host = host }
         if let bus = Sys.environment("LOGSPOUT_BUS"), !bus.isEmpty { options.busPath = bus }
+        options.metricsDirectory = Sys.environment(MetricsPublisher.directoryVariable)
         if let text = Sys.environment("HTTPD_HEAD_TIMEOUT"), !text.isEmpty {
             guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
                 Sys.diagnostic("httpd: HTTPD_HEAD_TIMEOUT '\(text)' is not a number of seconds (up to 3600)")

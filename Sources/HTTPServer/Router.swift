@@ -13,6 +13,11 @@ enum RequestAction: Equatable {
     /// `/health`: a ping on the bus; its answer says why when `detailed` (no token is set, or the
     /// request carries it).
     case health(detailed: Bool)
+    /// `/ready`: the routes from the bus, their receivers from emit-syslog's health file; the routes
+    /// are shown when `detailed` (as for `/health`).
+    case ready(detailed: Bool)
+    /// `/metrics`: httpd's own metrics and the stages' snapshot files; the bus is not asked.
+    case metrics
     /// The live page.
     case page
     /// An answer the bus is not asked for: a JSON error (400, 404, 405 with `Allow`; 401, 403 from
@@ -77,6 +82,12 @@ enum Router {
         }
         if path == "/health" {
             return getOrHead ? .health(detailed: access.isAuthorized(head)) : notAllowed("GET, HEAD")
+        }
+        if path == "/ready" {
+            return getOrHead ? .ready(detailed: access.isAuthorized(head)) : notAllowed("GET, HEAD")
+        }
+        if path == "/metrics" {
+            return getOrHead ? .metrics : notAllowed("GET, HEAD")
         }
         if path == "/" || path == "/index.html" {
             return getOrHead ? .page : notAllowed("GET, HEAD")
@@ -150,6 +161,12 @@ enum Router {
             return Response(503, contentType: "application/json", body: Array(status.utf8) + [10])
         }
         return JSONResponse.error(503, "route's bus is unreachable").response
+    }
+
+    /// `/health` when a stage is down (`problem` says which), without asking the bus.
+    static func unhealthy(_ problem: String, detailed: Bool) -> Response {
+        let status = JSONValue.object([("status", .string(detailed ? problem : "unavailable"))])
+        return Response(503, contentType: "application/json", body: status.encoded() + [10])
     }
 
     /// `/health` once the bus answered its ping (whatever the answer).

@@ -22,6 +22,8 @@ public struct ServerOptions: Sendable {
     public var maxStreams = 256
     /// Who may ask: the token, the origins and hosts let in, read-only routes (docs/http.md).
     public var access = AccessPolicy()
+    /// The stages' snapshot files (`LOGSPOUT_METRICS_DIR`) for `/metrics`, `/ready` and `/health`; nil: none.
+    public var metricsDirectory: String?
     public init() {}
 }
 
@@ -48,10 +50,14 @@ public final class HTTPDaemon {
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// The one subscription every live stream reads from.
     private(set) lazy var fanOut = FanOut(server: self)
+    /// httpd's own counters, and the stages' snapshot files: `/metrics`, `/ready`, `/health`.
+    var stats = HTTPDStats()
+    let stageFiles: StageFiles
 
     /// Sets up the event loop (SIGTERM and SIGINT taken through it); the port is opened by `run`.
     public init(options: ServerOptions) throws(SyscallError) {
         self.options = options
+        stageFiles = StageFiles(directory: options.metricsDirectory)
         loop = try EventLoop(signals: [.terminate, .interrupt], capacity: 512)
     }
 
@@ -80,6 +86,12 @@ public final class HTTPDaemon {
         }
         for client in Array(clients.values) { client.close() }
         return .ok
+    }
+
+    /// The `/metrics` body: httpd's own metrics, then the stages' snapshot files.
+    func metricsBody() -> [UInt8] {
+        let now = HTTPDStats.Now(connections: clients.count, streams: fanOut.streams.count, bufferedBytes: fanOut.buffer.bytes)
+        return stageFiles.metricsBody(&stats, now: now)
     }
 
     /// Reads `fd` until it would block, handing each read's bytes to `take`; true when it ended (closed by

@@ -1,5 +1,6 @@
 import Contract
 import HTTP
+import JSON
 import Syscall
 
 extension Client {
@@ -15,8 +16,13 @@ extension Client {
             respond(Response(200, contentType: mode.contentType, body: []))
         case .api(let request):
             ask(action, request)
-        case .health:
+        case .health(let detailed):
+            if let problem = server.stageFiles.liveness() { return respond(Router.unhealthy(problem, detailed: detailed)) }
             ask(action, .ping)
+        case .ready:
+            ask(action, .list)
+        case .metrics:
+            respond(Response(200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: server.metricsBody()))
         case .page:
             respond(Response(200, contentType: "text/html; charset=utf-8", body: Array(Page.html.utf8),
                              extra: [HTTPField("Cache-Control", "no-cache")]))
@@ -34,6 +40,7 @@ extension Client {
             return
         }
         cycle.failed()
+        server.stats.responded(status)
         Router.refusal(status: status, message: message, allow: allow).append(to: &out, closing: true, headOnly: false)
         closeAfterWrite = true
         flush()
@@ -43,7 +50,10 @@ extension Client {
 
     /// Sends one request over a new bus connection; `busEvent` answers when the bus does.
     func ask(_ action: RequestAction, _ request: BusRequest) {
-        guard openBus() else { return respond(Router.unreachable(action)) }
+        guard openBus() else {
+            if case .ready(let detailed) = action { return respondReady(routes: nil, problem: "route's bus is unreachable", detailed: detailed) }
+            return respond(Router.unreachable(action))
+        }
         sendBus(request)
         call = action
     }
@@ -53,8 +63,21 @@ extension Client {
         switch action {
         case .health: respond(Router.healthy)
         case .api(let request): respond(Router.answer(request, reply).response)
-        case .stream, .streamHead, .page, .refuse: break
+        case .ready(let detailed):
+            switch reply {
+            case .routes(let routes): respondReady(routes: routes, problem: nil, detailed: detailed)
+            case .failed(let error): respondReady(routes: nil, problem: "route's bus answered: \(error.message)", detailed: detailed)
+            case .ok, .route: respondReady(routes: [], problem: nil, detailed: detailed)
+            }
+        case .stream, .streamHead, .page, .refuse, .metrics: break
         }
+    }
+
+    /// `/ready`'s answer, with emit-syslog's health file as it is now; a stage down is the problem first.
+    func respondReady(routes: [JSONValue]?, problem: String?, detailed: Bool) {
+        let health = server.stageFiles.read(StageFiles.health)?.bytes
+        let problem = server.stageFiles.liveness() ?? problem
+        respond(ReadyReport.response(routes: routes, health: health, problem: problem, detailed: detailed))
     }
 
     // MARK: - Responses
@@ -62,6 +85,7 @@ extension Client {
     /// Writes a response to the current request and goes on with the next (or closes).
     func respond(_ response: Response, close: Bool = false) {
         if close { cycle.closesAfterResponse() }
+        server.stats.responded(response.status)
         response.append(to: &out, closing: !cycle.keepAlive, headOnly: cycle.head?.method == "HEAD")
         flush()
         requestDone()
@@ -70,6 +94,7 @@ extension Client {
     /// A request that cannot be served (malformed, or late): answer and close the connection.
     func respondError(_ status: Int, _ message: String) {
         cycle.failed()
+        server.stats.responded(status)
         JSONResponse.error(status, message).response.append(to: &out, closing: true, headOnly: false)
         closeAfterWrite = true
         flush()
@@ -80,6 +105,7 @@ extension Client {
     func startStream(_ head: HTTPRequestHead, _ request: StreamRequest, _ mode: StreamMode) {
         let streams = server.fanOut.streams.count
         guard streams < server.options.maxStreams else {
+            server.stats.streamsRefused &+= 1
             return respond(JSONResponse.error(503, "too many live streams (\(streams)): try again later").response, close: true)
         }
         switch StreamSession.start(head, request, mode) {
@@ -90,6 +116,7 @@ extension Client {
             streamFilter = request.filter
             guard server.fanOut.join(self, request.filter) else { return respond(Router.unreachable(.stream(request, mode))) }
             streaming = true
+            server.stats.responded(mode == .websocket ? 101 : 200)
             out += responseHead
             stream = session
             cycle.startStream(pingInterval: mode.pingInterval, now: Sys.monotonicNanos())

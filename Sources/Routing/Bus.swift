@@ -26,6 +26,15 @@ public final class Bus {
     public static let totalQueueBytes = 64 << 20
     /// Bytes queued since the total was last counted, plus that count: an upper bound of what waits.
     var queuedBound = 0
+    /// Records the subscribers that are gone had missed.
+    var missedByClosed = 0
+
+    /// Records dropped from subscribers' queues so far (each subscriber told `{"missed":N}`).
+    var missedTotal: Int {
+        var total = missedByClosed
+        for fd in subscribers { total &+= connections[fd]?.session.queue.dropped ?? 0 }
+        return total
+    }
 
     final class Connection {
         let fd: Int32
@@ -108,6 +117,7 @@ public final class Bus {
     /// someone listens.
     func changed() {
         generation &+= 1
+        runner.metrics?.changed()
         if subscribers.isEmpty {
             runner.router.tap = nil
         } else if runner.router.tap == nil {
@@ -217,6 +227,7 @@ public final class Bus {
         c.closing = true
         if let registration = c.registration { runner.loop.unregister(registration) }
         Sys.close(c.fd)
+        missedByClosed &+= c.session.queue.dropped
         connections[c.fd] = nil
         accepting?.descriptorFreed()
         if subscribers.remove(c.fd) != nil {

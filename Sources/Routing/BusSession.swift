@@ -16,6 +16,8 @@ struct SubscriberQueue {
     private var first = 0
     /// Records dropped since the last `{"missed":N}` was queued for sending.
     private(set) var missed = 0
+    /// Records dropped since the queue was made (route's metrics).
+    private(set) var dropped = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -41,6 +43,7 @@ struct SubscriberQueue {
         start += lengths[first]
         first += 1
         missed += 1
+        dropped &+= 1
         if count == 0 { release() }
     }
 

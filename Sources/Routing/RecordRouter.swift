@@ -17,6 +17,10 @@ import Records
 /// cached, per stream. A record whose container object has the same bytes as the previous record's
 /// skips even the scan of that object. The cache is emptied when the route table changes (a new
 /// `RouteTable.generation`).
+///
+/// What it counts costs one increment per record: the cache entry's, per stream. The entries' counts are
+/// turned into records per route (the entry's routes are known) only when they are asked for (`counts()`)
+/// or before the entries are emptied.
 public struct RecordRouter {
     public private(set) var splitter: LineSplitter
     var cache = MatchCache()
@@ -25,6 +29,8 @@ public struct RecordRouter {
     public private(set) var malformedCount = 0
     /// Sees every valid record as it is routed (the bus's live subscriptions).
     public var tap: ((RecordTap) -> Void)?
+    /// Records routed to each route of the tables used before the cache's, by route id.
+    var routedBefore: [String: Int] = [:]
 
     /// A router for lines of at most `maxLineLength` bytes (longer ones are reported and skipped).
     public init(maxLineLength: Int = 1 << 20) {
@@ -76,7 +82,7 @@ public struct RecordRouter {
     /// it, and returns how many. Throws, appending nothing, when the line is not a record (the error's
     /// line is 1).
     public mutating func route(line: UnsafeRawBufferPointer, table: RouteTable, into out: inout [UInt8]) throws(JSONError) -> Int {
-        if cache.generation != table.generation { cache.reset(table.generation) }
+        if cache.generation != table.generation { adopt(table) }
         var s = JSONScanner(line)
         s.skipWhitespace()
         let start = s.offset
@@ -124,6 +130,7 @@ public struct RecordRouter {
             if found & 4 == 0 { throw RecordCodec.missing("data", s, start) }
             throw RecordCodec.missing("container", s, start)
         }
+        cache.tally.counts[entry &* 2 &+ (source == .stdout ? 0 : 1)] &+= 1
         let targets = source == .stdout ? cache.entries[entry].stdout : cache.entries[entry].stderr
         if let tap {
             let e = cache.entries[entry]
@@ -138,6 +145,33 @@ public struct RecordRouter {
             table.routes[r].suffix.withUnsafeBufferPointer { out.append(contentsOf: $0) }
         }
         return targets.count
+    }
+
+    // MARK: Counts
+
+    /// Takes `table` for the records to come (`route` does it when it sees a new table): the counts of
+    /// the previous one are kept by route id, and the cache is emptied.
+    public mutating func adopt(_ table: RouteTable) {
+        guard cache.generation != table.generation else { return }
+        cache.settle()
+        for (i, id) in cache.routeIDs.enumerated() where cache.routed[i] != 0 {
+            routedBefore[id, default: 0] &+= cache.routed[i]
+        }
+        cache.reset(table)
+    }
+
+    /// The records read, those no route took, and the records routed to each route (by id) so far.
+    public mutating func counts() -> RouteCounts {
+        cache.settle()
+        var routed = routedBefore
+        for (i, id) in cache.routeIDs.enumerated() { routed[id, default: 0] &+= cache.routed[i] }
+        return RouteCounts(records: cache.records, unmatched: cache.unmatched, routed: routed)
+    }
+
+    /// Forgets what was routed to route `id` (a deleted route): a route of that id added later starts
+    /// from 0. Call it after `adopt` of a table without that route.
+    public mutating func forgetRoute(_ id: String) {
+        routedBefore[id] = nil
     }
 
     // MARK: Checking fields (with RecordCodec's messages, see docs/records.md)
@@ -168,6 +202,19 @@ public struct RecordRouter {
     }
 }
 
+/// What a `RecordRouter` counted: valid records read, those no route took, and records routed per route id.
+public struct RouteCounts: Sendable, Equatable {
+    public var records: Int
+    public var unmatched: Int
+    public var routed: [String: Int]
+
+    public init(records: Int, unmatched: Int, routed: [String: Int]) {
+        self.records = records
+        self.unmatched = unmatched
+        self.routed = routed
+    }
+}
+
 /// A record seen by `RecordRouter.tap`: its container (the cache entry, numbered anew when `epoch`
 /// changes, with the id and name), its stream, and its text (the object, without a newline; valid only
 /// during the call).
@@ -194,19 +241,45 @@ struct MatchCache {
     /// working the matches out again is cheap).
     static let capacity = 4096
     var entries: [Entry] = []
+    /// Records of each entry's container not yet added to the counts below (`settle`).
+    let tally = RecordTally()
     var byHash: [UInt64: Int] = [:]
     /// The entry that matched last: tried first, without scanning the object.
     var last = -1
     var generation: UInt64 = .max
     /// Counts the times entries were emptied (and so renumbered).
     var epoch: UInt64 = 0
+    /// The ids of the table's routes, and the records routed to each (by its place), settled.
+    var routeIDs: [String] = []
+    var routed: [Int] = []
+    /// Valid records read, and those no route took, settled (across tables).
+    var records = 0
+    var unmatched = 0
 
-    mutating func reset(_ generation: UInt64) {
+    mutating func reset(_ table: RouteTable) {
         epoch &+= 1
         entries.removeAll(keepingCapacity: true)
         byHash.removeAll(keepingCapacity: true)
         last = -1
-        self.generation = generation
+        generation = table.generation
+        routeIDs = table.routes.map(\.spec.id)
+        routed = Array(repeating: 0, count: routeIDs.count)
+    }
+
+    /// Adds the entries' record counts to the counts per route (and to `records`, `unmatched`).
+    mutating func settle() {
+        for k in entries.indices {
+            let o = tally.counts[2 * k]
+            let e = tally.counts[2 * k + 1]
+            if o == 0 && e == 0 { continue }
+            records &+= o &+ e
+            if entries[k].stdout.isEmpty { unmatched &+= o }
+            for r in entries[k].stdout { routed[r] &+= o }
+            if entries[k].stderr.isEmpty { unmatched &+= e }
+            for r in entries[k].stderr { routed[r] &+= e }
+            tally.counts[2 * k] = 0
+            tally.counts[2 * k + 1] = 0
+        }
     }
 
     /// Reads the container object at the scanner and returns the index of its entry.
@@ -259,6 +332,7 @@ struct MatchCache {
             if route.spec.source.accepts(.stderr) { stderr.append(i) }
         }
         if entries.count >= Self.capacity {
+            settle()
             epoch &+= 1
             entries.removeAll(keepingCapacity: true)
             byHash.removeAll(keepingCapacity: true)
@@ -289,6 +363,21 @@ struct MatchCache {
         h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 29)
     }
+}
+
+/// The records of each `MatchCache` entry's container, not yet settled: at 2 × the entry's index its
+/// stdout's, after it its stderr's. Memory of its own, never reallocated (the cache never holds more than
+/// `MatchCache.capacity` entries), so that counting a record is one increment, without the checks of an
+/// array. A settled count is back at 0, and so is every count past the entries.
+final class RecordTally {
+    let counts: UnsafeMutablePointer<Int>
+
+    init() {
+        counts = .allocate(capacity: 2 * MatchCache.capacity)
+        counts.initialize(repeating: 0, count: 2 * MatchCache.capacity)
+    }
+
+    deinit { counts.deallocate() }
 }
 
 /// The fields matching needs from a container object, found while checking it (as RecordCodec would),

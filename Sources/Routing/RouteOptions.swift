@@ -1,3 +1,5 @@
+import Metrics
+
 /// route's settings, from its arguments and environment.
 public struct RouteOptions: Sendable {
     /// Route URIs: the arguments, then `ROUTE_URIS` (comma-separated).
@@ -14,6 +16,8 @@ public struct RouteOptions: Sendable {
     /// The bus's Unix socket (`LOGSPOUT_BUS`, default `/tmp/logspout-bus.sock`; set empty for none).
     public var busPath: String? = RouteOptions.defaultBusPath
     public static let defaultBusPath = "/tmp/logspout-bus.sock"
+    /// `METRICS_MAX_LABEL_VALUES`: routes with a `route` label of their own in the metrics.
+    public var maxLabelValues = LabelBudget.defaultLimit
 
     public init() {}
 
@@ -29,6 +33,11 @@ public struct RouteOptions: Sendable {
         options.uris.removeAll(where: isDiscoveryURI)
         if let path = get("ROUTESPATH"), !path.isEmpty { options.routesPath = path }
         if let bus = get("LOGSPOUT_BUS") { options.busPath = bus.isEmpty ? nil : bus }
+        let labelText = get(LabelBudget.limitVariable)
+        guard let maxLabelValues = LabelBudget.limit(setting: labelText) else {
+            throw RouteError(LabelBudget.limitError(labelText ?? ""))
+        }
+        options.maxLabelValues = maxLabelValues
         if let host = get("ETCD_HOST"), !host.isEmpty {
             var settings = EtcdSettings(host: host)
             if let text = get("ETCD_PORT"), !text.isEmpty {
@@ -124,12 +133,15 @@ public struct RouteOptions: Sendable {
           ETCD_INTERVAL   seconds between two reads of etcd (default 10)
           LOGSPOUT_BUS    the bus's Unix socket: live subscriptions and route management for httpd
                           (default /tmp/logspout-bus.sock; empty: no bus; see docs/bus.md)
+          LOGSPOUT_METRICS_DIR  write the metrics into LOGSPOUT_METRICS_DIR/route.prom (docs/route.md)
+          METRICS_MAX_LABEL_VALUES  routes with a series of their own in the metrics (default 500,
+                          0…100000); the others share route="_other"
 
         signals: SIGHUP reloads ROUTESPATH; SIGTERM and SIGINT let route finish its input, then exit 0.
 
         exit status: 0 at the end of input or when standard output is closed, 64 on bad usage,
         70 on an internal error, 74 when reading standard input or writing standard output fails,
-        78 on a bad route or environment value (ETCD_PORT, ETCD_INTERVAL).
+        78 on a bad route or environment value (ETCD_PORT, ETCD_INTERVAL, METRICS_MAX_LABEL_VALUES).
 
         """
 }

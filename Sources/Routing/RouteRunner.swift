@@ -1,4 +1,5 @@
 import JSON
+import Metrics
 import Records
 import Syscall
 
@@ -41,6 +42,9 @@ public final class RouteRunner {
     /// While starting with discovery: input waits until etcd's first answer (or this deadline), so the
     /// first records are not read before their route is known.
     var discoveryDeadline: EventLoop.Timer?
+    /// `route.prom` in `LOGSPOUT_METRICS_DIR` (docs/route.md, "Metrics"); told once per burst of input.
+    var metrics: MetricsPublisher?
+    var counters: RouteMetrics
 
     /// Sets up the event loop (SIGTERM, SIGINT and SIGHUP taken through it).
     public init(options: RouteOptions, input: Int32 = 0, output: Int32 = 1) throws(SyscallError) {
@@ -49,6 +53,7 @@ public final class RouteRunner {
         self.output = output
         store = RouteStore(routesPath: options.routesPath)
         router = RecordRouter(maxLineLength: options.maxLineSize)
+        counters = RouteMetrics(limit: options.maxLabelValues)
         loop = try EventLoop(signals: [.terminate, .interrupt, .hangup])
         // Written out at 256 KiB (below): one read's worth of routed records on top never makes it grow.
         out.reserveCapacity(Self.flushBytes * 2 + 256 * 1024)
@@ -66,6 +71,8 @@ public final class RouteRunner {
         Sys.growPipe(1)
         loop.onSignal = { [unowned self] signal in handle(signal) }
         loadRoutes()
+        metrics = MetricsPublisher(loop: loop, file: "route.prom") { [unowned self] text in renderMetrics(&text) }
+        defer { metrics?.flush() }  // the last values stay (after the bus closed: no subscriber left)
         if let path = options.busPath {
             let bus = Bus(path: path, runner: self)
             do {
@@ -97,7 +104,12 @@ public final class RouteRunner {
             if madeNonBlocking { try? Sys.setNonBlocking(input, false) }
         }
         if discoveryDeadline == nil { watchInput() }
-        do { try loop.run() } catch {
+        do {
+            try loop.run { [unowned self] in
+                // The route table changed (the bus, SIGHUP, discovery): the labels follow it.
+                if store.table.generation != counters.generation { metrics?.changed() }
+            }
+        } catch {
             Self.diagnostic("\(error)")
             return .software
         }
@@ -198,6 +210,14 @@ public final class RouteRunner {
         }
         flush()
         bus?.flushSubscribers()
+        metrics?.changed()
+    }
+
+    func renderMetrics(_ text: inout MetricsText) {
+        let refused = router.malformedCount
+        counters.render(&text, table: store.table, router: &router, refused: refused,
+                        subscribers: bus?.subscribers.count ?? 0, missed: bus?.missedTotal ?? 0,
+                        invalidFiles: store.invalidRouteFiles)
     }
 
     func endOfInput() {
@@ -206,6 +226,7 @@ public final class RouteRunner {
         inputRegistration = nil
         router.finish(table: store.table, into: &out) { error in Self.diagnostic(error.description) }
         flush()
+        metrics?.changed()
         if exitCode == nil { exitCode = .ok }
     }
 

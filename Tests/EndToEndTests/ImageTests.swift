@@ -119,6 +119,12 @@ struct ImageEndToEndTests {
         }, "the killed route and the orphan are reaped, a new route runs: \(procs)")
         #expect(!procs.contains { $0.state == "Z" }, "no zombie: \(procs)")
         #expect(try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host]).stderr.contains("supervisor: route exited (137); restarting"))
+        // The supervisor's own metrics (written with the image's busybox mv): the restart counted.
+        #expect(eventually(timeoutMs: 10_000) {
+            let metrics = (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/metrics"]).stdout) ?? ""
+            return metrics.contains("logspout_supervisor_stage_restarts_total{stage=\"route\"} 1\n")
+                && metrics.contains("logspout_supervisor_stage_up{stage=\"route\"} 1\n")
+        }, "supervisor.prom in the image")
         // docker stop: the supervisor drains and exits 0, within seconds.
         let started = Sys.monotonicNanos()
         try docker("stop", "-t", "10", appliance.name)

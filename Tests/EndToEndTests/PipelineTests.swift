@@ -53,6 +53,20 @@ func stagePids(_ supervisor: Child) -> [String: pid_t] {
     return result
 }
 
+/// Kills a supervisor's stage `times` times (SIGKILL), each time once it runs again (but the last): five
+/// deaths within a minute or more put the stage's next start seconds away (docs/supervisor.md).
+func killRepeatedly(_ supervisor: Child, _ stage: String, times: Int) throws {
+    for k in 1...times {
+        var running: pid_t?
+        #expect(eventually { running = stagePids(supervisor)[stage]; return running != nil })
+        let old = try #require(running, "\(stage) running before kill \(k)")
+        kill(old, SIGKILL)
+        if k < times {
+            #expect(eventually { stagePids(supervisor)[stage].map { $0 != old } == true }, "restarted after kill \(k)")
+        }
+    }
+}
+
 @Suite("the appliance: supervisor.sh, attach | route | emit-syslog, rsyslog", .serialized)
 struct PipelineEndToEndTests {
     @Test("every line of a container reaches rsyslog with its fields; SIGTERM stops everything, exit 0")

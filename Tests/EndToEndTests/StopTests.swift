@@ -98,15 +98,7 @@ struct StopEndToEndTests {
         #expect(eventually { received(rsyslog, app: name).count >= 100 })
         // Nothing is in flight while the container waits: each kill loses nothing. The sixth death within a
         // minute puts the next start 4 s away.
-        for k in 1...6 {
-            var running: pid_t?
-            #expect(eventually { running = stagePids(app.supervisor)["emit-syslog"]; return running != nil })
-            let old = try #require(running, "emit-syslog running before kill \(k)")
-            kill(old, SIGKILL)
-            if k < 6 {
-                #expect(eventually { stagePids(app.supervisor)["emit-syslog"].map { $0 != old } == true }, "restarted after kill \(k)")
-            }
-        }
+        try killRepeatedly(app.supervisor, "emit-syslog", times: 6)
         #expect(eventually { app.supervisor.stderr.contains("emit-syslog keeps dying (exit 137, 6 times)") }, "\(app.supervisor.stderr)")
         #expect(stagePids(app.supervisor)["emit-syslog"] == nil, "backing off")
         try c.go()
