@@ -9,6 +9,7 @@ extension Emitter {
     /// Carries out `actions` of `d`'s machine, in order.
     func apply(_ d: Destination, _ actions: [ConnectionStateMachine.Action]) {
         healthDirty = true
+        metricsDirty = true
         for action in actions {
             switch action {
             case .resolve: resolver.resolve(key: d.key, address: d.address, kind: d.kind)
@@ -185,6 +186,7 @@ extension Emitter {
                 let why = SyscallError("send to", d.address.description, error.errno)
                 apply(d, d.machine.sendFailed("\(why)", now: Sys.monotonicNanos()))
             })
+        metricsDirty = true
         d.stats.sent += outcome.sent
         d.stats.bytes += outcome.bytes
         if outcome.dropped > 0 { d.stats.drop(outcome.droppedReason, outcome.dropped) }
@@ -228,6 +230,7 @@ extension Emitter {
             }
             wantsWritable = d.stream.pendingBytes > 0
         }
+        if pending != d.stream.pendingBytes { metricsDirty = true }
         d.stats.sent += sent
         d.stats.bytes += pending - d.stream.pendingBytes
         budget.update(d.slot, holding: d.stream.heldBytes)

@@ -29,7 +29,10 @@ extension Emitter {
             if let t = d.machine.health.nextChange(now: now) { next = min(next ?? t, t) }
         }
         if let next { loop.arm(healthTimer, at: next) } else { loop.disarm(healthTimer) }
-        if changed { healthFile.changed() }
+        if changed {
+            healthFile.changed()
+            metrics.changed()  // logspout_syslog_receiver_failing
+        }
     }
 
     /// One JSON object per route, in the order the routes were first seen:

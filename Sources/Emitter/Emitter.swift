@@ -24,6 +24,9 @@ public final class Emitter {
     lazy var healthTimer = loop.makeTimer { [unowned self] in updateHealth() }
     /// Something happened that may change a receiver's health.
     var healthDirty = false
+    /// Something happened that may change a metric (input read, messages sent, a connection's change):
+    /// the metrics file is rewritten; a turn of the loop that changed nothing writes nothing.
+    var metricsDirty = false
     /// Route ids in the order they were first seen: the lines of the health file.
     var routeOrder: [String] = []
     /// Why a route's target cannot be used, for the routes whose records are dropped for it.
@@ -54,7 +57,10 @@ public final class Emitter {
     /// Lines waiting to be joined into messages, for routes with `multiline`.
     var joiner = MultilineJoiner()
     /// Sends the joined messages whose lines waited long enough.
-    lazy var joinTimer = loop.makeTimer { [unowned self] in joiner.expire(now: Sys.monotonicNanos()) { deliver($0) } }
+    lazy var joinTimer = loop.makeTimer { [unowned self] in
+        metricsDirty = true
+        joiner.expire(now: Sys.monotonicNanos()) { deliver($0) }
+    }
     /// The TLS context, made at start when LOGSPOUT_TLS_* is set, else with the first TLS receiver.
     var tlsContext: TLSContext?
 
@@ -110,7 +116,10 @@ public final class Emitter {
                 flushAll()
                 if let j = joiner.nextDeadline { loop.arm(joinTimer, at: j) } else { loop.disarm(joinTimer) }
                 if healthDirty { updateHealth() }
-                metrics.changed()
+                if metricsDirty {
+                    metricsDirty = false
+                    metrics.changed()
+                }
                 if !inputOpen { drain() }
             }
         } catch {
@@ -188,6 +197,7 @@ public final class Emitter {
                 n = 0
             }
             if n == 0 {
+                metricsDirty = true
                 splitter.finish { piece in self.line(piece) }
                 joiner.expire(now: nil) { deliver($0) }
                 inputOpen = false
@@ -195,6 +205,7 @@ public final class Emitter {
                 inputRegistration = nil
                 return
             }
+            metricsDirty = true
             readBuffer.withUnsafeBytes { raw in
                 splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in self.line(piece) }
             }

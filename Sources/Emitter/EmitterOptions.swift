@@ -1,4 +1,5 @@
 import Contract
+import Metrics
 import Syslog
 
 /// emit-syslog's settings, from its environment.
@@ -28,7 +29,7 @@ public struct EmitterOptions: Sendable {
     public var unhealthyAfter = 30
     /// The receivers with a series of their own in the metrics; others are folded into one
     /// (`METRICS_MAX_LABEL_VALUES`).
-    public var maxLabelValues = 500
+    public var maxLabelValues = LabelBudget.defaultLimit
     /// Syslog over TLS: the trust store and client certificate (`LOGSPOUT_TLS_*`).
     public var tls = TLSOptions()
 
@@ -57,7 +58,11 @@ public struct EmitterOptions: Sendable {
         if let e = number("SYSLOG_BUFFER_TOTAL", 65536...(1 << 34), { o.bufferTotal = $0 }) { return .failure(e) }
         if let e = number("SYSLOG_RESOLVE_INTERVAL", 1...86400, { o.resolveInterval = $0 }) { return .failure(e) }
         if let e = number("SYSLOG_UNHEALTHY_AFTER", 1...86400, { o.unhealthyAfter = $0 }) { return .failure(e) }
-        if let e = number("METRICS_MAX_LABEL_VALUES", 0...100_000, { o.maxLabelValues = $0 }) { return .failure(e) }
+        let labelText = get(LabelBudget.limitVariable)
+        guard let maxLabelValues = LabelBudget.limit(setting: labelText) else {
+            return .failure(TargetError(LabelBudget.limitError(labelText ?? "")))
+        }
+        o.maxLabelValues = maxLabelValues
         if let f = get("SYSLOG_TCP_FRAMING"), !f.isEmpty {
             guard let framing = Framing(rawValue: f) else {
                 return .failure(TargetError("SYSLOG_TCP_FRAMING '\(f)' is neither newline nor octet-counted"))

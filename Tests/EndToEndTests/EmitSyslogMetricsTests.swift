@@ -39,7 +39,8 @@ final class PublishingEmitter {
         return child.wait(timeoutMs: 20_000)
     }
 
-    var prom: String { String(decoding: readFile(metricsDir + "/emit-syslog.prom"), as: UTF8.self) }
+    var promPath: String { metricsDir + "/emit-syslog.prom" }
+    var prom: String { String(decoding: readFile(promPath), as: UTF8.self) }
 
     /// The health file's lines, by route id.
     var health: [String: JSONValue] {
@@ -67,17 +68,11 @@ final class PublishingEmitter {
 }
 
 /// The value of the sample `series` (its name and labels exactly as written) in a metrics text.
-func sample(_ text: String, _ series: String) -> Int? {
+func syslogSample(_ text: String, _ series: String) -> Int? {
     for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
         return Int(line.dropFirst(series.count + 1))
     }
     return nil
-}
-
-/// `promtool check metrics` on `text`: its status and what it said.
-func promtoolCheck(_ text: String) throws -> (status: Int32, output: String) {
-    let r = try run(["/bin/sh", "-c", "/usr/bin/promtool check metrics < '\(writeTemp(text))'"])
-    return (r.status, r.stdout + r.stderr)
 }
 
 @Suite("emit-syslog: metrics and health files", .serialized)
@@ -99,19 +94,19 @@ struct EmitSyslogMetricsTests {
         let t = #"{route="t",addr="127.0.0.1:\#(rsyslog.port)",transport="tcp"}"#
         // Published within a second, while it runs.
         #expect(eventually(timeoutMs: 5000) {
-            sample(e.prom, "logspout_syslog_messages_sent_total" + u) == n && sample(e.prom, "logspout_syslog_messages_sent_total" + t) == n
+            syslogSample(e.prom, "logspout_syslog_messages_sent_total" + u) == n && syslogSample(e.prom, "logspout_syslog_messages_sent_total" + t) == n
         }, "\(e.prom)")
         let bytes = got.reduce(0) { $0 + $1.count }
         let text = e.prom
-        #expect(sample(text, "logspout_syslog_bytes_sent_total" + u) == bytes, "every datagram's bytes")
-        #expect(sample(text, "logspout_syslog_bytes_sent_total" + t) == bytes + n, "the same messages, a newline after each")
-        #expect(sample(text, "logspout_syslog_connected" + t) == 1)
-        #expect(sample(text, "logspout_syslog_buffered_messages" + t) == 0)
-        #expect(sample(text, #"logspout_syslog_messages_dropped_total{route="t",addr="127.0.0.1:\#(rsyslog.port)",transport="tcp",reason="buffer_full"}"#) == 0)
-        #expect(sample(text, "logspout_syslog_metrics_folded_total") == 0)
+        #expect(syslogSample(text, "logspout_syslog_bytes_sent_total" + u) == bytes, "every datagram's bytes")
+        #expect(syslogSample(text, "logspout_syslog_bytes_sent_total" + t) == bytes + n, "the same messages, a newline after each")
+        #expect(syslogSample(text, "logspout_syslog_connected" + t) == 1)
+        #expect(syslogSample(text, "logspout_syslog_buffered_messages" + t) == 0)
+        #expect(syslogSample(text, #"logspout_syslog_messages_dropped_total{route="t",addr="127.0.0.1:\#(rsyslog.port)",transport="tcp",reason="buffer_full"}"#) == 0)
+        #expect(syslogSample(text, "logspout_syslog_metrics_folded_total") == 0)
         #expect(e.waitHealth("u", "ok") != nil && e.waitHealth("t", "ok") != nil, "\(e.health)")
-        let check = try promtoolCheck(text)
-        #expect(check.status == 0 && check.output.isEmpty, "\(check.output)")
+        try expectPromtoolPasses(e.promPath)
+        expectNotRewrittenWhileIdle(e.promPath)
         #expect(e.finish() == 0)
         #expect(e.child.stderr.contains("sent \(2 * n), truncated 0, dropped 0, send errors 0"), "\(e.child.stderr)")
     }
@@ -129,11 +124,11 @@ struct EmitSyslogMetricsTests {
         #expect(failing?["error"]?.string?.contains("127.0.0.1:\(rsyslog.port)") == true || failing?["error"]?.string?.contains("closed") == true,
                 "one sentence saying why: \(String(describing: failing))")
         #expect(failing?["addr"]?.string == "127.0.0.1:\(rsyslog.port)" && failing?["transport"]?.string == "tcp")
-        #expect(eventually(timeoutMs: 5000) { sample(e.prom, "logspout_syslog_connected" + t) == 0 && sample(e.prom, "logspout_syslog_receiver_failing" + t) == 1 })
+        #expect(eventually(timeoutMs: 5000) { syslogSample(e.prom, "logspout_syslog_connected" + t) == 0 && syslogSample(e.prom, "logspout_syslog_receiver_failing" + t) == 1 })
         try rsyslog.start()
         #expect(e.waitHealth("t", "ok") != nil, "back: \(e.health)")
         #expect(eventually { rsyslog.messages().contains { $0["msg"]?.string == "while away" } }, "what waited was sent")
-        #expect(eventually(timeoutMs: 5000) { (sample(e.prom, "logspout_syslog_reconnects_total" + t) ?? 0) >= 1 }, "\(e.prom)")
+        #expect(eventually(timeoutMs: 5000) { (syslogSample(e.prom, "logspout_syslog_reconnects_total" + t) ?? 0) >= 1 }, "\(e.prom)")
         #expect(e.finish() == 0)
     }
 
@@ -154,7 +149,7 @@ struct EmitSyslogMetricsTests {
             return failing?["state"]?.string == "failing"
         }, "\(e.health)")
         #expect(failing?["error"]?.string == "send to 127.0.0.1:\(port) failed: Connection refused")
-        #expect(eventually(timeoutMs: 5000) { (sample(e.prom, "logspout_syslog_send_errors_total" + u) ?? 0) >= 1 })
+        #expect(eventually(timeoutMs: 5000) { (syslogSample(e.prom, "logspout_syslog_send_errors_total" + u) ?? 0) >= 1 })
         let listener = try UDPListener(port: port)
         var arrived = false
         #expect(eventually {
@@ -188,9 +183,9 @@ struct EmitSyslogMetricsTests {
         #expect(e.finish() == 0)
         let lines = e.child.stderr.split(separator: "\n").filter { $0.contains("cannot resolve nonexistent.invalid") }
         #expect(lines.count == 1, "said once: \(e.child.stderr)")
-        #expect(sample(e.prom, #"logspout_syslog_messages_dropped_total{route="gone",addr="nonexistent.invalid:514",transport="udp",reason="unresolvable"}"#) == 1,
+        #expect(syslogSample(e.prom, #"logspout_syslog_messages_dropped_total{route="gone",addr="nonexistent.invalid:514",transport="udp",reason="unresolvable"}"#) == 1,
                 "what was left at exit, counted with its reason: \(e.prom)")
-        #expect(sample(e.prom, #"logspout_syslog_buffered_messages{route="gone",addr="nonexistent.invalid:514",transport="udp"}"#) == 0)
+        #expect(syslogSample(e.prom, #"logspout_syslog_buffered_messages{route="gone",addr="nonexistent.invalid:514",transport="udp"}"#) == 0)
     }
 
     @Test("receivers beyond METRICS_MAX_LABEL_VALUES are folded into one series, counted")
@@ -202,11 +197,10 @@ struct EmitSyslogMetricsTests {
         #expect(e.finish() == 0)
         let udp = receivers[0]
         let text = e.prom
-        #expect(sample(text, #"logspout_syslog_messages_sent_total{route="a",addr="127.0.0.1:\#(udp.port)",transport="udp"}"#) == 1)
-        #expect(sample(text, #"logspout_syslog_messages_sent_total{route="_other",addr="_other",transport="_other"}"#) == 2, "\(text)")
-        #expect(sample(text, "logspout_syslog_metrics_folded_total") == 2)
-        let check = try promtoolCheck(text)
-        #expect(check.status == 0, "\(check.output)")
+        #expect(syslogSample(text, #"logspout_syslog_messages_sent_total{route="a",addr="127.0.0.1:\#(udp.port)",transport="udp"}"#) == 1)
+        #expect(syslogSample(text, #"logspout_syslog_messages_sent_total{route="_other",addr="_other",transport="_other"}"#) == 2, "\(text)")
+        #expect(syslogSample(text, "logspout_syslog_metrics_folded_total") == 2)
+        try expectPromtoolPasses(e.promPath)
         let bad = try run([Env.binDir + "/emit-syslog"], env: ["METRICS_MAX_LABEL_VALUES": "many"])
         #expect(bad.status == 78 && bad.stderr == "emit-syslog: METRICS_MAX_LABEL_VALUES 'many' must be a whole number from 0 to 100000\n")
         let late = try run([Env.binDir + "/emit-syslog"], env: ["SYSLOG_UNHEALTHY_AFTER": "0"])
