@@ -13,10 +13,10 @@ fi
 
 bash scripts/build-deps.sh
 # Real receivers and services the tests run: rsyslog (and its TLS driver), dnsmasq, etcd, openssl (test
-# certificates), curl, socat, chromium, docker-compose (the repository's docker-compose.yml), and jq for the
-# README's examples (and the engine's own packages).
+# certificates), curl, socat, chromium, docker-compose (the repository's docker-compose.yml), promtool (checks
+# the metrics), and jq for the README's examples (and the engine's own packages).
 need=""
-for pair in rsyslogd:rsyslog openssl:openssl dnsmasq:dnsmasq-base etcd:etcd-server curl:curl socat:socat unshare:util-linux chromium:chromium docker-compose:docker-compose jq:jq; do
+for pair in rsyslogd:rsyslog openssl:openssl dnsmasq:dnsmasq-base etcd:etcd-server curl:curl socat:socat unshare:util-linux chromium:chromium docker-compose:docker-compose promtool:prometheus jq:jq; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || [ -x "/usr/bin/${pair%%:*}" ] || need="$need ${pair#*:}"
 done
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || need="$need python3-websockets"

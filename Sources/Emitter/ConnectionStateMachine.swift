@@ -42,6 +42,7 @@ struct ConnectionStateMachine {
     /// once. (A full buffer is no change of the connection: `Overflow` says it.)
     enum Report: Equatable, CustomStringConvertible {
         case connected
+        /// The lookup found nothing: one sentence (`cannot resolve logs: no such host`).
         case cannotResolve(String)
         case addressChanged(String)
         /// The connection failed or broke (why), and is tried again.
@@ -52,7 +53,7 @@ struct ConnectionStateMachine {
         var description: String {
             switch self {
             case .connected: "connected"
-            case .cannotResolve(let summary): "cannot resolve: \(summary)"
+            case .cannotResolve(let why): why
             case .addressChanged(let summary): "address changed: \(summary)"
             case .retrying(let why): "\(why); retrying"
             case .sendFailed(let why): why
@@ -114,10 +115,15 @@ struct ConnectionStateMachine {
     private(set) var retryDeadline: UInt64?
     private(set) var handshakeDeadline: UInt64?
     private(set) var refreshDeadline: UInt64?
+    /// Whether the receiver is fine, for the health file.
+    private(set) var health: ReceiverHealth
+    /// How many times a connection was made (UDP: the socket set up to an address).
+    private(set) var connections = 0
 
-    init(transport: TargetProtocol, resolveIntervalNanos: UInt64) {
+    init(transport: TargetProtocol, resolveIntervalNanos: UInt64, unhealthyAfterNanos: UInt64 = 30_000_000_000) {
         self.transport = transport
         self.resolveIntervalNanos = resolveIntervalNanos
+        health = ReceiverHealth(udp: transport == .udp, unhealthyAfter: unhealthyAfterNanos)
     }
 
     var isReady: Bool {
@@ -144,7 +150,8 @@ struct ConnectionStateMachine {
     // MARK: - Events
 
     /// A new receiver: look it up.
-    mutating func start() -> [Action] {
+    mutating func start(now: UInt64 = 0) -> [Action] {
+        health.started(now: now)
         var actions: [Action] = []
         lookup(&actions)
         return actions
@@ -155,6 +162,7 @@ struct ConnectionStateMachine {
     mutating func resolved(_ answer: [SocketAddress], summary: String, now: UInt64) -> [Action] {
         guard !answer.isEmpty else { return resolveFailed(summary: summary, now: now) }
         lookupPending = false
+        health.resolved()
         var actions: [Action] = []
         arm(.refresh, at: now + resolveIntervalNanos, &actions)
         let same = Set(answer) == Set(addresses)
@@ -162,7 +170,10 @@ struct ConnectionStateMachine {
         if !addresses.isEmpty, !same { say(.addressChanged(summary), &actions) }
         addresses = answer
         nextAddress = 0
-        if hasSocket { close(&actions) }
+        if hasSocket {
+            close(&actions)
+            health.down(nil, now: now)
+        }
         state = .idle
         disarm(.retry, &actions)
         connect(&actions)
@@ -177,6 +188,7 @@ struct ConnectionStateMachine {
         arm(.refresh, at: now + resolveIntervalNanos, &actions)
         say(.cannotResolve(summary), &actions)
         if addresses.isEmpty {
+            health.unresolvable(summary)
             state = .idle
             arm(.retry, at: now + Self.nanos(ms: backoff.nextDelayMs()), &actions)
         }
@@ -189,6 +201,8 @@ struct ConnectionStateMachine {
         switch transport {
         case .udp:
             state = .ready(since: now)
+            connections += 1
+            health.connected(now: now)
             return []
         case .tcp:
             return becomeReady(now: now)
@@ -294,7 +308,8 @@ struct ConnectionStateMachine {
     }
 
     /// The kernel refused datagrams (`why`: the error).
-    mutating func sendFailed(_ why: String) -> [Action] {
+    mutating func sendFailed(_ why: String, now: UInt64 = 0) -> [Action] {
+        health.refused(why, now: now)
         var actions: [Action] = []
         say(.sendFailed(why), &actions)
         return actions
@@ -309,6 +324,7 @@ struct ConnectionStateMachine {
         if case .ready(let since) = state, now >= since + Self.stableNanos { backoff.reset() }
         var actions: [Action] = []
         close(&actions)
+        health.down(why, now: now)
         state = .idle
         nextAddress += 1
         arm(.retry, at: now + Self.nanos(ms: backoff.nextDelayMs()), &actions)
@@ -320,6 +336,8 @@ struct ConnectionStateMachine {
     /// The connection (and TLS session) is up: send what waits.
     private mutating func becomeReady(now: UInt64) -> [Action] {
         state = .ready(since: now)
+        connections += 1
+        health.connected(now: now)
         var actions: [Action] = []
         disarm(.handshake, &actions)
         if lastReport != nil { say(.connected, &actions) }

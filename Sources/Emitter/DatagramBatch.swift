@@ -30,10 +30,16 @@ struct DatagramBatch {
         return true
     }
 
-    /// What a flush did: datagrams the kernel took, and those given up on.
+    /// What a flush did: datagrams the kernel took (and their bytes), and those given up on.
     struct Outcome: Equatable {
         var sent = 0
+        var bytes = 0
+        /// Given up on: the socket stayed full (`bufferFull`), or after too many errors (`refused` when
+        /// the last was ECONNREFUSED, else `sendFailed`).
         var dropped = 0
+        var droppedReason = DropReason.bufferFull
+        /// Skipped: the kernel refused the datagram itself.
+        var skipped = 0
     }
 
     /// Hands every queued datagram to `send` (`sendmmsg`: it takes the buffer and the ranges left, and
@@ -52,6 +58,7 @@ struct DatagramBatch {
             while done < ranges.count {
                 do throws(SyscallError) {
                     let n = try send(raw, ranges[done...])
+                    if n > 0 { outcome.bytes += ranges[done + n - 1].upperBound - ranges[done].lowerBound }
                     done += n
                     outcome.sent += n
                 } catch {
@@ -63,9 +70,16 @@ struct DatagramBatch {
                     }
                     // ECONNREFUSED (an ICMP refusal of an earlier datagram) and the like: count, go on.
                     failed(error)
-                    done += error.errno == .connectionRefused ? 0 : 1
+                    let refused = error.errno == .connectionRefused
+                    if !refused {
+                        done += 1
+                        outcome.skipped += 1
+                    }
                     attempts += 1
-                    if attempts > 8 { break }
+                    if attempts > 8 {
+                        outcome.droppedReason = refused ? .refused : .sendFailed
+                        break
+                    }
                 }
             }
         }

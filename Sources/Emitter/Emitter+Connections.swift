@@ -8,6 +8,8 @@ extension Emitter {
 
     /// Carries out `actions` of `d`'s machine, in order.
     func apply(_ d: Destination, _ actions: [ConnectionStateMachine.Action]) {
+        healthDirty = true
+        metricsDirty = true
         for action in actions {
             switch action {
             case .resolve: resolver.resolve(key: d.key, address: d.address, kind: d.kind)
@@ -19,7 +21,7 @@ extension Emitter {
             case .close: closeSocket(d)
             case .flush: flushStream(d)
             case .report(let report): Self.diagnostic("\(d.key): \(report)")
-            case .countSendError: stats.sendErrors += 1
+            case .countSendError: d.stats.sendErrors += 1
             }
         }
     }
@@ -113,8 +115,8 @@ extension Emitter {
         if d.kind == .udp {
             // A readable UDP socket carries an ICMP error (connection refused): count it.
             if let e = Sys.socketError(d.fd) {
-                stats.sendErrors += 1
-                apply(d, d.machine.sendFailed("\(SyscallError("send to", d.address.description, e))"))
+                d.stats.sendErrors += 1
+                apply(d, d.machine.sendFailed("\(SyscallError("send to", d.address.description, e))", now: Sys.monotonicNanos()))
             }
             return
         }
@@ -180,12 +182,20 @@ extension Emitter {
             send: { (bytes, ranges) throws(SyscallError) in try Sys.sendmmsg(fd, bytes, ranges) },
             waitWritable: { (try? Sys.waitWritable(fd, timeout: 10)) == true },
             failed: { error in
-                stats.sendErrors += 1
-                apply(d, d.machine.sendFailed("\(error)"))
+                d.stats.sendErrors += 1
+                let why = SyscallError("send to", d.address.description, error.errno)
+                apply(d, d.machine.sendFailed("\(why)", now: Sys.monotonicNanos()))
             })
-        stats.sent += outcome.sent
-        stats.dropped += outcome.dropped
-        if outcome.sent > 0, let report = d.overflow.wrote(holding: 0) { say(d, report) }
+        metricsDirty = true
+        d.stats.sent += outcome.sent
+        d.stats.bytes += outcome.bytes
+        if outcome.dropped > 0 { d.stats.drop(outcome.droppedReason, outcome.dropped) }
+        if outcome.skipped > 0 { d.stats.drop(.sendFailed, outcome.skipped) }
+        if outcome.sent > 0 {
+            // The first datagram out: the receiver's health is known from now.
+            if d.publishedState == .unknown { healthDirty = true }
+            if let report = d.overflow.wrote(holding: 0) { say(d, report) }
+        }
     }
 
     /// Writes the queue to a TCP or TLS receiver, as far as the connection takes it; then waits for room
@@ -220,7 +230,9 @@ extension Emitter {
             }
             wantsWritable = d.stream.pendingBytes > 0
         }
-        stats.sent += sent
+        if pending != d.stream.pendingBytes { metricsDirty = true }
+        d.stats.sent += sent
+        d.stats.bytes += pending - d.stream.pendingBytes
         budget.update(d.slot, holding: d.stream.heldBytes)
         let progressed = d.stream.pendingBytes < pending
         if progressed, let report = d.overflow.wrote(holding: d.stream.heldBytes) { say(d, report) }

@@ -1,6 +1,7 @@
 import Contract
 import JSON
 import Records
+import Syscall
 import Syslog
 
 /// Routes as emit-syslog knows them, and the receivers they name.
@@ -29,7 +30,7 @@ extension Emitter {
     /// The binding of `record`'s route; nil (counted as dropped) when it has none that works.
     func binding(of record: Record) -> Binding? {
         guard let route = record.route else {
-            stats.dropped += 1
+            stats.drop(.noRoute)
             if !warnedNoRoute {
                 Self.diagnostic("a record without a route was dropped (emit-syslog reads the output of route)")
                 warnedNoRoute = true
@@ -38,28 +39,34 @@ extension Emitter {
         }
         if let cached = bindings[route.id], cached.target == route.target {
             guard let binding = cached.binding else {
-                stats.dropped += 1
+                stats.drop(.badTarget)
                 return nil
             }
             return binding
         }
         var binding: Binding?
+        badTargets[route.id] = nil
         do {
             let target = try RouteTarget(json: route.target)
-            binding = try Binding(id: route.id, target: target, options: options, destination: destination(for: target))
+            binding = try Binding(id: route.id, target: target, options: options, destination: destination(for: target, route: route.id))
         } catch {
             Self.diagnostic("route \(route.id): \(error); its records are dropped")
-            stats.dropped += 1
+            stats.drop(.badTarget)
+            badTargets[route.id] = "\(error)"
         }
+        if bindings[route.id] == nil { routeOrder.append(route.id) }
         bindings[route.id] = (route.target, binding)
+        healthDirty = true
+        healthFile.changed()
         return binding
     }
 
     /// The receiver of `target`: routes to the same address with the same protocol share one.
-    func destination(for target: RouteTarget) -> Destination {
+    /// Its metrics are labelled with the id of `route`, the first route that names it.
+    func destination(for target: RouteTarget, route: String) -> Destination {
         let key = "\(target.transport)://\(target.address)"
         if let d = destinations[key] { return d }
-        let d = Destination(key: key, address: target.address, transport: target.transport, options: options,
+        let d = Destination(key: key, address: target.address, transport: target.transport, label: labels.take(route), options: options,
                             retry: loop.makeTimer { [unowned self] in timerFired(.retry, key) },
                             handshake: loop.makeTimer { [unowned self] in timerFired(.handshake, key) },
                             refresh: loop.makeTimer { [unowned self] in timerFired(.refresh, key) })
@@ -69,7 +76,7 @@ extension Emitter {
             d.slot = budget.add()
             streams.append(d)
         }
-        apply(d, d.machine.start())
+        apply(d, d.machine.start(now: Sys.monotonicNanos()))
         return d
     }
 }

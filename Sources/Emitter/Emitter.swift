@@ -1,5 +1,6 @@
 import Contract
 import JSON
+import Metrics
 import Records
 import Syscall
 import Syslog
@@ -12,7 +13,26 @@ public final class Emitter {
     var formatter: SyslogFormatter
     var decoder = RecordDecoder()
     var splitter = LineSplitter()
+    /// Records dropped before reaching a receiver (no route, a bad target); each receiver counts its own.
     var stats = EmitterStats()
+    /// Receivers with a label of their own in the metrics (`METRICS_MAX_LABEL_VALUES`).
+    var labels: LabelBudget
+    /// `emit-syslog.prom` and `emit-syslog.health` in `LOGSPOUT_METRICS_DIR` (docs/bus.md).
+    lazy var metrics = MetricsPublisher(loop: loop, file: "emit-syslog.prom") { [unowned self] in renderMetrics(&$0) }
+    lazy var healthFile = MetricsPublisher(loop: loop, file: "emit-syslog.health") { [unowned self] in renderHealth(&$0) }
+    /// Wakes the loop when a receiver's health would change with time alone.
+    lazy var healthTimer = loop.makeTimer { [unowned self] in updateHealth() }
+    /// Something happened that may change a receiver's health.
+    var healthDirty = false
+    /// Something happened that may change a metric (input read, messages sent, a connection's change):
+    /// the metrics file is rewritten; a turn of the loop that changed nothing writes nothing.
+    var metricsDirty = false
+    /// Route ids in the order they were first seen: the lines of the health file.
+    var routeOrder: [String] = []
+    /// Why a route's target cannot be used, for the routes whose records are dropped for it.
+    var badTargets: [String: String] = [:]
+    /// At exit, once what was still queued is counted as dropped.
+    var finished = false
 
     let loop: EventLoop
     let resolver: Resolver
@@ -37,7 +57,10 @@ public final class Emitter {
     /// Lines waiting to be joined into messages, for routes with `multiline`.
     var joiner = MultilineJoiner()
     /// Sends the joined messages whose lines waited long enough.
-    lazy var joinTimer = loop.makeTimer { [unowned self] in joiner.expire(now: Sys.monotonicNanos()) { deliver($0) } }
+    lazy var joinTimer = loop.makeTimer { [unowned self] in
+        metricsDirty = true
+        joiner.expire(now: Sys.monotonicNanos()) { deliver($0) }
+    }
     /// The TLS context, made at start when LOGSPOUT_TLS_* is set, else with the first TLS receiver.
     var tlsContext: TLSContext?
 
@@ -47,6 +70,7 @@ public final class Emitter {
         self.input = input
         formatter = SyslogFormatter(options: options.syslog)
         budget = BufferBudget(total: options.bufferTotal)
+        labels = LabelBudget(limit: options.maxLabelValues)
         loop = try EventLoop(signals: [.terminate, .interrupt, .user1])
         resolver = try Resolver()
         message.reserveCapacity(4096)
@@ -58,7 +82,7 @@ public final class Emitter {
     public func run() -> ExitCode {
         Sys.ignoreSIGPIPE()
         loop.onSignal = { [unowned self] signal in
-            if signal == .user1 { Self.diagnostic(stats.summary) }
+            if signal == .user1 { Self.diagnostic(totals.summary) }
             // SIGTERM, SIGINT: finish — read on until the input ends (the stage before us is stopping).
         }
         do { try loop.register(resolver.eventFD) { [unowned self] _ in takeResolutions() } } catch {
@@ -85,11 +109,17 @@ public final class Emitter {
             }
             loop.arm(reader!, at: 0)
         }
+        _ = (metrics, healthFile)  // their first snapshots
         Readiness.announce()  // reading its input
         do {
             try loop.run {
                 flushAll()
                 if let j = joiner.nextDeadline { loop.arm(joinTimer, at: j) } else { loop.disarm(joinTimer) }
+                if healthDirty { updateHealth() }
+                if metricsDirty {
+                    metricsDirty = false
+                    metrics.changed()
+                }
                 if !inputOpen { drain() }
             }
         } catch {
@@ -99,20 +129,26 @@ public final class Emitter {
         for d in receivers where d.kind == .udp && d.fd >= 0 {
             // A refusal (ICMP) of the last datagrams is reported on the socket: count it.
             if let e = Sys.socketError(d.fd) {
-                stats.sendErrors += 1
-                apply(d, d.machine.sendFailed("\(SyscallError("send to", d.address.description, e))"))
+                d.stats.sendErrors += 1
+                apply(d, d.machine.sendFailed("\(SyscallError("send to", d.address.description, e))", now: Sys.monotonicNanos()))
             }
         }
         for d in receivers {
             let left = d.isEmpty ? 0 : d.queued
-            stats.dropped += left
+            d.stats.drop(d.awayReason(otherwise: .exit), left)
             if let report = d.overflow.finish(left: left) {
                 say(d, report)
             } else if left > 0 {
                 Self.diagnostic("\(d.key): \(left) messages not delivered at exit")
             }
         }
-        Self.diagnostic(stats.summary)
+        Self.diagnostic(totals.summary)
+        // The last values stay in the files.
+        finished = true
+        updateHealth()
+        metrics.changed()
+        metrics.flush()
+        healthFile.flush()
         for d in receivers {
             // Take what a TLS receiver sent last (a late session ticket): closing a socket with unread
             // input sends a reset, which may cost the receiver the end of what it had not read yet.
@@ -161,6 +197,7 @@ public final class Emitter {
                 n = 0
             }
             if n == 0 {
+                metricsDirty = true
                 splitter.finish { piece in self.line(piece) }
                 joiner.expire(now: nil) { deliver($0) }
                 inputOpen = false
@@ -168,6 +205,7 @@ public final class Emitter {
                 inputRegistration = nil
                 return
             }
+            metricsDirty = true
             readBuffer.withUnsafeBytes { raw in
                 splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { piece in self.line(piece) }
             }
@@ -212,7 +250,7 @@ public final class Emitter {
         if d.overflow.dropping {
             // No room for it since the last try: dropped before any work.
             d.overflow.skipped()
-            stats.dropped += 1
+            d.stats.drop(d.dropReason)
             return
         }
         message.removeAll(keepingCapacity: true)
@@ -228,11 +266,11 @@ public final class Emitter {
         if d.kind == .udp {
             if message.count > options.maxDatagram {
                 _ = truncateUTF8(&message, from: 0, max: options.maxDatagram)
-                stats.truncated += 1
+                d.stats.truncated += 1
             }
             if !d.datagrams.append(message) {
                 flush(d)  // a full batch is sent at once when the socket is ready
-                guard d.datagrams.append(message) else { return refuse(d, .buffer(bytes: nil)) }
+                guard d.datagrams.append(message) else { return refuse(d, .buffer(bytes: nil), d.awayReason(otherwise: .bufferFull)) }
             }
             // Send in batches even within a long read burst.
             if d.datagrams.count >= 1024 { flush(d) }
@@ -240,10 +278,13 @@ public final class Emitter {
         }
         var appended = d.stream.append(message, room: budget.room)
         if case .noRoom(let cost) = appended {
-            guard makeRoom(cost, for: d) else { return refuse(d, .total(bytes: options.bufferTotal)) }
+            guard makeRoom(cost, for: d) else { return refuse(d, .total(bytes: options.bufferTotal), d.awayReason(otherwise: .bufferFull)) }
             appended = d.stream.append(message, room: .max)
         }
-        guard case .taken(let cost, let pending) = appended else { return refuse(d, .buffer(bytes: options.bufferSize)) }
+        guard case .taken(let cost, let pending) = appended else {
+            let reason = d.stream.fitsEmpty(message) ? d.awayReason(otherwise: .bufferFull) : .tooLarge
+            return refuse(d, .buffer(bytes: options.bufferSize), reason)
+        }
         budget.charge(d.slot, cost)
         // A receiver whose connection is full is written when the event loop says it has room again.
         if pending >= 256 * 1024 && !d.wantsWritable { flush(d) }
@@ -262,15 +303,17 @@ public final class Emitter {
                 let (messages, _) = v.stream.dropOldest(atLeast: wanted)
                 guard messages > 0 else { return false }
                 budget.update(slot, holding: v.stream.heldBytes)
-                stats.dropped += messages
+                v.stats.drop(v.awayReason(otherwise: .bufferFull), messages)
                 if let report = v.overflow.evicted(messages, .total(bytes: options.bufferTotal), holding: before) { say(v, report) }
             }
         }
     }
 
-    /// A message found no room: counted, and said when it is the first since there was room.
-    func refuse(_ d: Destination, _ cause: Overflow.Cause) {
-        stats.dropped += 1
+    /// A message found no room: counted (for `reason`, as the receiver's next ones until there is room),
+    /// and said when it is the first since there was room.
+    func refuse(_ d: Destination, _ cause: Overflow.Cause, _ reason: DropReason) {
+        d.stats.drop(reason)
+        d.dropReason = reason == .tooLarge ? d.awayReason(otherwise: .bufferFull) : reason
         if let report = d.overflow.refused(cause, holding: d.heldBytes) { say(d, report) }
     }
 

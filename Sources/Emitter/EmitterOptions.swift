@@ -1,4 +1,5 @@
 import Contract
+import Metrics
 import Syslog
 
 /// emit-syslog's settings, from its environment.
@@ -23,6 +24,12 @@ public struct EmitterOptions: Sendable {
     public var multilineEnvironment: [String: String] = [:]
     /// How long to wait at the end of input for TCP receivers to take what is queued, in ms.
     public var drainTimeoutMs = 5000
+    /// How long a TCP or TLS receiver may be without a connection, and a UDP receiver's refusals count,
+    /// before it is failing, in seconds (`SYSLOG_UNHEALTHY_AFTER`).
+    public var unhealthyAfter = 30
+    /// The receivers with a series of their own in the metrics; others are folded into one
+    /// (`METRICS_MAX_LABEL_VALUES`).
+    public var maxLabelValues = LabelBudget.defaultLimit
     /// Syslog over TLS: the trust store and client certificate (`LOGSPOUT_TLS_*`).
     public var tls = TLSOptions()
 
@@ -50,6 +57,12 @@ public struct EmitterOptions: Sendable {
         if let e = number("SYSLOG_BUFFER_SIZE", 65536...(1 << 30), { o.bufferSize = $0 }) { return .failure(e) }
         if let e = number("SYSLOG_BUFFER_TOTAL", 65536...(1 << 34), { o.bufferTotal = $0 }) { return .failure(e) }
         if let e = number("SYSLOG_RESOLVE_INTERVAL", 1...86400, { o.resolveInterval = $0 }) { return .failure(e) }
+        if let e = number("SYSLOG_UNHEALTHY_AFTER", 1...86400, { o.unhealthyAfter = $0 }) { return .failure(e) }
+        let labelText = get(LabelBudget.limitVariable)
+        guard let maxLabelValues = LabelBudget.limit(setting: labelText) else {
+            return .failure(TargetError(LabelBudget.limitError(labelText ?? "")))
+        }
+        o.maxLabelValues = maxLabelValues
         if let f = get("SYSLOG_TCP_FRAMING"), !f.isEmpty {
             guard let framing = Framing(rawValue: f) else {
                 return .failure(TargetError("SYSLOG_TCP_FRAMING '\(f)' is neither newline nor octet-counted"))
@@ -96,6 +109,10 @@ public struct EmitterOptions: Sendable {
           SYSLOG_BUFFER_SIZE       bytes kept per receiver while it is away or slow (default 8388608)
           SYSLOG_BUFFER_TOTAL      bytes kept by all TCP and TLS receivers together (default 67108864)
           SYSLOG_RESOLVE_INTERVAL  seconds between lookups of receiver addresses (default 60)
+          SYSLOG_UNHEALTHY_AFTER   seconds without a connection (TCP, TLS) or since a refusal (UDP) before
+                                   a receiver is failing in the health file (default 30)
+          LOGSPOUT_METRICS_DIR     the folder to publish emit-syslog.prom and emit-syslog.health in
+          METRICS_MAX_LABEL_VALUES receivers with series of their own in emit-syslog.prom (default 500)
           MULTILINE_PATTERN, MULTILINE_MATCH, MULTILINE_FLUSH_AFTER, MULTILINE_SEPARATOR
                                    defaults of routes that join lines (^\\s, nonfirst, 500 ms, newline)
           LOGSPOUT_TLS_CA_CERTS    comma-separated PEM files of CAs to trust for TLS receivers

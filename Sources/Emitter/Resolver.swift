@@ -24,8 +24,10 @@ public func selectSRV(_ records: [Sys.SRVRecord], random: (Int) -> Int = { Int.r
 public struct Resolution: Sendable {
     public var key: String
     public var addresses: [SocketAddress]
+    /// Why there are none, one sentence: `cannot resolve logs.example.com: no such host`.
     public var error: String?
-    /// A readable account of the answer, e.g. "logs.example.com (SRV) → 10.0.0.5:5514".
+    /// A readable account of the answer, e.g. "logs.example.com (SRV) → 10.0.0.5:5514"; the error when
+    /// there is none.
     public var summary: String
 }
 
@@ -80,13 +82,17 @@ public final class Resolver: Sendable {
                 via = " (no SRV records; port \(address.defaultPort))"
             }
         }
-        do {
-            let addresses = try Sys.resolve(host: host, port: port, kind: kind)
+        do throws(ResolveError) {
+            let addresses = try Sys.lookup(host: host, port: port, kind: kind)
             let shown = addresses.first.map(\.description) ?? "nothing"
-            return Resolution(key: key, addresses: addresses, error: addresses.isEmpty ? "no address" : nil,
-                              summary: "\(address)\(via) → \(shown)")
+            let error = addresses.isEmpty ? "\(ResolveError(host: address.host, reason: "no address"))" : nil
+            return Resolution(key: key, addresses: addresses, error: error, summary: error ?? "\(address)\(via) → \(shown)")
         } catch {
-            return Resolution(key: key, addresses: [], error: error.description, summary: "\(address)\(via): \(error)")
+            // One sentence, naming the name as it was given (and the SRV target it led to, if any).
+            var failed = error
+            if host != address.host { failed.host = "\(host) (the SRV target of \(address.host))" }
+            let text = failed.description
+            return Resolution(key: key, addresses: [], error: text, summary: text)
         }
     }
 }

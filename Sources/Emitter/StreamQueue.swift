@@ -97,6 +97,12 @@ struct StreamQueue {
         return .taken(cost: cost, pending: bytes.count - head)
     }
 
+    /// Whether `message` would fit were the queue empty (a larger one can never be queued).
+    func fitsEmpty(_ message: [UInt8]) -> Bool {
+        let framed = framing == .newline ? message.count + 1 : String(message.count).utf8.count + 1 + message.count
+        return framed + Self.overhead <= capacity
+    }
+
     /// Frames and queues `message`; false (nothing queued) when it would overflow the bound.
     mutating func append(_ message: [UInt8]) -> Bool {
         if case .taken = append(message, room: .max) { return true }

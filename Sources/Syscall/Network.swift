@@ -49,6 +49,42 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A name `getaddrinfo` found no address for, and why in a few words.
+public struct ResolveError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var host: String
+    /// Why: `no such host`, `no answer from the name server`, …
+    public var reason: String
+    /// The system's error, for `EAI_SYSTEM`.
+    public var errno: Errno?
+
+    public init(host: String, reason: String, errno: Errno? = nil) {
+        self.host = host
+        self.reason = reason
+        self.errno = errno
+    }
+
+    /// The error of a `getaddrinfo` result code.
+    public init(host: String, code: Int32, errno: Errno?) {
+        let reason: String
+        switch code {
+        case EAI_NONAME: reason = "no such host"
+        case EAI_AGAIN: reason = "no answer from the name server"
+        case EAI_FAIL: reason = "name server failure"
+        case -5: reason = "the name has no address"  // EAI_NODATA
+        case -9: reason = "the name has no address of a usable family"  // EAI_ADDRFAMILY
+        case EAI_SERVICE: reason = "bad port"
+        case EAI_SYSTEM: reason = errno.map { "\($0)" } ?? "system error"
+        default:
+            var text = String(cString: gai_strerror(code))
+            if let first = text.first { text = first.lowercased() + text.dropFirst() }
+            reason = text
+        }
+        self.init(host: host, reason: reason, errno: errno)
+    }
+
+    public var description: String { "cannot resolve \(host): \(reason)" }
+}
+
 /// A socket type for `Sys.resolve` and `Sys.socket`.
 public enum SocketKind: Sendable {
     case udp, tcp
@@ -58,13 +94,21 @@ public enum SocketKind: Sendable {
 extension Sys {
     /// `getaddrinfo(3)`: the addresses of `host` (a name or an IPv4/IPv6 literal) at `port`.
     public static func resolve(host: String, port: UInt16, kind: SocketKind) throws(SyscallError) -> [SocketAddress] {
+        do { return try lookup(host: host, port: port, kind: kind) } catch {
+            throw SyscallError("resolve", "\(host) (\(error.reason))", error.errno ?? Errno(EHOSTUNREACH))
+        }
+    }
+
+    /// `getaddrinfo(3)`, as `resolve`, failing with a short reason (`cannot resolve logs: no such host`).
+    public static func lookup(host: String, port: UInt16, kind: SocketKind) throws(ResolveError) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = kind.type
         var list: UnsafeMutablePointer<addrinfo>?
         let r = getaddrinfo(host, String(port), &hints, &list)
         guard r == 0 else {
-            throw SyscallError("resolve", "\(host) (\(String(cString: gai_strerror(r))))", Errno(r == EAI_SYSTEM ? errno : EHOSTUNREACH))
+            let saved = errno
+            throw ResolveError(host: host, code: r, errno: r == EAI_SYSTEM ? Errno(saved) : nil)
         }
         defer { freeaddrinfo(list) }
         var result: [SocketAddress] = []

@@ -217,7 +217,7 @@ struct ConnectionStateMachineTests {
         _ = m.start()
         let first = m.resolveFailed(summary: "logs:514: no such name", now: 0)
         #expect(first == [.arm(.refresh, at: Self.interval), .report(.cannotResolve("logs:514: no such name")), .arm(.retry, at: 100 * Self.ms)])
-        #expect(Self.reports(first) == ["cannot resolve: logs:514: no such name"])
+        #expect(Self.reports(first) == ["logs:514: no such name"], "the lookup's own sentence")
         #expect(m.state == .idle)
         #expect(m.timerFired(.retry, now: 100 * Self.ms) == [.resolve])
         #expect(Self.retryDelays(m.resolveFailed(summary: "logs:514: no such name", now: 100 * Self.ms), now: 100 * Self.ms) == [200])
@@ -325,7 +325,7 @@ struct ConnectionStateMachineTests {
     func reportText() {
         typealias R = ConnectionStateMachine.Report
         #expect(R.connected.description == "connected")
-        #expect(R.cannotResolve("x").description == "cannot resolve: x")
+        #expect(R.cannotResolve("cannot resolve x: no such host").description == "cannot resolve x: no such host")
         #expect(R.addressChanged("x").description == "address changed: x")
         #expect(R.retrying("x").description == "x; retrying")
         #expect(R.sendFailed("send to a:514 failed: Connection refused").description == "send to a:514 failed: Connection refused")

@@ -39,6 +39,15 @@ struct OptionsTests {
         #expect(o.defaultFormat == .rfc3164 && o.maxDatagram == 1024 && o.framing == .octetCounted)
         #expect(o.bufferSize == 65536 && o.bufferTotal == 1 << 20 && o.resolveInterval == 5)
         #expect(EmitterOptions().bufferTotal == 64 << 20, "64 MiB by default")
+        #expect(o.unhealthyAfter == 30 && o.maxLabelValues == 500, "the defaults")
+        let health = try EmitterOptions.fromEnvironment { ["SYSLOG_UNHEALTHY_AFTER": "1", "METRICS_MAX_LABEL_VALUES": "0"][$0] }.get()
+        #expect(health.unhealthyAfter == 1 && health.maxLabelValues == 0)
+        #expect(throws: TargetError("SYSLOG_UNHEALTHY_AFTER 'soon' must be a whole number from 1 to 86400")) {
+            try EmitterOptions.fromEnvironment { $0 == "SYSLOG_UNHEALTHY_AFTER" ? "soon" : nil }.get()
+        }
+        #expect(throws: TargetError("METRICS_MAX_LABEL_VALUES '-1' must be a whole number from 0 to 100000")) {
+            try EmitterOptions.fromEnvironment { $0 == "METRICS_MAX_LABEL_VALUES" ? "-1" : nil }.get()
+        }
         #expect(throws: TargetError("MULTILINE_*: multiline match 'middle' is not one of first, last, nonfirst, nonlast")) {
             try EmitterOptions.fromEnvironment { $0 == "MULTILINE_MATCH" ? "middle" : nil }.get()
         }

@@ -42,7 +42,7 @@ struct DatagramBatchTests {
             calls.append(Self.texts(raw, ranges))
             return min(2, ranges.count)
         }, waitWritable: { true }, failed: { _ in Issue.record("no failure expected") })
-        #expect(outcome == .init(sent: 5, dropped: 0))
+        #expect(outcome == .init(sent: 5, bytes: 19, dropped: 0), "the bytes of the five")
         #expect(calls == [["one", "two", "three", "four", "five"], ["three", "four", "five"], ["five"]])
         #expect(b.isEmpty && b.bytes.isEmpty)
         let again = b.put(["again"])
@@ -64,7 +64,7 @@ struct DatagramBatchTests {
             waits += 1
             return true
         }, failed: { _ in Issue.record("EAGAIN is no failure") })
-        #expect(outcome == .init(sent: 1, dropped: 3) && waits == 3 && b.isEmpty)
+        #expect(outcome == .init(sent: 1, bytes: 1, dropped: 3, droppedReason: .bufferFull) && waits == 3 && b.isEmpty)
 
         var c = Self.batch(["a", "b"])
         let noRoom = c.flush(send: { _, _ throws(SyscallError) in throw SyscallError("sendmmsg", "", .wouldBlock) },
@@ -86,13 +86,18 @@ struct DatagramBatchTests {
             return ranges.count
         }, waitWritable: { true }, failed: { failures.append($0.errno) })
         #expect(failures == [.connectionRefused, Errno(90)])
-        #expect(outcome == .init(sent: 2, dropped: 0), "the refused batch went again; the one too big was skipped")
+        #expect(outcome == .init(sent: 2, bytes: 2, dropped: 0, skipped: 1), "the refused batch went again; the one too big was skipped")
 
         var c = Self.batch(["a", "b"])
         var count = 0
         let given = c.flush(send: { _, _ throws(SyscallError) in throw SyscallError("sendmmsg", "", .connectionRefused) },
                             waitWritable: { true }, failed: { _ in count += 1 })
-        #expect(count == 9 && given == .init(sent: 0, dropped: 2))
+        #expect(count == 9 && given == .init(sent: 0, dropped: 2, droppedReason: .refused))
+
+        var d = Self.batch(["a", "b"])
+        let failed = d.flush(send: { _, _ throws(SyscallError) in throw SyscallError("sendmmsg", "", Errno(90)) },
+                             waitWritable: { true }, failed: { _ in })
+        #expect(failed == .init(sent: 0, dropped: 0, skipped: 2), "each refused by the kernel itself: skipped, one by one")
     }
 }
 
