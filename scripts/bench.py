@@ -22,6 +22,9 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    container starts printing; CPU per line over all stages; peak sum of PSS of every process of it.
 7. The container image (scripts/image.sh) doing the same with a live /logs viewer: peak sum of PSS of
    every process in the container.
+8. Stalled stream clients: route | emit-syslog to a local TCP sink with httpd on route's bus, and 0, 1 and
+   100 `/logs` clients that stop reading (4 KiB receive buffer): the time for N records to reach the sink,
+   and route's and httpd's CPU per record. `bench.py stalled` runs this case alone (no engine needed).
 9. What a shipped line costs the host (`bench.py host-cost`): one after the other on the same engine, a
    container printing BENCH_HOST_LINES (300000) lines of `seq` to json-file with nobody reading, curl on the
    engine's logs?follow, the appliance (supervisor.sh, a UDP route to udp-sink) for LOG_SOURCE=api and
@@ -30,9 +33,6 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    at a trickle (BENCH_TRICKLE_CONTAINERS (20) containers printing 100 lines/s, BENCH_TRICKLE_SECONDS (20) a
    case) with the latency from the record's time to the datagram's arrival, and the appliance beside
    BENCH_IDLE idle containers; a table and the ratios against the targets.
-8. Stalled stream clients: route | emit-syslog to a local TCP sink with httpd on route's bus, and 0, 1 and
-   100 `/logs` clients that stop reading (4 KiB receive buffer): the time for N records to reach the sink,
-   and route's and httpd's CPU per record. `bench.py stalled` runs this case alone (no engine needed).
 """
 import socket
 import ssl
@@ -954,9 +954,11 @@ def host_cost():
         sources.append("files")
     else:
         print("host-cost: LOG_SOURCE=files skipped: attach has no --log-source yet")
-    fast = full_speed(n, sources, dpid)
-    slow = trickle(trickle_containers, trickle_seconds, sources, dpid)
-    idle_appliance(int(os.environ.get("BENCH_IDLE", "50")), 10, dpid)
+    cases = os.environ.get("BENCH_HOST_CASES", "full,trickle,idle").split(",")
+    fast = full_speed(n, sources, dpid) if "full" in cases else []
+    slow = trickle(trickle_containers, trickle_seconds, sources, dpid) if "trickle" in cases else []
+    if "idle" in cases:
+        idle_appliance(int(os.environ.get("BENCH_IDLE", "50")), 10, dpid)
 
     print(f"\nhost-cost, full speed: {n:,} lines of `seq`, one container, each case alone, one after the other")
     print("| | lines/s | dockerd CPU per line | appliance CPU per line | host total | delivered | peak PSS |")
@@ -979,7 +981,7 @@ def host_cost():
     follow, driver = row(fast, "the engine's"), row(fast, "Docker's")
     slow_driver = row(slow, "Docker's")
     print("\nhost-cost, against the targets:")
-    for source in sources:
+    for source in sources if fast and slow else []:
         app = row(fast, f"the appliance over UDP, LOG_SOURCE={source}")
         trk = row(slow, f"the appliance over UDP, LOG_SOURCE={source}")
         checks = [
