@@ -67,6 +67,7 @@ let package = Package(
         .executableTarget(name: "pattern-bench", dependencies: ["Pattern"], path: "Benchmarks/pattern-bench"),
         .executableTarget(name: "jsonfile-bench", dependencies: ["Docker"], path: "Benchmarks/jsonfile-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
+        .executableTarget(name: "udp-sink", dependencies: ["Syscall"], path: "Benchmarks/udp-sink"),
 
         .testTarget(name: "SyscallTests", dependencies: ["Syscall"]),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "Syscall"]),

@@ -25,6 +25,14 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 8. Stalled stream clients: route | emit-syslog to a local TCP sink with httpd on route's bus, and 0, 1 and
    100 `/logs` clients that stop reading (4 KiB receive buffer): the time for N records to reach the sink,
    and route's and httpd's CPU per record. `bench.py stalled` runs this case alone (no engine needed).
+9. What a shipped line costs the host (`bench.py host-cost`): one after the other on the same engine, a
+   container printing BENCH_HOST_LINES (300000) lines of `seq` to json-file with nobody reading, curl on the
+   engine's logs?follow, the appliance (supervisor.sh, a UDP route to udp-sink) for LOG_SOURCE=api and
+   =files (when attach has --log-source), and Docker's own syslog driver to the same kind of receiver:
+   lines/s, dockerd's CPU per line (/proc of the engine's dockerd), every stage's, peak PSS. Then the same
+   at a trickle (BENCH_TRICKLE_CONTAINERS (20) containers printing 100 lines/s, BENCH_TRICKLE_SECONDS (20) a
+   case) with the latency from the record's time to the datagram's arrival, and the appliance beside
+   BENCH_IDLE idle containers; a table and the ratios against the targets.
 """
 import socket
 import ssl
@@ -620,6 +628,376 @@ def image_under_load(n, width, tag="logspout:latest"):
         docker("rm", "-f", name, app, check=False)
 
 
+# ---------------------------------------------------------------- host-cost: what a shipped line costs the host
+
+ENGINE_DIR = os.environ.get("LOGSPOUT_ENGINE_DIR", "/var/lib/logspout-engine")
+
+
+def dockerd_pid():
+    """The private engine's dockerd: its pidfile, else the dockerd process listening on DOCKER_HOST's socket."""
+    try:
+        with open(f"{ENGINE_DIR}/dockerd.pid") as f:
+            pid = int(f.read().strip())
+        if command(pid).rsplit("/", 1)[-1] == "dockerd":
+            return pid
+    except (OSError, ValueError):
+        pass
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and command(int(entry)).rsplit("/", 1)[-1] == "dockerd":
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if SOCK and SOCK.encode() in f.read():
+                    return int(entry)
+    sys.exit("bench: cannot find the engine's dockerd (LOGSPOUT_ENGINE_DIR or DOCKER_HOST)")
+
+
+def cpu_with_children(pid):
+    """CPU seconds of a process and of the children it has reaped (the supervisor's `sleep` ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+class UDPSink:
+    """Benchmarks/udp-sink: counts datagrams and their latency from the time their message carries."""
+
+    def __init__(self):
+        self.p = subprocess.Popen([f"{BIN}/udp-sink"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.port = int(self.p.stdout.readline())
+
+    def stats(self, reset=False):
+        self.p.stdin.write("r\n" if reset else "s\n")
+        count, first, last, lat_n, p50, p99, top = (int(x) for x in self.p.stdout.readline().split())
+        return {"count": count, "first": first / 1e9, "last": last / 1e9, "latencies": lat_n, "p50": p50, "p99": p99, "max": top}
+
+    def wait(self, n, stall=5, deadline=300, during=None):
+        """Until n datagrams arrived, or none for `stall` seconds; `during` is called every 50 ms."""
+        end = time.monotonic() + deadline
+        last_count, last_change = -1, time.monotonic()
+        while True:
+            st = self.stats()
+            if st["count"] >= n:
+                return st
+            if st["count"] != last_count:
+                last_count, last_change = st["count"], time.monotonic()
+            elif time.monotonic() - last_change > stall or time.monotonic() > end:
+                return st
+            if during:
+                during()
+            time.sleep(0.05)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+def log_source_option():
+    """attach's `--log-source` (reading json-file logs from disk), when this build has it."""
+    out = subprocess.run([f"{BIN}/attach", "--help"], capture_output=True, text=True)
+    return "--log-source" in out.stdout + out.stderr
+
+
+def containers_dir():
+    return docker("info", "--format", "{{.DockerRootDir}}") + "/containers"
+
+
+class Appliance:
+    """supervisor.sh with one UDP route to `port`, attach reading the way LOG_SOURCE says; its processes' CPU and PSS."""
+
+    def __init__(self, port, source):
+        self.state = tempfile.mkdtemp(prefix="logspout-bench-state-")
+        env = dict(os.environ, LOGSPOUT_BIN=BIN, STATE_DIR=self.state, PORT=str(free_port()), LOG_SOURCE=source,
+                   DOCKER_CONTAINERS_DIR=containers_dir())
+        rfd, wfd = os.pipe()
+        if wfd > 9:  # --ready-fd takes 3 to 9
+            free = next(fd for fd in range(3, 10) if not fd_open(fd))
+            os.dup2(wfd, free)
+            os.close(wfd)
+            wfd = free
+        self.sup = subprocess.Popen(["/bin/busybox", "sh", "supervisor.sh", "--ready-fd", str(wfd), f"syslog://127.0.0.1:{port}"],
+                                    env=env, stderr=subprocess.DEVNULL, pass_fds=(wfd,))
+        os.close(wfd)
+        with os.fdopen(rfd) as ready:
+            ready.readline()
+        self.peak = 0
+
+    def stages(self):
+        return {command(p).rsplit("/", 1)[-1]: p for p in tree_pids(self.sup.pid)
+                if command(p).rsplit("/", 1)[-1] in ("attach", "route", "emit-syslog", "httpd")}
+
+    def cpu(self):
+        out = {name: cpu_of(pid) for name, pid in self.stages().items()}
+        out["supervisor"] = cpu_with_children(self.sup.pid)
+        return out
+
+    def sample(self):
+        self.peak = max(self.peak, sum(pss_kb(p) for p in tree_pids(self.sup.pid)))
+
+    def stop(self):
+        self.sup.terminate()
+        self.sup.wait()
+        subprocess.run(["rm", "-rf", self.state])
+
+
+def fd_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def delta(after, before):
+    return {k: after[k] - before.get(k, 0) for k in after}
+
+
+SEQ = "sleep 2; seq 1 {n}; sleep 3600"
+TRICKLE = "i=0; while :; do i=$((i+1)); echo $i; usleep 10000; done"
+
+
+def last_logged(path):
+    """The number in the last whole entry of a json-file log (the lines are numbers), and that entry's time."""
+    import json
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 4096))
+        lines = f.read().split(b"\n")
+    entry = json.loads(lines[-2])
+    return int(entry["log"]), entry["time"]
+
+
+def rfc3339(t):
+    """Seconds since the epoch of Go's RFC 3339 (nanoseconds, trailing zeros trimmed, `Z`)."""
+    import calendar
+    head, _, frac = t.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) + (float("0." + frac) if frac else 0.0)
+
+
+def full_speed(n, sources, dpid):
+    """One after the other, each alone: json-file with no reader, curl on logs?follow, the appliance over UDP
+    (per LOG_SOURCE), Docker's syslog driver over UDP. Rows: (what, lines/s, dockerd µs/line, appliance µs/line,
+    per stage, delivered, peak PSS kB)."""
+    rows = []
+    name = f"bench-host-{os.getpid()}"
+
+    # A container writing to json-file, nobody reading.
+    docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", SEQ.format(n=n))
+    try:
+        path = docker("inspect", "--format", "{{.LogPath}}", name)
+        time.sleep(1)
+        d0 = cpu_of(dpid)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if last_logged(path)[0] >= n:
+                    break
+            except (OSError, ValueError, IndexError, KeyError):
+                pass
+            time.sleep(0.05)
+        d1 = cpu_of(dpid)
+        with open(path) as f:
+            import json
+            t_first = rfc3339(json.loads(f.readline())["time"])
+        t_last = rfc3339(last_logged(path)[1])
+        rows.append(("json-file, nobody reading", n / (t_last - t_first), (d1 - d0) / n * 1e6, None, {}, n, None))
+    finally:
+        docker("rm", "-f", name, check=False)
+
+    # The engine's logs?follow, read alone (curl).
+    cid = docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", SEQ.format(n=n))
+    try:
+        c = curl(cid)
+        time.sleep(1)
+        d0 = cpu_of(dpid)
+        fd, seen, first = c.stdout.fileno(), 0, None
+        while seen < n:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            first = first or time.monotonic()
+            seen += chunk.count(b"\n")
+        last = time.monotonic()
+        d1 = cpu_of(dpid)
+        c.kill()
+        c.wait()
+        rows.append(("the engine's logs?follow, read alone (curl)", seen / (last - first), (d1 - d0) / seen * 1e6, None, {}, seen, None))
+    finally:
+        docker("rm", "-f", name, check=False)
+
+    # The appliance over UDP, for each way attach reads.
+    for source in sources:
+        sink = UDPSink()
+        app = Appliance(sink.port, source)
+        try:
+            docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", SEQ.format(n=n))
+            time.sleep(1)
+            d0, s0 = cpu_of(dpid), app.cpu()
+            st = sink.wait(n, during=app.sample)
+            d1, s1 = cpu_of(dpid), app.cpu()
+            app.sample()
+            per = {k: v / max(st["count"], 1) * 1e6 for k, v in delta(s1, s0).items()}
+            rate = st["count"] / max(st["last"] - st["first"], 1e-9)
+            rows.append((f"the appliance over UDP, LOG_SOURCE={source}", rate, (d1 - d0) / max(st["count"], 1) * 1e6,
+                         sum(per.values()), per, st["count"], app.peak))
+        finally:
+            app.stop()
+            sink.close()
+            docker("rm", "-f", name, check=False)
+
+    # Docker's own syslog driver, to the same kind of receiver.
+    sink = UDPSink()
+    try:
+        docker("run", "-d", "--network", "none", "--name", name, "--log-driver", "syslog",
+               "--log-opt", f"syslog-address=udp://127.0.0.1:{sink.port}", "--log-opt", "syslog-format=rfc5424micro",
+               IMAGE, "sh", "-c", SEQ.format(n=n))
+        time.sleep(1)
+        d0 = cpu_of(dpid)
+        st = sink.wait(n)
+        d1 = cpu_of(dpid)
+        rate = st["count"] / max(st["last"] - st["first"], 1e-9)
+        rows.append(("Docker's syslog log driver over UDP", rate, (d1 - d0) / max(st["count"], 1) * 1e6, None, {}, st["count"], None))
+    finally:
+        sink.close()
+        docker("rm", "-f", name, check=False)
+    return rows
+
+
+def trickle(count, seconds, sources, dpid):
+    """`count` containers printing 100 lines/s each: dockerd's CPU per line with no reader, with its syslog
+    driver and while serving the appliance (per LOG_SOURCE), every stage's CPU per line, engine-to-receiver
+    latency. Rows: (what, lines/s, dockerd µs/line, appliance µs/line, per stage, p50 ms, p99 ms, peak PSS kB)."""
+    rows = []
+    names = [f"bench-trickle-{os.getpid()}-{i}" for i in range(count)]
+    for nm in names:
+        docker("run", "-d", "--network", "none", "--name", nm, IMAGE, "sh", "-c", TRICKLE)
+    try:
+        paths = [docker("inspect", "--format", "{{.LogPath}}", nm) for nm in names]
+        time.sleep(2)
+        lines0, d0 = sum(last_logged(p)[0] for p in paths), cpu_of(dpid)
+        time.sleep(seconds)
+        lines1, d1 = sum(last_logged(p)[0] for p in paths), cpu_of(dpid)
+        lines = lines1 - lines0
+        rows.append(("json-file, nobody reading", lines / seconds, (d1 - d0) / lines * 1e6, None, {}, None, None, None))
+        for source in sources:
+            sink = UDPSink()
+            app = Appliance(sink.port, source)
+            try:
+                time.sleep(2)
+                sink.stats(reset=True)
+                st0, d0, s0 = sink.stats(), cpu_of(dpid), app.cpu()
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    app.sample()
+                    time.sleep(0.1)
+                st1, d1, s1 = sink.stats(), cpu_of(dpid), app.cpu()
+                got = st1["count"] - st0["count"]
+                per = {k: v / max(got, 1) * 1e6 for k, v in delta(s1, s0).items()}
+                rows.append((f"the appliance over UDP, LOG_SOURCE={source}", got / seconds, (d1 - d0) / max(got, 1) * 1e6,
+                             sum(per.values()), per, st1["p50"] / 1000, st1["p99"] / 1000, app.peak))
+            finally:
+                app.stop()
+                sink.close()
+    finally:
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+    sink = UDPSink()
+    try:
+        for nm in names:
+            docker("run", "-d", "--network", "none", "--name", nm, "--log-driver", "syslog",
+                   "--log-opt", f"syslog-address=udp://127.0.0.1:{sink.port}", "--log-opt", "syslog-format=rfc5424micro",
+                   IMAGE, "sh", "-c", TRICKLE)
+        time.sleep(2)
+        sink.stats(reset=True)
+        st0, d0 = sink.stats(), cpu_of(dpid)
+        time.sleep(seconds)
+        st1, d1 = sink.stats(), cpu_of(dpid)
+        got = st1["count"] - st0["count"]
+        rows.append(("Docker's syslog log driver over UDP", got / seconds, (d1 - d0) / max(got, 1) * 1e6, None, {},
+                     st1["p50"] / 1000, st1["p99"] / 1000, None))
+    finally:
+        sink.close()
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+    return rows
+
+
+def idle_appliance(count, seconds, dpid):
+    """The whole appliance (and dockerd) while `count` containers print nothing."""
+    names = [f"bench-idle-host-{os.getpid()}-{i}" for i in range(count)]
+    for nm in names:
+        docker("run", "-d", "--network", "none", "--name", nm, IMAGE, "sleep", "3600")
+    sink = UDPSink()
+    app = Appliance(sink.port, os.environ.get("LOG_SOURCE", "api"))
+    try:
+        time.sleep(2)
+        d0, s0 = cpu_of(dpid), app.cpu()
+        time.sleep(seconds)
+        d1, s1 = cpu_of(dpid), app.cpu()
+        used = delta(s1, s0)
+        print(f"host-cost idle: {count} idle containers for {seconds} s: the appliance used {sum(used.values()) * 1000:.0f} ms CPU ("
+              + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(used.items())) + f" ms), dockerd {(d1 - d0) * 1000:.0f} ms")
+    finally:
+        app.stop()
+        sink.close()
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+
+
+def us(x):
+    return "—" if x is None else f"{x:.1f} µs"
+
+
+def host_cost():
+    """What a shipped line costs the host, at full speed and at a trickle: see docs/performance.md."""
+    n = int(os.environ.get("BENCH_HOST_LINES", "300000"))
+    trickle_containers = int(os.environ.get("BENCH_TRICKLE_CONTAINERS", "20"))
+    trickle_seconds = int(os.environ.get("BENCH_TRICKLE_SECONDS", "20"))
+    dpid = dockerd_pid()
+    sources = ["api"]
+    if log_source_option():
+        sources.append("files")
+    else:
+        print("host-cost: LOG_SOURCE=files skipped: attach has no --log-source yet")
+    cases = os.environ.get("BENCH_HOST_CASES", "full,trickle,idle").split(",")
+    fast = full_speed(n, sources, dpid) if "full" in cases else []
+    slow = trickle(trickle_containers, trickle_seconds, sources, dpid) if "trickle" in cases else []
+    if "idle" in cases:
+        idle_appliance(int(os.environ.get("BENCH_IDLE", "50")), 10, dpid)
+
+    print(f"\nhost-cost, full speed: {n:,} lines of `seq`, one container, each case alone, one after the other")
+    print("| | lines/s | dockerd CPU per line | appliance CPU per line | host total | delivered | peak PSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for what, rate, d, a, per, got, peak in fast:
+        stages = f" ({', '.join(f'{k} {v:.1f}' for k, v in sorted(per.items()))})" if per else ""
+        print(f"| {what} | {rate:,.0f} | {us(d)} | {us(a)}{stages} | {us(d + (a or 0))} | {got:,} | "
+              + ("—" if peak is None else f"{peak / 1024:.1f} MB") + " |")
+    print(f"\nhost-cost, trickle: {trickle_containers} containers printing 100 lines/s each, {trickle_seconds} s a case")
+    print("| | lines/s | dockerd CPU per line | appliance CPU per line | host total | latency p50 / p99 | peak PSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for what, rate, d, a, per, p50, p99, peak in slow:
+        stages = f" ({', '.join(f'{k} {v:.1f}' for k, v in sorted(per.items()))})" if per else ""
+        lat = "—" if p50 is None else f"{p50:.1f} / {p99:.1f} ms"
+        print(f"| {what} | {rate:,.0f} | {us(d)} | {us(a)}{stages} | {us(d + (a or 0))} | {lat} | "
+              + ("—" if peak is None else f"{peak / 1024:.1f} MB") + " |")
+
+    def row(rows, prefix):
+        return next((r for r in rows if r[0].startswith(prefix)), None)
+    follow, driver = row(fast, "the engine's"), row(fast, "Docker's")
+    slow_driver = row(slow, "Docker's")
+    print("\nhost-cost, against the targets:")
+    for source in sources if fast and slow else []:
+        app = row(fast, f"the appliance over UDP, LOG_SOURCE={source}")
+        trk = row(slow, f"the appliance over UDP, LOG_SOURCE={source}")
+        checks = [
+            (f"rate ÷ logs?follow alone", app[1] / follow[1], "≥ 1.5" if source == "files" else "today 0.68–0.84", 1.5 if source == "files" else None, True),
+            ("host CPU per line ÷ the syslog driver's", (app[2] + app[3]) / (driver[2]), "≤ 0.5", 0.5, False),
+            ("every line delivered", app[5] / n, "= 1", 1.0, True),
+            ("peak PSS, MB", max(app[6], trk[7]) / 1024, "≤ 17", 17, False),
+            ("trickle: stages' CPU per line, µs", trk[3], "≤ 10", 10, False),
+            ("trickle: host CPU per line ÷ the syslog driver's", (trk[2] + trk[3]) / slow_driver[2], "≤ 1", 1.0, False),
+            ("trickle: latency p99, ms", trk[6], "≤ 100", 100, False),
+        ]
+        for what, value, target, bound, at_least in checks:
+            verdict = "" if bound is None else ("  met" if (value >= bound if at_least else value <= bound) else "  NOT met")
+            print(f"  LOG_SOURCE={source}: {what}: {value:.2f} (target {target}){verdict}")
+
+
 def main():
     n = int(os.environ.get("BENCH_LINES", "200000"))
     width = int(os.environ.get("BENCH_WIDTH", "100"))
@@ -633,6 +1011,9 @@ def main():
     if sys.argv[1:] == ["crowd"]:
         crowd()
         return
+    if sys.argv[1:] == ["host-cost"]:
+        host_cost()
+        return
     replay(n, width)
     live(n, width)
     idle(int(os.environ.get("BENCH_IDLE", "50")), 10)
@@ -642,6 +1023,7 @@ def main():
     image_under_load(n, width)
     stalled_clients(n, width)
     crowd()
+    host_cost()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh - measures the record codec, attach, route and emit-syslog alone, the whole appliance against
-# the engine's own delivery rate, the image's memory, and the syslog path with stalled /logs clients, in one run. Results belong in
+# the engine's own delivery rate, the image's memory, the syslog path with stalled /logs clients, and what a shipped line
+# costs the host (dockerd and every stage, against Docker's own syslog driver), in one run. Results belong in
 # docs/performance.md, with this command. Knobs: BENCH_LINES (200000), BENCH_WIDTH (100 bytes a line),
-# BENCH_IDLE (50 idle containers), BENCH_RECORDS (1000000), BENCH_STALLED (50000).
+# BENCH_IDLE (50 idle containers), BENCH_RECORDS (1000000), BENCH_STALLED (50000), BENCH_HOST_LINES (300000),
+# BENCH_TRICKLE_CONTAINERS (20), BENCH_TRICKLE_SECONDS (20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
