@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh machine: installs what is missing, starts the private Docker
-# engine (scripts/engine.sh), runs each fuzz target for 10 s (scripts/fuzz.sh; FUZZ_SECONDS changes it, 0 skips
+# engine (scripts/engine.sh), runs each fuzz target for 5 s (scripts/fuzz.sh; FUZZ_SECONDS changes it, 0 skips
 # it), builds, and runs every unit and end-to-end test.
 # Fails, never skips, when the engine cannot start.
 set -euo pipefail
@@ -38,7 +38,7 @@ export DOCKER_HOST
 # The parsers under libFuzzer, from the seed corpus (Fuzz/Corpus). A finding fails the run, naming its
 # reproducer, once the tests below have run too.
 fuzzed=true
-fuzz_seconds=${FUZZ_SECONDS:-10}
+fuzz_seconds=${FUZZ_SECONDS:-5}
 if [ "$fuzz_seconds" != 0 ]; then
     start=$(date +%s)
     bash scripts/fuzz.sh "$fuzz_seconds" || fuzzed=false
