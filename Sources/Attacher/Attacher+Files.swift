@@ -32,6 +32,9 @@ extension Attacher {
         var since: Timestamp?
         /// The container stopped: once its file is read to the end, the stream ends.
         var stopped = false
+        /// Seen by inotify, to be carried out by `service`: the folder was deleted.
+        var folderGone = false
+        var toldFolderGone = false
         /// Corrupt lines reported (the first few are; the rest are counted only).
         var reported = 0
         /// `<id>-json.log`, to tell its events from those of the folder's other files.
@@ -105,7 +108,13 @@ extension Attacher {
             resumedExactly = true
         } else if since.map({ t in Self.firstTime(current.fd).map { t < $0 } ?? false }) ?? true {
             // The cursor (or the backlog) goes back before this file: its older plain generations first.
-            let older = olderGenerations(folder: folder, id: id)
+            // (A rotation between opening the file and watching the folder made it `….1`: read once.)
+            var older = olderGenerations(folder: folder, id: id)
+            older.removeAll { file in
+                guard file.identity == opened[0].identity else { return false }
+                Sys.close(file.fd)
+                return true
+            }
             opened = older + opened
         }
         filePositions[id] = nil
@@ -115,7 +124,7 @@ extension Attacher {
         stream.watch = watch
         stream.since = resumedExactly ? nil : since
         if resumedExactly { entry.output.cursor.continued() }
-        stream.more = loop.makeTimer { [unowned self, unowned stream] in pump(stream, [.read]) }
+        stream.more = loop.makeTimer { [unowned self, unowned stream] in service(stream) }
         files[id] = stream
         watches[watch] = stream
         entry.output.fromFile = true
@@ -192,32 +201,49 @@ extension Attacher {
         } catch {
             Self.diagnostic("inotify: \(error)")
         }
+        // Only what must happen at once happens here (a new file is opened before the engine can rename
+        // it away); the rest is for each container's `service`, at the end of the loop's turn. So this can
+        // also be called between two reads of a long file.
         for (watch, mask, isLog) in fileEvents {
             if watch == -1 {
                 // Events were lost: look at every file.
-                for stream in files.values { fileChanged(stream) }
+                for stream in files.values { loop.arm(stream.more!, at: 0) }
                 continue
             }
             guard let stream = watches[watch] else { continue }
             if !mask.isDisjoint(with: [.deleteSelf, .moveSelf, .ignored]) {
                 if mask.contains(.ignored) { watches[watch] = nil }
-                pump(stream, stream.follower.folderDeleted())
+                stream.folderGone = true
             } else if isLog {
-                if !mask.isDisjoint(with: [.create, .movedTo]) { newFile(stream) }
-                if mask.contains(.modify) { fileChanged(stream) }
+                // Written to (or truncated), or a new file: `service` looks.
+                if !mask.isDisjoint(with: [.create, .movedTo]) { openNewFile(stream) }
+            } else {
+                continue
             }
+            loop.arm(stream.more!, at: 0)
         }
     }
 
-    /// The current file may have grown, or shrunk (truncated).
-    func fileChanged(_ stream: FileStream) {
+    /// Tells a container's follower what inotify saw, and carries out what it decides: reading on, a new
+    /// file, the folder gone. Also what a read turn that stopped before the end comes back to.
+    func service(_ stream: FileStream) {
         guard files[stream.id] === stream else { return }
-        guard let status = try? Sys.status(stream.fd) else { return }
-        pump(stream, stream.follower.grew(size: status.size))
+        var actions: [LogFileFollower.Action] = []
+        if stream.folderGone && !stream.toldFolderGone {
+            stream.toldFolderGone = true
+            actions += stream.follower.folderDeleted()
+        }
+        if stream.follower.next == nil, let next = stream.pending.first { actions += stream.follower.newFile(next.identity) }
+        if stream.follower.reading {
+            if !actions.contains(.read) { actions.append(.read) }
+        } else if let status = try? Sys.status(stream.fd) {
+            actions += stream.follower.grew(size: status.size)
+        }
+        pump(stream, actions)
     }
 
     /// A new `<id>-json.log` appeared: opened at once; read once the files before it are read to their end.
-    func newFile(_ stream: FileStream) {
+    func openNewFile(_ stream: FileStream) {
         guard files[stream.id] === stream,
               let file = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(0)) else { return }
         let identity = FileIdentity(device: file.status.device, inode: file.status.inode)
@@ -237,9 +263,6 @@ extension Attacher {
             }
         }
         stream.pending.append((file.fd, identity))
-        if stream.follower.next == nil, let next = stream.pending.first {
-            pump(stream, stream.follower.newFile(next.identity))
-        }
     }
 
     /// The container stopped (a `die` event, or not in the engine's listing any more): its file is read to
@@ -270,7 +293,7 @@ extension Attacher {
             case .read:
                 switch readTurn(stream) {
                 case .end: actions += stream.follower.reachedEnd()
-                case .more: loop.arm(stream.more!, at: 0)
+                case .more: loop.arm(stream.more!, at: 0)  // `service` reads on
                 case .failed(let why): endFile(stream, failure: why)
                 }
             case .switchToNewFile(let identity):
@@ -323,6 +346,8 @@ extension Attacher {
                 stream.follower.bytesRead(raw) { line in self.fileLine(stream, line) }
             }
             if out.count > 256 * 1024 { flush() }
+            // A new file may have appeared meanwhile: opened now, before the engine renames it away.
+            if inotify != nil { readFileEvents() }
         }
         return .more
     }
