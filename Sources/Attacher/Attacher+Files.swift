@@ -293,7 +293,9 @@ extension Attacher {
             case .read:
                 switch readTurn(stream) {
                 case .end: actions += stream.follower.reachedEnd()
-                case .more: loop.arm(stream.more!, at: 0)  // `service` reads on
+                case .more:
+                    loop.arm(stream.more!, at: 0)  // `service` reads on
+                    fileReadPending = true
                 case .failed(let why): endFile(stream, failure: why)
                 }
             case .switchToNewFile(let identity):

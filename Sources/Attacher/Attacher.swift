@@ -73,6 +73,8 @@ public final class Attacher {
     var fileCorruptLines = 0
     var fileTruncations = 0
     var skippedContainers = 0
+    /// A read turn of a log file stopped before its end in this turn of the loop.
+    var fileReadPending = false
 
     /// Sets up the event loop (SIGTERM and SIGINT taken through it).
     public init(options: AttachOptions, output: Int32 = 1) throws(SyscallError) {
@@ -122,8 +124,10 @@ public final class Attacher {
                 saveCursors(force: false)
                 // After a wake-up that carried log data, let more arrive before reading again: under load a
                 // read then takes many lines at once instead of one (at most 1 ms more latency).
-                if readBytesThisRound > 0, exitCode == nil { Sys.sleep(microseconds: Self.batchPauseMicros) }
+                // (Not when a log file has more to read already: its next turn is due at once.)
+                if readBytesThisRound > 0, exitCode == nil, !fileReadPending { Sys.sleep(microseconds: Self.batchPauseMicros) }
                 readBytesThisRound = 0
+                fileReadPending = false
             }
         } catch {
             Self.diagnostic("\(error)")
