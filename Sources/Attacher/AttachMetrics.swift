@@ -70,15 +70,18 @@ enum AttachMetrics {
                     "Containers whose logs are read, by where from: their json-file log on disk (file) or the engine's logs endpoint (api).")
         text.sample("logspout_attach_containers_followed_by_source", ["source": "file"], fromFiles)
         text.sample("logspout_attach_containers_followed_by_source", ["source": "api"], followed - fromFiles)
-        text.family("logspout_attach_containers_skipped_total", .counter,
-                    "Containers not followed because their log file cannot be read (--log-source files).")
-        text.sample("logspout_attach_containers_skipped_total", files.skipped)
-        text.family("logspout_attach_file_corrupt_lines_total", .counter,
-                    "Lines of containers' log files that are not entries (corrupt, cut short, too long): skipped.")
-        text.sample("logspout_attach_file_corrupt_lines_total", files.corruptLines)
-        text.family("logspout_attach_file_truncations_total", .counter,
-                    "Times a container's log file was found shorter than what was read (truncated in place): read again from its start.")
-        text.sample("logspout_attach_file_truncations_total", files.truncations)
+        let fileCounters = [
+            ("logspout_attach_containers_skipped_total",
+             "Containers not followed because their log file cannot be read (--log-source files).", files.skipped),
+            ("logspout_attach_file_corrupt_lines_total",
+             "Lines of containers' log files that are not entries (corrupt, cut short, too long): skipped.", files.corruptLines),
+            ("logspout_attach_file_truncations_total",
+             "Times a container's log file was found shorter than what was read (truncated in place): read again from its start.", files.truncations),
+        ]
+        for (name, help, value) in fileCounters {
+            text.family(name, .counter, help)
+            text.sample(name, value)
+        }
         text.family("logspout_attach_engine_up", .gauge, "1 while attach follows the engine's events, else 0.")
         text.sample("logspout_attach_engine_up", table.engineUp ? 1 : 0)
         text.family("logspout_attach_engine_reconnects_total", .counter,
