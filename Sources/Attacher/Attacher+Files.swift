@@ -106,8 +106,9 @@ extension Attacher {
             // Read before by this attach and nothing delivered since: on from the same byte.
             offset = position.offset
             resumedExactly = true
-        } else if since.map({ t in Self.firstTime(current.fd).map { t < $0 } ?? false }) ?? true {
-            // The cursor (or the backlog) goes back before this file: its older plain generations first.
+        } else if since.map({ t in Self.firstTime(current.fd).map { t < $0 } ?? true }) ?? true {
+            // The cursor (or the backlog) goes back before this file (or it has no entry yet): its older
+            // plain generations first.
             // (A rotation between opening the file and watching the folder made it `….1`: read once.)
             var older = olderGenerations(folder: folder, id: id)
             older.removeAll { file in
