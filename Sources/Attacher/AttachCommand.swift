@@ -41,6 +41,8 @@ public enum AttachCommand {
         // Which of the two a bad value came from: an argument (bad usage) or the environment (bad configuration).
         var maxLineGiven = ExitCode.config
         var dockerHostGiven = ExitCode.config
+        var logSourceText = Sys.environment("LOG_SOURCE") ?? ""
+        var logSourceGiven = ExitCode.config
         var args = argv.dropFirst()
         while let arg = args.popFirst() {
             switch arg {
@@ -52,6 +54,10 @@ public enum AttachCommand {
                 guard let value = args.popFirst() else { throw OptionError(message: "--max-line-size needs a number of bytes", exit: .usage) }
                 maxLine = Int(value)
                 maxLineGiven = .usage
+            case "--log-source":
+                guard let value = args.popFirst() else { throw OptionError(message: "--log-source needs auto, files or api", exit: .usage) }
+                logSourceText = value
+                logSourceGiven = .usage
             case "--docker-host":
                 guard let value = args.popFirst() else { throw OptionError(message: "--docker-host needs unix:///path or tcp://host:port", exit: .usage) }
                 dockerHost = value
@@ -79,7 +85,18 @@ public enum AttachCommand {
         do { endpoint = try DockerEndpoint.resolve(dockerHost: dockerHost) } catch {
             throw OptionError(message: error.description, exit: dockerHostGiven)
         }
+        guard let logSource = logSourceText.isEmpty && logSourceGiven == .config ? .auto : LogSource(rawValue: logSourceText) else {
+            let name = logSourceGiven == .usage ? "--log-source" : "LOG_SOURCE"
+            throw OptionError(message: "\(name) '\(logSourceText)' must be auto, files or api", exit: logSourceGiven)
+        }
         var options = AttachOptions(endpoint: endpoint)
+        options.logSource = logSource
+        if let dir = Sys.environment("DOCKER_CONTAINERS_DIR"), !dir.isEmpty {
+            guard dir.hasPrefix("/") else {
+                throw OptionError(message: "DOCKER_CONTAINERS_DIR '\(dir)' must be an absolute path", exit: .config)
+            }
+            options.containersDirectory = dir.count > 1 && dir.hasSuffix("/") ? String(dir.dropLast()) : dir
+        }
         options.backlog = backlog
         options.maxLineSize = maxLineSize
         options.maxLabelsSize = maxLabelsSize

@@ -8,14 +8,25 @@ import Metrics
 /// containers known at once, the others share the series `container_id="_other"`: their records summed
 /// (and kept after they are forgotten, so it never goes back), their lag the largest of theirs.
 enum AttachMetrics {
-    static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int) {
+    /// What attach counts of the log files it reads.
+    struct FileCounts {
+        var corruptLines = 0
+        var truncations = 0
+        var skipped = 0
+    }
+
+    static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts()) {
         var own: [(label: String, name: String, output: ContainerOutput)] = []
         var folded = false
         var otherRecords = table.forgottenOther
         var otherLag: Double?
         var followed = 0
+        var fromFiles = 0
         for entry in table.containers.values {
-            if entry.stream.isOpen { followed += 1 }
+            if entry.stream.isOpen {
+                followed += 1
+                if entry.output.fromFile { fromFiles += 1 }
+            }
             guard let label = entry.output.label else { continue }
             if label == LabelBudget.other {
                 folded = true
@@ -55,6 +66,22 @@ enum AttachMetrics {
         text.sample("logspout_attach_records_partial_total", partialRecords)
         text.family("logspout_attach_containers_followed", .gauge, "Containers whose logs stream is open.")
         text.sample("logspout_attach_containers_followed", followed)
+        text.family("logspout_attach_containers_followed_by_source", .gauge,
+                    "Containers whose logs are read, by where from: their json-file log on disk (file) or the engine's logs endpoint (api).")
+        text.sample("logspout_attach_containers_followed_by_source", ["source": "file"], fromFiles)
+        text.sample("logspout_attach_containers_followed_by_source", ["source": "api"], followed - fromFiles)
+        let fileCounters = [
+            ("logspout_attach_containers_skipped_total",
+             "Containers not followed because their log file cannot be read (--log-source files).", files.skipped),
+            ("logspout_attach_file_corrupt_lines_total",
+             "Lines of containers' log files that are not entries (corrupt, cut short, too long): skipped.", files.corruptLines),
+            ("logspout_attach_file_truncations_total",
+             "Times a container's log file was found shorter than what was read (truncated in place): read again from its start.", files.truncations),
+        ]
+        for (name, help, value) in fileCounters {
+            text.family(name, .counter, help)
+            text.sample(name, value)
+        }
         text.family("logspout_attach_engine_up", .gauge, "1 while attach follows the engine's events, else 0.")
         text.sample("logspout_attach_engine_up", table.engineUp ? 1 : 0)
         text.family("logspout_attach_engine_reconnects_total", .counter,

@@ -102,7 +102,16 @@ extension Attacher {
         guard let events else { return }
         for line in events.skimmer.take() {
             switch line {
-            case .event(let event): perform(table.engineEvent(event))
+            case .event(let event):
+                switch event {
+                case .die(let id): fileContainerDied(id)
+                case .destroy(let id):
+                    fileFolderDeleted(id)
+                    filePositions[id] = nil
+                    skipped.remove(id)
+                case .start, .rename: break
+                }
+                perform(table.engineEvent(event))
             case .other: break
             case .unreadable(let text): Self.diagnostic("unreadable event: \(text)")
             }

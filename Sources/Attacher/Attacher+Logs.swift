@@ -33,6 +33,22 @@ extension Attacher {
     /// Opens the logs stream of a container (`since` its cursor, its baseline, or only new lines).
     func openStream(_ id: String, since: Timestamp?, onlyNew: Bool) -> [ContainerTable.Action] {
         guard let output = table.containers[id]?.output else { return [] }
+        if options.readsFiles {
+            do throws(FileUnavailable) {
+                try openFile(id, since: since, onlyNew: onlyNew)
+                return []
+            } catch {
+                if options.logSource == .files {
+                    if skipped.insert(id).inserted {
+                        skippedContainers &+= 1
+                        Self.diagnostic("logs of \(name(of: id)): \(error.why); skipped (--log-source files)")
+                    }
+                    table.streamSkipped(id)
+                    return []
+                }
+            }
+        }
+        output.fromFile = false
         let fd: Int32
         do { fd = try client.endpoint.connect() } catch { return table.streamOpenFailed(id, "\(error)") }
         do {

@@ -57,6 +57,25 @@ public final class Attacher {
     /// Records written that are a piece of a longer line (`"partial":true`).
     var partialRecords = 0
 
+    /// Containers whose json-file log is read from disk (Attacher+Files.swift), by id; their folders'
+    /// inotify watches; the inotify descriptor, made when the first file is followed.
+    var files: [String: FileStream] = [:]
+    var watches: [Int32: FileStream] = [:]
+    var inotify: Inotify?
+    /// The inotify events of one read (reused).
+    var fileEvents: [(watch: Int32, mask: InotifyMask, isLog: Bool)] = []
+    /// Where reading stopped in the log file of a container that stopped, to go on from there when it
+    /// starts again.
+    var filePositions: [String: LogFileCursor] = [:]
+    /// Containers skipped with `--log-source files` (reported once each).
+    var skipped: Set<String> = []
+    /// attach's metrics of the log files: corrupt lines skipped, truncations seen, containers skipped.
+    var fileCorruptLines = 0
+    var fileTruncations = 0
+    var skippedContainers = 0
+    /// A read turn of a log file stopped before its end in this turn of the loop.
+    var fileReadPending = false
+
     /// Sets up the event loop (SIGTERM and SIGINT taken through it).
     public init(options: AttachOptions, output: Int32 = 1) throws(SyscallError) {
         self.options = options
@@ -84,7 +103,8 @@ public final class Attacher {
             cursorFile = file
         }
         metrics = MetricsPublisher(loop: loop, file: "attach.prom") { [unowned self] text in
-            AttachMetrics.render(&text, table: table, partialRecords: partialRecords)
+            AttachMetrics.render(&text, table: table, partialRecords: partialRecords,
+                                 files: .init(corruptLines: fileCorruptLines, truncations: fileTruncations, skipped: skippedContainers))
         }
         defer { metrics?.flush() }
         // At start, an engine that cannot be reached or is too old is an error the user must see.
@@ -104,8 +124,10 @@ public final class Attacher {
                 saveCursors(force: false)
                 // After a wake-up that carried log data, let more arrive before reading again: under load a
                 // read then takes many lines at once instead of one (at most 1 ms more latency).
-                if readBytesThisRound > 0, exitCode == nil { Sys.sleep(microseconds: Self.batchPauseMicros) }
+                // (Not when a log file has more to read already: its next turn is due at once.)
+                if readBytesThisRound > 0, exitCode == nil, !fileReadPending { Sys.sleep(microseconds: Self.batchPauseMicros) }
                 readBytesThisRound = 0
+                fileReadPending = false
             }
         } catch {
             Self.diagnostic("\(error)")
@@ -136,9 +158,14 @@ public final class Attacher {
         case .connect(let readEngineTime):
             return connect(readEngineTime: readEngineTime)
         case .listRunning:
-            do { return table.listed(try client.runningContainers()) } catch {
+            let running: [String]
+            do { running = try client.runningContainers() } catch {
                 return table.reconcileFailed(error.description)
             }
+            // A log file followed whose container stopped while the engine was away: it has all it gets.
+            let stillRunning = Set(running)
+            for id in files.keys.sorted() where !stillRunning.contains(id) { fileContainerDied(id) }
+            return table.listed(running)
         case .inspect(let id, let reason):
             do { return table.inspected(id, for: reason, try client.inspect(id)) } catch {
                 return table.inspectFailed(id, for: reason, error.description)

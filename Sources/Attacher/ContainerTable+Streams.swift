@@ -49,6 +49,13 @@ extension ContainerTable {
         return [report] + armRetry(id)
     }
 
+    /// The container's logs cannot be read the one way allowed (`--log-source files` and its file cannot be
+    /// opened): its stream stays closed, with no retry, until it starts again.
+    mutating func streamSkipped(_ id: String) {
+        guard containers[id]?.stream == .opening else { return }
+        containers[id]?.stream = .closed
+    }
+
     /// The engine answered 200: the stream works, its backoff starts over.
     mutating func streamFollowing(_ id: String) {
         containers[id]?.retry.reset()

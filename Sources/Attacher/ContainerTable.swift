@@ -20,6 +20,9 @@ final class ContainerOutput {
     /// (an ignored container).
     var label: String?
 
+    /// Where its logs are read from while its stream is open: its json-file log (true) or the endpoint.
+    var fromFile = false
+
     /// Records written, both streams.
     var records: Int { stdoutRecords &+ stderrRecords }
 
@@ -345,6 +348,8 @@ struct ContainerTable {
             info.name = name.hasPrefix("/") ? String(name.dropFirst()) : name
             update(id, info)
             return []
+        case .die:
+            return []  // a logs stream ends by itself; a log file followed is told by the driver
         case .destroy(let id):
             guard let entry = containers[id], !entry.stream.isOpen else { return [] }
             forget(id)
@@ -390,6 +395,8 @@ struct ContainerTable {
 enum EngineEvent: Equatable, Sendable {
     case start(String)
     case rename(String, name: String)
+    /// The container stopped (its log file, when one is followed, has all it will get).
+    case die(String)
     case destroy(String)
 
     /// Reads one line of `GET /events` (`Action` and `Actor.ID`, or the older `status` and `id`); nil for
@@ -408,6 +415,8 @@ enum EngineEvent: Equatable, Sendable {
         case "rename":
             guard let name else { return nil }
             self = .rename(id, name: name)
+        case "die":
+            self = .die(id)
         case "destroy":
             self = .destroy(id)
         default:

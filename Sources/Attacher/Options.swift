@@ -2,6 +2,16 @@ import Docker
 import Metrics
 import Records
 
+/// How attach reads a container's logs (`--log-source`, `LOG_SOURCE`).
+public enum LogSource: String, Sendable, CaseIterable {
+    /// From the container's json-file log on disk when it can be read, else from the engine's logs endpoint.
+    case auto
+    /// From the json-file log only: a container whose file cannot be read is skipped.
+    case files
+    /// From the engine's logs endpoint only.
+    case api
+}
+
 /// attach's settings, from its arguments and environment.
 public struct AttachOptions: Sendable {
     public var endpoint: DockerEndpoint
@@ -20,6 +30,20 @@ public struct AttachOptions: Sendable {
     public var stateDirectory: String?
     /// `METRICS_MAX_LABEL_VALUES`: containers with metrics series of their own.
     public var maxLabelValues = LabelBudget.defaultLimit
+    /// How containers' logs are read.
+    public var logSource = LogSource.auto
+    /// Where the engine keeps its containers' folders, as this process sees it (`DOCKER_CONTAINERS_DIR`):
+    /// a container's json-file log is `<dir>/<id>/<id>-json.log`.
+    public var containersDirectory = AttachOptions.defaultContainersDirectory
+    public static let defaultContainersDirectory = "/var/lib/docker/containers"
+
+    /// Whether containers' log files may be read at all: not with `--log-source api`, nor from a remote
+    /// engine (its files are on another host).
+    public var readsFiles: Bool {
+        guard logSource != .api else { return false }
+        if case .tcp = endpoint { return logSource == .files }
+        return true
+    }
 
     public init(endpoint: DockerEndpoint) {
         self.endpoint = endpoint
@@ -27,7 +51,8 @@ public struct AttachOptions: Sendable {
 
     /// The usage text of `attach --help`.
     public static let usage = """
-        usage: attach [--backlog] [--max-line-size BYTES] [--docker-host URL] [--ready-fd N]
+        usage: attach [--backlog] [--max-line-size BYTES] [--docker-host URL] [--log-source auto|files|api]
+                      [--ready-fd N]
 
         Follows the stdout and stderr of every container on a Docker host and writes one JSON record per
         log line to standard output (see docs/records.md). Containers running at start are read from now
@@ -41,6 +66,10 @@ public struct AttachOptions: Sendable {
                                  MAX_LABELS_SIZE at most 966144 together, so that records fit in 983040 bytes)
           --docker-host URL      unix:///path or tcp://host:port (DOCKER_HOST; default /tmp/docker.sock
                                  when it exists, else /var/run/docker.sock)
+          --log-source SOURCE    auto: read a json-file container's log file from disk when it can be
+                                 opened, else the engine's logs endpoint; files: log files only (a
+                                 container whose file cannot be read is skipped); api: the endpoint only
+                                 (LOG_SOURCE, default auto; a tcp:// engine is read through the endpoint)
           --ready-fd N           once following the engine (subscribed to its events, every running
                                  container's logs opened), write a newline to descriptor N and close it
           -h, --help             print this help and exit
@@ -52,6 +81,8 @@ public struct AttachOptions: Sendable {
                                          65536, from 1024); labels beyond it are left out, and a last label
                                          "logspout.truncated" says how many
           ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
+          DOCKER_CONTAINERS_DIR          where the engine's containers/ folder is seen (default
+                                         /var/lib/docker/containers, mounted read-only in the image)
           STATE_DIR                      keep each container's position in STATE_DIR/cursors.*, so a restarted
                                          attach resumes every container where it stopped
           LOGSPOUT_METRICS_DIR           write the metrics into LOGSPOUT_METRICS_DIR/attach.prom

@@ -22,6 +22,12 @@ public struct ResumeCursor: Sendable, Equatable {
         skipping = time == nil ? nil : countAtTime
     }
 
+    /// Call instead of `reopened` when reading goes on right after what was delivered (the same log file,
+    /// from the byte after the last line read): nothing is replayed, so nothing is skipped.
+    public mutating func continued() {
+        skipping = nil
+    }
+
     /// Decides whether a line stamped `t` is new, and if so records it as delivered.
     public mutating func admit(_ t: Timestamp) -> Bool {
         if let left = skipping, let cursor = time {

@@ -94,6 +94,9 @@ public struct ContainerInfo: Sendable, Equatable {
     public var env: [String]
     public var tty: Bool
     public var running: Bool
+    /// The container's log driver (`HostConfig.LogConfig.Type`: `json-file`, `local`, `syslog`…); empty when
+    /// the engine does not say.
+    public var logDriver: String
 
     public var id: String { container.id }
     public var name: String {
@@ -106,11 +109,12 @@ public struct ContainerInfo: Sendable, Equatable {
     public var labels: Labels { container.labels }
 
     public init(id: String, name: String, image: String, hostname: String, pid: Int,
-                labels: Labels, env: [String], tty: Bool, running: Bool) {
+                labels: Labels, env: [String], tty: Bool, running: Bool, logDriver: String = "") {
         container = Container(id: id, name: name, image: image, hostname: hostname, pid: pid, labels: labels)
         self.env = env
         self.tty = tty
         self.running = running
+        self.logDriver = logDriver
     }
 
     /// Reads the inspect document.
@@ -126,6 +130,7 @@ public struct ContainerInfo: Sendable, Equatable {
         running = doc["State"]?["Running"]?.bool ?? false
         tty = config?["Tty"]?.bool ?? false
         env = config?["Env"]?.array?.compactMap(\.string) ?? []
+        logDriver = doc["HostConfig"]?["LogConfig"]?["Type"]?.string ?? ""
     }
 }
 

@@ -9,9 +9,9 @@ struct AttachMetricsTests {
     static let b = "fedcba987654" + String(repeating: "1", count: 52)
     static let c = "c0ffee000000" + String(repeating: "2", count: 52)
 
-    static func render(_ table: ContainerTable, partial: Int = 0) -> String {
+    static func render(_ table: ContainerTable, partial: Int = 0, files: AttachMetrics.FileCounts = .init()) -> String {
         var text = MetricsText()
-        AttachMetrics.render(&text, table: table, partialRecords: partial)
+        AttachMetrics.render(&text, table: table, partialRecords: partial, files: files)
         return String(decoding: text.bytes, as: UTF8.self)
     }
 
@@ -37,10 +37,11 @@ struct AttachMetricsTests {
         db.stdoutRecords = 3
         db.stderrRecords = 1
         db.lagSeconds = 0.25
+        db.fromFile = true
         table.containers[Self.b]!.output.stdoutRecords = 2
         _ = engine.run(&table, table.engineLost(nil))
         _ = engine.run(&table, table.reconnectTimerFired())
-        #expect(Self.render(table, partial: 5) == """
+        #expect(Self.render(table, partial: 5, files: .init(corruptLines: 7, truncations: 1, skipped: 2)) == """
             # HELP logspout_attach_records_read_total Records read from containers' logs and written (repeats after a reopen skipped), by container and stream.
             # TYPE logspout_attach_records_read_total counter
             logspout_attach_records_read_total{container_id="0123456789ab",container_name="db",stream="stdout"} 3
@@ -56,6 +57,19 @@ struct AttachMetricsTests {
             # HELP logspout_attach_containers_followed Containers whose logs stream is open.
             # TYPE logspout_attach_containers_followed gauge
             logspout_attach_containers_followed 2
+            # HELP logspout_attach_containers_followed_by_source Containers whose logs are read, by where from: their json-file log on disk (file) or the engine's logs endpoint (api).
+            # TYPE logspout_attach_containers_followed_by_source gauge
+            logspout_attach_containers_followed_by_source{source="file"} 1
+            logspout_attach_containers_followed_by_source{source="api"} 1
+            # HELP logspout_attach_containers_skipped_total Containers not followed because their log file cannot be read (--log-source files).
+            # TYPE logspout_attach_containers_skipped_total counter
+            logspout_attach_containers_skipped_total 2
+            # HELP logspout_attach_file_corrupt_lines_total Lines of containers' log files that are not entries (corrupt, cut short, too long): skipped.
+            # TYPE logspout_attach_file_corrupt_lines_total counter
+            logspout_attach_file_corrupt_lines_total 7
+            # HELP logspout_attach_file_truncations_total Times a container's log file was found shorter than what was read (truncated in place): read again from its start.
+            # TYPE logspout_attach_file_truncations_total counter
+            logspout_attach_file_truncations_total 1
             # HELP logspout_attach_engine_up 1 while attach follows the engine's events, else 0.
             # TYPE logspout_attach_engine_up gauge
             logspout_attach_engine_up 1

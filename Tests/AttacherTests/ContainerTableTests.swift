@@ -286,7 +286,7 @@ struct ContainerTableEventTests {
         #expect(try event(#"{"Type":"container","Action":"rename","Actor":{"ID":"abc","Attributes":{"name":"/n"}}}"#) == .rename("abc", name: "/n"))
         #expect(try event(#"{"Type":"container","Action":"rename","Actor":{"ID":"abc"}}"#) == nil)
         #expect(try event(#"{"Type":"network","Action":"start","Actor":{"ID":"abc"}}"#) == nil)
-        #expect(try event(#"{"Type":"container","Action":"die","Actor":{"ID":"abc"}}"#) == nil)
+        #expect(try event(#"{"Type":"container","Action":"die","Actor":{"ID":"abc"}}"#) == .die("abc"))
         #expect(try event(#"{"Type":"container","Action":"start"}"#) == nil)
     }
 }

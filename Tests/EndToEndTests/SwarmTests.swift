@@ -55,7 +55,8 @@ struct SwarmEndToEndTests {
         _ = "a-token-for-the-test\n".utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
         close(fd)
         return ["DOCKER_HOST": host, "LOGSPOUT_IMAGE": ImageEndToEndTests.tag, "ROUTE_URIS": route,
-                "DOCKER_SOCK": String(host.dropFirst("unix://".count)), "LOGSPOUT_TOKEN_FILE": token]
+                "DOCKER_SOCK": String(host.dropFirst("unix://".count)), "LOGSPOUT_TOKEN_FILE": token,
+                "DOCKER_CONTAINERS": try engineContainersDir()]
     }
 
     /// Runs a command with the file's variables, printing its output (the suite's log shows each step).

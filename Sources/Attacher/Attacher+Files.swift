@@ -1,0 +1,438 @@
+import Docker
+import Syscall
+import Time
+
+/// Containers whose json-file log is read from disk instead of the engine's logs endpoint: opening the
+/// file, watching its folder with inotify in the one event loop, reading what lands, and carrying out what
+/// each container's `LogFileFollower` decides (rotation, truncation, its end, its removal). The entries go
+/// through the same `LogStreamParser` and `deliver` as a logs stream's, so the records are the same bytes.
+extension Attacher {
+    /// One container's json-file log, followed.
+    final class FileStream {
+        let id: String
+        let output: ContainerOutput
+        /// The container's folder, opened without following links: every file is opened from it.
+        let folder: Int32
+        /// The file being read (the follower's current file).
+        var fd: Int32
+        /// Files opened after it, oldest first, waiting for it to be read to its end (a rotation; older
+        /// generations read before the newest).
+        var pending: [(fd: Int32, identity: FileIdentity)] = []
+        /// The inotify watch of the folder.
+        var watch: Int32 = -1
+        var follower: LogFileFollower
+        var entries = JSONFileEntryParser()
+        var logs: LogStreamParser
+        /// A held line's idle flush, timed as for a logs stream.
+        var machine = LogsStreamStateMachine()
+        var idleTimer: EventLoop.Timer?
+        /// Armed when a read turn stopped before the end of the file, so other containers get their turn.
+        var more: EventLoop.Timer?
+        /// Entries older than this are not read (the `since` a logs stream would have been opened with).
+        var since: Timestamp?
+        /// The container stopped: once its file is read to the end, the stream ends.
+        var stopped = false
+        /// Seen by inotify, to be carried out by `service`: the folder was deleted.
+        var folderGone = false
+        var toldFolderGone = false
+        /// Corrupt lines reported (the first few are; the rest are counted only).
+        var reported = 0
+        /// `<id>-json.log`, to tell its events from those of the folder's other files.
+        let logName: [UInt8]
+
+        init(id: String, output: ContainerOutput, folder: Int32, fd: Int32, identity: FileIdentity, offset: Int64,
+             tty: Bool, maxLineSize: Int) {
+            self.id = id
+            self.output = output
+            self.folder = folder
+            self.fd = fd
+            follower = LogFileFollower(file: identity, offset: offset, maxLineBytes: Attacher.fileLineBytes)
+            logs = LogStreamParser(multiplexed: !tty, maxLineSize: maxLineSize)
+            logName = Array(LogFileGeneration(0).name(id).utf8)
+        }
+
+        var identities: [FileIdentity] { [FileIdentity(device: follower.cursor.device, inode: follower.cursor.inode)] + pending.map(\.identity) }
+    }
+
+    /// Why a container's log file is not read.
+    struct FileUnavailable: Error {
+        var why: String
+    }
+
+    /// A read of a file takes at most this many buffers before the other containers get their turn.
+    static let fileReadsPerTurn = 16
+    /// Corrupt lines reported per container; the further ones are counted only.
+    static let corruptLinesReported = 10
+    /// A line of a log file longer than this is corrupt (the engine's are 16 KiB of text, at most six bytes
+    /// of JSON each, and the attributes).
+    static let fileLineBytes = 1 << 20
+
+    // MARK: - Opening
+
+    /// Opens the container's json-file log and follows it, from its cursor (`since`: entries older are
+    /// skipped, and the cursor drops what it delivered before) or, with `onlyNew`, from its end.
+    func openFile(_ id: String, since: Timestamp?, onlyNew: Bool) throws(FileUnavailable) {
+        guard let entry = table.containers[id] else { return }
+        guard entry.info.logDriver == "json-file" else {
+            throw FileUnavailable(why: "its log driver is \(entry.info.logDriver.isEmpty ? "not said" : entry.info.logDriver), not json-file")
+        }
+        let folder: Int32
+        do { folder = try LogFileOpener.openFolder(options.containersDirectory, id: id) } catch { throw FileUnavailable(why: error.message) }
+        var opened: [(fd: Int32, identity: FileIdentity)] = []
+        func fail(_ why: String) -> FileUnavailable {
+            for f in opened { Sys.close(f.fd) }
+            Sys.close(folder)
+            return FileUnavailable(why: why)
+        }
+        let current: (fd: Int32, status: FileStatus)
+        do { current = try LogFileOpener.open(folder: folder, id: id, LogFileGeneration(0)) } catch { throw fail(error.message) }
+        opened.append((current.fd, FileIdentity(device: current.status.device, inode: current.status.inode)))
+        let watcher: Inotify
+        do { watcher = try fileWatcher() } catch { throw fail("inotify: \(error)") }
+        let watch: Int32
+        do {
+            // The folder opened, whatever its path has become meanwhile.
+            watch = try watcher.addWatch("/proc/self/fd/\(folder)", [.modify, .create, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory])
+        } catch {
+            throw fail("cannot watch \(options.containersDirectory)/\(id): \(error)")
+        }
+        // Where to start, and what to read first.
+        var offset: Int64 = 0
+        var resumedExactly = false
+        if onlyNew {
+            offset = Self.lineStart(before: current.status.size, in: current.fd)
+        } else if let position = filePositions[id], position.isFile(opened[0].identity), position.offset <= current.status.size,
+                  position.time == entry.output.cursor.time {
+            // Read before by this attach and nothing delivered since: on from the same byte.
+            offset = position.offset
+            resumedExactly = true
+        } else if since.map({ t in Self.firstTime(current.fd).map { t < $0 } ?? true }) ?? true {
+            // The cursor (or the backlog) goes back before this file (or it has no entry yet): its older
+            // plain generations first.
+            // (A rotation between opening the file and watching the folder made it `….1`: read once.)
+            var older = olderGenerations(folder: folder, id: id)
+            older.removeAll { file in
+                guard file.identity == opened[0].identity else { return false }
+                Sys.close(file.fd)
+                return true
+            }
+            opened = older + opened
+        }
+        filePositions[id] = nil
+        let stream = FileStream(id: id, output: entry.output, folder: folder, fd: opened[0].fd, identity: opened[0].identity,
+                                offset: offset, tty: entry.info.tty, maxLineSize: options.maxLineSize)
+        stream.pending = Array(opened.dropFirst())
+        stream.watch = watch
+        stream.since = resumedExactly ? nil : since
+        if resumedExactly { entry.output.cursor.continued() }
+        stream.more = loop.makeTimer { [unowned self, unowned stream] in service(stream) }
+        files[id] = stream
+        watches[watch] = stream
+        entry.output.fromFile = true
+        table.streamOpened(id, at: Sys.monotonicNanos())
+        table.streamFollowing(id)
+        var actions = stream.follower.grew(size: .max)  // read what is there
+        if let next = stream.pending.first { actions += stream.follower.newFile(next.identity) }
+        if !entry.info.running {
+            stream.stopped = true
+            actions += stream.follower.containerDied()
+        }
+        pump(stream, actions)
+    }
+
+    /// The inotify descriptor, made and registered on first use.
+    func fileWatcher() throws(SyscallError) -> Inotify {
+        if let inotify { return inotify }
+        let made = try Inotify()
+        _ = try loop.register(made.fd) { [unowned self] _ in readFileEvents() }
+        inotify = made
+        return made
+    }
+
+    /// The older plain generations of a container's log present now, opened, oldest first. (A compressed
+    /// one is not read; see docs/attach.md.)
+    func olderGenerations(folder: Int32, id: String) -> [(fd: Int32, identity: FileIdentity)] {
+        guard let names = try? Sys.listDirectory(options.containersDirectory + "/" + id) else { return [] }
+        var result: [(fd: Int32, identity: FileIdentity)] = []
+        for generation in LogFileGenerations.present(names, id: id) where generation.number > 0 && !generation.compressed {
+            guard let file = try? LogFileOpener.open(folder: folder, id: id, generation) else { continue }
+            result.append((file.fd, FileIdentity(device: file.status.device, inode: file.status.inode)))
+        }
+        return result
+    }
+
+    /// The start of the line `size` ends or is in the middle of: `size` when the file ends in "\n", else
+    /// after the last "\n" of the MiB before it (0 when there is none).
+    static func lineStart(before size: Int64, in fd: Int32) -> Int64 {
+        guard size > 0 else { return 0 }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var end = size
+        while end > 0 && size - end < 1 << 20 {
+            let start = max(0, end - Int64(buffer.count))
+            guard let n = try? Sys.read(fd, into: &buffer, at: start), n > 0 else { return size }
+            let upTo = min(n, Int(end - start))
+            if let nl = buffer[0..<upTo].lastIndex(of: 10) { return start + Int64(nl) + 1 }
+            end = start
+        }
+        return end == 0 ? 0 : size
+    }
+
+    /// The time of a log file's first entry; nil when it has none yet (or it is not an entry).
+    static func firstTime(_ fd: Int32) -> Timestamp? {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        guard let n = try? Sys.read(fd, into: &buffer, at: 0), let nl = buffer[0..<n].firstIndex(of: 10) else { return nil }
+        var parser = JSONFileEntryParser()
+        return try? withRawBytes(buffer, 0..<nl) { raw throws(JSONFileEntryError) in try parser.parse(raw).time }
+    }
+
+    // MARK: - Watching
+
+    /// The inotify descriptor is readable: what happened in the folders watched.
+    func readFileEvents() {
+        guard let inotify else { return }
+        fileEvents.removeAll(keepingCapacity: true)
+        do {
+            try inotify.readEvents { event in
+                if event.mask.contains(.queueOverflow) {
+                    fileEvents.append((-1, event.mask, false))
+                } else if let stream = watches[event.watch] {
+                    fileEvents.append((event.watch, event.mask, event.name.elementsEqual(stream.logName)))
+                }
+            }
+        } catch {
+            Self.diagnostic("inotify: \(error)")
+        }
+        // Only what must happen at once happens here (a new file is opened before the engine can rename
+        // it away); the rest is for each container's `service`, at the end of the loop's turn. So this can
+        // also be called between two reads of a long file.
+        for (watch, mask, isLog) in fileEvents {
+            if watch == -1 {
+                // Events were lost: look at every file.
+                for stream in files.values { loop.arm(stream.more!, at: 0) }
+                continue
+            }
+            guard let stream = watches[watch] else { continue }
+            if !mask.isDisjoint(with: [.deleteSelf, .moveSelf, .ignored]) {
+                if mask.contains(.ignored) { watches[watch] = nil }
+                stream.folderGone = true
+            } else if isLog {
+                // Written to (or truncated), or a new file: `service` looks.
+                if !mask.isDisjoint(with: [.create, .movedTo]) { openNewFile(stream) }
+            } else {
+                continue
+            }
+            loop.arm(stream.more!, at: 0)
+        }
+    }
+
+    /// Tells a container's follower what inotify saw, and carries out what it decides: reading on, a new
+    /// file, the folder gone. Also what a read turn that stopped before the end comes back to.
+    func service(_ stream: FileStream) {
+        guard files[stream.id] === stream else { return }
+        var actions: [LogFileFollower.Action] = []
+        if stream.folderGone && !stream.toldFolderGone {
+            stream.toldFolderGone = true
+            actions += stream.follower.folderDeleted()
+        }
+        if stream.follower.next == nil, let next = stream.pending.first { actions += stream.follower.newFile(next.identity) }
+        if stream.follower.reading {
+            if !actions.contains(.read) { actions.append(.read) }
+        } else if let status = try? Sys.status(stream.fd) {
+            actions += stream.follower.grew(size: status.size)
+        }
+        pump(stream, actions)
+    }
+
+    /// A new `<id>-json.log` appeared: opened at once; read once the files before it are read to their end.
+    func openNewFile(_ stream: FileStream) {
+        guard files[stream.id] === stream,
+              let file = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(0)) else { return }
+        let identity = FileIdentity(device: file.status.device, inode: file.status.inode)
+        var held = stream.identities
+        guard !held.contains(identity) else {
+            Sys.close(file.fd)
+            return
+        }
+        // Two rotations before this event was read: the generation between is `….1` now, not read yet.
+        if let between = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(1)) {
+            let betweenIdentity = FileIdentity(device: between.status.device, inode: between.status.inode)
+            if held.contains(betweenIdentity) || betweenIdentity == identity {
+                Sys.close(between.fd)
+            } else {
+                stream.pending.append((between.fd, betweenIdentity))
+                held.append(betweenIdentity)
+            }
+        }
+        stream.pending.append((file.fd, identity))
+    }
+
+    /// The container stopped (a `die` event, or not in the engine's listing any more): its file is read to
+    /// the end, its last line without "\n" emitted, then the stream ends.
+    func fileContainerDied(_ id: String) {
+        guard let stream = files[id], !stream.stopped else { return }
+        stream.stopped = true
+        pump(stream, stream.follower.containerDied())
+    }
+
+    /// `docker rm`: what the descriptors hold is read to the end, then the container is forgotten.
+    func fileFolderDeleted(_ id: String) {
+        guard let stream = files[id] else { return }
+        pump(stream, stream.follower.folderDeleted())
+    }
+
+    // MARK: - Reading
+
+    /// Carries out the follower's actions, and those that come of them, in order.
+    func pump(_ stream: FileStream, _ first: [LogFileFollower.Action]) {
+        var actions = first
+        var k = 0
+        while k < actions.count {
+            guard files[stream.id] === stream else { return }
+            let action = actions[k]
+            k += 1
+            switch action {
+            case .read:
+                switch readTurn(stream) {
+                case .end: actions += stream.follower.reachedEnd()
+                case .more:
+                    loop.arm(stream.more!, at: 0)  // `service` reads on
+                    fileReadPending = true
+                case .failed(let why): endFile(stream, failure: why)
+                }
+            case .switchToNewFile(let identity):
+                guard let i = stream.pending.firstIndex(where: { $0.identity == identity }) else {
+                    endFile(stream, failure: "its new log file is not open")
+                    return
+                }
+                Sys.close(stream.fd)
+                for skipped in stream.pending[..<i] { Sys.close(skipped.fd) }
+                stream.fd = stream.pending[i].fd
+                stream.pending.removeFirst(i + 1)
+                if let after = stream.pending.first { actions += stream.follower.newFile(after.identity) }
+            case .truncated(let lostAfter, let first):
+                fileTruncations &+= 1
+                if first {
+                    Self.diagnostic("logs of \(name(of: stream.id)): its log file was truncated (it was \(lostAfter) bytes); "
+                                    + "read again from its start; lines written just before may be lost")
+                }
+            case .incompleteLineSkipped(let at, let bytes):
+                corruptLine(stream, at: at, "\(bytes) bytes without their \"\\n\" at the end of a file")
+            case .emitHeldLine:
+                let before = stream.output.records
+                stream.logs.finish(emit: { line in self.deliver(line, stream.output) })
+                counted(stream.output, since: before)
+                if stream.stopped { endFile(stream, failure: nil, keepPosition: true) }
+            case .forget:
+                endFile(stream, failure: nil)
+            }
+        }
+        if files[stream.id] === stream, case .arm(let deadline) = stream.machine.readDone(lineHeld: stream.logs.hasPending) {
+            scheduleFileIdleFlush(stream, at: deadline)
+        }
+    }
+
+    enum ReadTurn { case end, more, failed(String) }
+
+    /// Reads the current file from the follower's offset: to its end, or a few buffers.
+    func readTurn(_ stream: FileStream) -> ReadTurn {
+        let recordsBefore = stream.output.records
+        defer { counted(stream.output, since: recordsBefore) }
+        for _ in 0..<Self.fileReadsPerTurn {
+            let n: Int
+            do { n = try Sys.read(stream.fd, into: &readBuffer, at: stream.follower.readOffset) } catch {
+                return .failed("reading its log file: \(error)")
+            }
+            if n == 0 { return .end }
+            readBytesThisRound += n
+            stream.machine.dataArrived(at: Sys.monotonicNanos())
+            withRawBytes(readBuffer, 0..<n) { raw in
+                stream.follower.bytesRead(raw) { line in self.fileLine(stream, line) }
+            }
+            if out.count > 256 * 1024 { flush() }
+            // A new file may have appeared meanwhile: opened now, before the engine renames it away.
+            if inotify != nil { readFileEvents() }
+        }
+        return .more
+    }
+
+    /// One line of the file: an entry (its time returned), or a corrupt line (skipped, counted, reported).
+    @inline(__always)
+    func fileLine(_ stream: FileStream, _ line: LogFileFollower.Line) -> Timestamp? {
+        switch line {
+        case .tooLong(let at):
+            corruptLine(stream, at: at, "a line over \(Self.fileLineBytes) bytes")
+            return nil
+        case .line(let bytes, let at):
+            let entry: JSONFileEntry
+            do { entry = try stream.entries.parse(bytes) } catch {
+                corruptLine(stream, at: at, error.message)
+                return nil
+            }
+            if let since = stream.since, entry.time < since { return entry.time }
+            let output = stream.output
+            stream.entries.time.withUnsafeBytes { time in
+                stream.entries.log.withUnsafeBytes { text in
+                    stream.logs.feedEntry(stream: entry.stream, time: time, text: text, emit: { line in self.deliver(line, output) })
+                }
+            }
+            return entry.time
+        }
+    }
+
+    func corruptLine(_ stream: FileStream, at offset: Int64, _ why: String) {
+        fileCorruptLines &+= 1
+        stream.reported += 1
+        if stream.reported <= Self.corruptLinesReported {
+            Self.diagnostic("logs of \(name(of: stream.id)): a corrupt line at byte \(offset) of its log file skipped: \(why)"
+                            + (stream.reported == Self.corruptLinesReported ? " (further ones are counted, not reported)" : ""))
+        }
+    }
+
+    /// A line held without its "\n": emitted once the file stays idle for a while, as from a logs stream.
+    func scheduleFileIdleFlush(_ stream: FileStream, at deadline: UInt64) {
+        if let timer = stream.idleTimer { loop.cancel(timer) }
+        stream.idleTimer = loop.schedule(at: deadline) { [unowned self] in
+            stream.idleTimer = nil
+            guard files[stream.id] === stream else { return }
+            switch stream.machine.idleTimerFired(now: Sys.monotonicNanos(), lineHeld: stream.logs.hasPending) {
+            case .none:
+                break
+            case .arm(let deadline):
+                scheduleFileIdleFlush(stream, at: deadline)
+            case .emitHeldLineUnlessInputWaits:
+                // More bytes already written: reading them schedules this again.
+                if let status = try? Sys.status(stream.fd), status.size > stream.follower.readOffset { return }
+                if stream.follower.reading || !stream.pending.isEmpty { return }
+                let before = stream.output.records
+                stream.logs.finish(emit: { line in self.deliver(line, stream.output) })
+                counted(stream.output, since: before)
+            }
+        }
+    }
+
+    // MARK: - Ending
+
+    /// Closes a container's files; the table hears that its stream ended (cleanly, or with `failure`).
+    func endFile(_ stream: FileStream, failure: String?, keepPosition: Bool = false) {
+        guard files[stream.id] === stream else { return }
+        files[stream.id] = nil
+        if stream.watch >= 0, watches[stream.watch] === stream {
+            watches[stream.watch] = nil
+            try? inotify?.removeWatch(stream.watch)
+        }
+        if let timer = stream.more { loop.cancel(timer) }
+        if let timer = stream.idleTimer { loop.cancel(timer) }
+        stream.idleTimer = nil
+        Sys.close(stream.fd)
+        for file in stream.pending { Sys.close(file.fd) }
+        stream.pending = []
+        Sys.close(stream.folder)
+        if keepPosition, !stream.follower.reading {
+            // Where this attach stopped reading, to go on from the same byte should the container start again.
+            filePositions[stream.id] = stream.follower.cursor
+            filePositions[stream.id]?.time = stream.output.cursor.time
+        }
+        perform(table.streamEnded(stream.id, failure: failure, at: Sys.monotonicNanos()))
+        metrics?.changed()
+    }
+}
