@@ -44,8 +44,9 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Syscall", "Text"]),
         // The Docker Engine API: client, log stream framing, line assembly.
         .target(name: "Docker", dependencies: ["Syscall", "HTTP", "JSON", "Records", "Time"]),
-        // attach's engine: the container table and stream lifecycle (state machines), their driver, resume cursors.
-        .target(name: "Attacher", dependencies: ["Metrics", "Syscall", "HTTP", "JSON", "Records", "Docker", "Time"]),
+        // attach's engine: the container table and stream lifecycle (state machines), their driver, resume cursors
+        // (compressed log generations read through Gzip).
+        .target(name: "Attacher", dependencies: ["Metrics", "Syscall", "HTTP", "JSON", "Records", "Docker", "Time", "Gzip"]),
         .executableTarget(name: "attach", dependencies: ["Attacher", "Syscall"]),
         // The contracts between stages: a routed record's target (one parser and checker, for route and
         // emit-syslog) and the bus's requests and replies (for route and httpd), with the route-id rule.

@@ -13,6 +13,7 @@ enum AttachMetrics {
         var corruptLines = 0
         var truncations = 0
         var skipped = 0
+        var gaps = 0
     }
 
     static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts()) {
@@ -77,6 +78,8 @@ enum AttachMetrics {
              "Lines of containers' log files that are not entries (corrupt, cut short, too long): skipped.", files.corruptLines),
             ("logspout_attach_file_truncations_total",
              "Times a container's log file was found shorter than what was read (truncated in place): read again from its start.", files.truncations),
+            ("logspout_attach_file_gaps_total",
+             "Times a restarted attach found the log files after a container's cursor deleted by the engine (max-file): their lines skipped.", files.gaps),
         ]
         for (name, help, value) in fileCounters {
             text.family(name, .counter, help)

@@ -39,6 +39,13 @@ extension Attacher {
         var reported = 0
         /// `<id>-json.log`, to tell its events from those of the folder's other files.
         let logName: [UInt8]
+        /// The identity of the file being read (the follower's, kept apart to be read while it reads).
+        var current: FileIdentity
+        /// The position to save: after the last entry whose records are all delivered (a line still being
+        /// joined from pieces is read again from its first piece), and that entry's time.
+        var safe: LogFileCursor
+        /// A compressed generation is being read (its lines have no position to save).
+        var readingCompressed = false
 
         init(id: String, output: ContainerOutput, folder: Int32, fd: Int32, identity: FileIdentity, offset: Int64,
              tty: Bool, maxLineSize: Int) {
@@ -49,6 +56,15 @@ extension Attacher {
             follower = LogFileFollower(file: identity, offset: offset, maxLineBytes: Attacher.fileLineBytes)
             logs = LogStreamParser(multiplexed: !tty, maxLineSize: maxLineSize)
             logName = Array(LogFileGeneration(0).name(id).utf8)
+            current = identity
+            safe = LogFileCursor(device: identity.device, inode: identity.inode, offset: offset)
+        }
+
+        /// The records of every entry read are delivered (a held line was emitted): the position to save
+        /// is the follower's.
+        func allDelivered() {
+            guard !logs.hasPending else { return }
+            safe = follower.cursor
         }
 
         var identities: [FileIdentity] { [FileIdentity(device: follower.cursor.device, inode: follower.cursor.inode)] + pending.map(\.identity) }
@@ -98,33 +114,48 @@ extension Attacher {
         }
         // Where to start, and what to read first.
         var offset: Int64 = 0
-        var resumedExactly = false
+        var exact = false
+        var savedTime: Timestamp?
+        var compressed: [(fd: Int32, generation: LogFileGeneration)] = []
         if onlyNew {
             offset = Self.lineStart(before: current.status.size, in: current.fd)
-        } else if let position = filePositions[id], position.isFile(opened[0].identity), position.offset <= current.status.size,
-                  position.time == entry.output.cursor.time {
-            // Read before by this attach and nothing delivered since: on from the same byte.
-            offset = position.offset
-            resumedExactly = true
-        } else if since.map({ t in Self.firstTime(current.fd).map { t < $0 } ?? true }) ?? true {
-            // The cursor (or the backlog) goes back before this file (or it has no entry yet): its older
-            // plain generations first.
-            // (A rotation between opening the file and watching the folder made it `….1`: read once.)
-            var older = olderGenerations(folder: folder, id: id)
-            older.removeAll { file in
-                guard file.identity == opened[0].identity else { return false }
-                Sys.close(file.fd)
-                return true
+        } else {
+            var found: FoundPosition?
+            let position = filePositions[id].flatMap { $0.holds(entry.output.cursor) ? $0 : nil }
+            if let position {
+                // Read before (by this attach, or saved): on from the same byte, in the same file found by
+                // identity among the generations, then the newer ones.
+                found = findPosition(position.file, folder: folder, id: id, current: current)
             }
-            opened = older + opened
+            if let found {
+                opened = found.files
+                offset = found.offset
+                exact = found.exact
+                if exact { savedTime = position?.file.time }
+                if found.truncated {
+                    fileTruncations &+= 1
+                    Self.diagnostic("logs of \(name(of: id)): its log file is shorter than where reading stopped (truncated); "
+                                    + "read again from its start; lines written just before may be lost")
+                }
+            } else {
+                // By the timestamp cursor (or the backlog): the generations that may hold it first, the
+                // compressed ones through zlib.
+                let older = generationsByTime(folder: folder, id: id, since: since, current: opened[0])
+                for file in older.files where file.generation.compressed { compressed.append((file.fd, file.generation)) }
+                opened = older.files.filter { !$0.generation.compressed }.map { ($0.fd, $0.identity) } + opened
+                if position != nil, let since, let oldest = older.oldest, since < oldest {
+                    reportGap(id, from: since, to: oldest)
+                }
+            }
         }
         filePositions[id] = nil
         let stream = FileStream(id: id, output: entry.output, folder: folder, fd: opened[0].fd, identity: opened[0].identity,
                                 offset: offset, tty: entry.info.tty, maxLineSize: options.maxLineSize)
+        stream.safe.time = savedTime
         stream.pending = Array(opened.dropFirst())
         stream.watch = watch
-        stream.since = resumedExactly ? nil : since
-        if resumedExactly { entry.output.cursor.continued() }
+        stream.since = exact ? nil : since
+        if exact { entry.output.cursor.continued() }
         stream.more = loop.makeTimer { [unowned self, unowned stream] in service(stream) }
         files[id] = stream
         watches[watch] = stream
@@ -137,6 +168,10 @@ extension Attacher {
             stream.stopped = true
             actions += stream.follower.containerDied()
         }
+        for file in compressed {
+            if files[id] === stream { readCompressed(stream, file.fd, file.generation) }
+            Sys.close(file.fd)
+        }
         pump(stream, actions)
     }
 
@@ -147,18 +182,6 @@ extension Attacher {
         _ = try loop.register(made.fd) { [unowned self] _ in readFileEvents() }
         inotify = made
         return made
-    }
-
-    /// The older plain generations of a container's log present now, opened, oldest first. (A compressed
-    /// one is not read; see docs/attach.md.)
-    func olderGenerations(folder: Int32, id: String) -> [(fd: Int32, identity: FileIdentity)] {
-        guard let names = try? Sys.listDirectory(options.containersDirectory + "/" + id) else { return [] }
-        var result: [(fd: Int32, identity: FileIdentity)] = []
-        for generation in LogFileGenerations.present(names, id: id) where generation.number > 0 && !generation.compressed {
-            guard let file = try? LogFileOpener.open(folder: folder, id: id, generation) else { continue }
-            result.append((file.fd, FileIdentity(device: file.status.device, inode: file.status.inode)))
-        }
-        return result
     }
 
     /// The start of the line `size` ends or is in the middle of: `size` when the file ends in "\n", else
@@ -307,10 +330,13 @@ extension Attacher {
                 Sys.close(stream.fd)
                 for skipped in stream.pending[..<i] { Sys.close(skipped.fd) }
                 stream.fd = stream.pending[i].fd
+                stream.current = identity
+                stream.allDelivered()
                 stream.pending.removeFirst(i + 1)
                 if let after = stream.pending.first { actions += stream.follower.newFile(after.identity) }
             case .truncated(let lostAfter, let first):
                 fileTruncations &+= 1
+                stream.safe = LogFileCursor(device: stream.current.device, inode: stream.current.inode, offset: 0)
                 if first {
                     Self.diagnostic("logs of \(name(of: stream.id)): its log file was truncated (it was \(lostAfter) bytes); "
                                     + "read again from its start; lines written just before may be lost")
@@ -321,7 +347,8 @@ extension Attacher {
                 let before = stream.output.records
                 stream.logs.finish(emit: { line in self.deliver(line, stream.output) })
                 counted(stream.output, since: before)
-                if stream.stopped { endFile(stream, failure: nil, keepPosition: true) }
+                stream.allDelivered()
+                if stream.stopped { endFile(stream, failure: nil) }
             case .forget:
                 endFile(stream, failure: nil)
             }
@@ -368,12 +395,17 @@ extension Attacher {
                 corruptLine(stream, at: at, error.message)
                 return nil
             }
-            if let since = stream.since, entry.time < since { return entry.time }
-            let output = stream.output
-            stream.entries.time.withUnsafeBytes { time in
-                stream.entries.log.withUnsafeBytes { text in
-                    stream.logs.feedEntry(stream: entry.stream, time: time, text: text, emit: { line in self.deliver(line, output) })
+            if stream.since.map({ entry.time < $0 }) != true {
+                let output = stream.output
+                stream.entries.time.withUnsafeBytes { time in
+                    stream.entries.log.withUnsafeBytes { text in
+                        stream.logs.feedEntry(stream: entry.stream, time: time, text: text, emit: { line in self.deliver(line, output) })
+                    }
                 }
+            }
+            if !stream.logs.hasPending && !stream.readingCompressed {
+                stream.safe = LogFileCursor(device: stream.current.device, inode: stream.current.inode,
+                                            offset: at + Int64(bytes.count) + 1, time: entry.time)
             }
             return entry.time
         }
@@ -406,6 +438,7 @@ extension Attacher {
                 let before = stream.output.records
                 stream.logs.finish(emit: { line in self.deliver(line, stream.output) })
                 counted(stream.output, since: before)
+                stream.allDelivered()
             }
         }
     }
@@ -413,7 +446,7 @@ extension Attacher {
     // MARK: - Ending
 
     /// Closes a container's files; the table hears that its stream ended (cleanly, or with `failure`).
-    func endFile(_ stream: FileStream, failure: String?, keepPosition: Bool = false) {
+    func endFile(_ stream: FileStream, failure: String?) {
         guard files[stream.id] === stream else { return }
         files[stream.id] = nil
         if stream.watch >= 0, watches[stream.watch] === stream {
@@ -427,10 +460,10 @@ extension Attacher {
         for file in stream.pending { Sys.close(file.fd) }
         stream.pending = []
         Sys.close(stream.folder)
-        if keepPosition, !stream.follower.reading {
-            // Where this attach stopped reading, to go on from the same byte should the container start again.
-            filePositions[stream.id] = stream.follower.cursor
-            filePositions[stream.id]?.time = stream.output.cursor.time
+        // Where this attach stopped reading, to go on from the same byte should the container's file be
+        // read again (it starts again, its stream is reopened, or as saved for a restarted attach).
+        if stream.output.cursor.time != nil, stream.safe.isSaveable {
+            filePositions[stream.id] = FilePosition(file: stream.safe, cursor: stream.output.cursor)
         }
         perform(table.streamEnded(stream.id, failure: failure, at: Sys.monotonicNanos()))
         metrics?.changed()

@@ -64,15 +64,16 @@ public final class Attacher {
     var inotify: Inotify?
     /// The inotify events of one read (reused).
     var fileEvents: [(watch: Int32, mask: InotifyMask, isLog: Bool)] = []
-    /// Where reading stopped in the log file of a container that stopped, to go on from there when it
-    /// starts again.
-    var filePositions: [String: LogFileCursor] = [:]
+    /// Where reading stopped in the log file of a container whose file is not being read (it stopped, its
+    /// stream ended, or as saved in `STATE_DIR`), to go on from that byte when it is read again.
+    var filePositions: [String: FilePosition] = [:]
     /// Containers skipped with `--log-source files` (reported once each).
     var skipped: Set<String> = []
     /// attach's metrics of the log files: corrupt lines skipped, truncations seen, containers skipped.
     var fileCorruptLines = 0
     var fileTruncations = 0
     var skippedContainers = 0
+    var fileGaps = 0
     /// A read turn of a log file stopped before its end in this turn of the loop.
     var fileReadPending = false
 
@@ -99,12 +100,18 @@ public final class Attacher {
                 return .config
             }
             let file = CursorFile(directory: dir)
-            table = ContainerTable(options: options, savedCursors: file.load())
+            let saved = file.load()
+            table = ContainerTable(options: options, savedCursors: saved)
+            for (id, position) in file.files {
+                guard let cursor = saved[id] else { continue }
+                filePositions[id] = FilePosition(file: position, cursor: cursor)
+            }
             cursorFile = file
         }
         metrics = MetricsPublisher(loop: loop, file: "attach.prom") { [unowned self] text in
             AttachMetrics.render(&text, table: table, partialRecords: partialRecords,
-                                 files: .init(corruptLines: fileCorruptLines, truncations: fileTruncations, skipped: skippedContainers))
+                                 files: .init(corruptLines: fileCorruptLines, truncations: fileTruncations, skipped: skippedContainers,
+                                              gaps: fileGaps))
         }
         defer { metrics?.flush() }
         // At start, an engine that cannot be reached or is too old is an error the user must see.
@@ -215,7 +222,8 @@ public final class Attacher {
         guard force || now - file.lastWrite >= Self.cursorWriteNanos else { return }
         let durable = force || now - file.lastDurableWrite >= Self.cursorSyncNanos
         do {
-            try file.save(table.cursors(), durable: durable)
+            let cursors = table.cursors()
+            try file.save(cursors, files: fileCursors(cursors), durable: durable)
             file.dirty = false
             if durable { file.lastDurableWrite = now }
         } catch {

@@ -1,3 +1,4 @@
+import Docker
 import Records
 import Syscall
 import Time
@@ -9,9 +10,12 @@ import Time
 /// rename: a save costs about a microsecond instead of over a hundred, so attach can save after every
 /// write of its output). Each slot starts with a header line,
 ///
-///     logspout-cursors 1 <sequence> <length> <FNV-1a 64 of the content, hex>
+///     logspout-cursors 2 <sequence> <length> <FNV-1a 64 of the content, hex>
 ///
-/// then the content: one line per container, `<id> <seconds>.<nanoseconds> <count>`, sorted by id.
+/// then the content: one line per container, sorted by id, `<id> <seconds>.<nanoseconds> <count>` (the
+/// timestamp cursor), followed for a container read from its log file by ` <device> <inode> <offset> <time>`:
+/// the file's identity, the byte after the last line it accounts for, and that line's time
+/// (`<seconds>.<nanoseconds>`, or `-` at offset 0). Slots of version 1 (the timestamp cursor only) are still read.
 ///
 /// Saves go to one slot until a durable save (at most once a second, and at exit) fdatasyncs it; the
 /// next saves go to the other slot. So one slot is always whole and on disk while the other is being
@@ -32,7 +36,11 @@ final class CursorFile {
     var lastDurableWrite: UInt64 = 0
 
     static let magic = "logspout-cursors"
-    static let version = 1
+    static let version = 2
+    /// The versions `parse` reads.
+    static let versionsRead: Set<String> = ["1", "2"]
+    /// The file positions of the last `load`, by container id.
+    private(set) var files: [String: LogFileCursor] = [:]
 
     init(directory: String) {
         self.directory = directory
@@ -47,12 +55,13 @@ final class CursorFile {
     /// The newest whole slot's cursors (empty when there is none). Saves continue after its sequence, in
     /// the other slot, so the one just read stays whole until a newer one is on disk.
     func load() -> [String: ResumeCursor] {
-        var best: (slot: Int, sequence: UInt64, cursors: [String: ResumeCursor])?
+        var best: (slot: Int, sequence: UInt64, cursors: [String: ResumeCursor], files: [String: LogFileCursor])?
         for s in 0..<2 {
             guard let bytes = try? Sys.readFile(path(s), maxBytes: 64 << 20),
                   let parsed = Self.parse(bytes) else { continue }
-            if best.map({ parsed.sequence > $0.sequence }) ?? true { best = (s, parsed.sequence, parsed.cursors) }
+            if best.map({ parsed.sequence > $0.sequence }) ?? true { best = (s, parsed.sequence, parsed.cursors, parsed.files) }
         }
+        files = best?.files ?? [:]
         sequence = best?.sequence ?? 0
         slot = best.map { 1 - $0.slot } ?? 0
         return best?.cursors ?? [:]
@@ -60,9 +69,10 @@ final class CursorFile {
 
     /// Writes the cursors over the current slot. With `durable`, fdatasyncs it and moves on to the other
     /// slot (a killed process loses nothing unsynced; a power cut may, hence the two slots).
-    func save(_ cursors: [(String, ResumeCursor)], durable: Bool) throws(SyscallError) {
+    /// `files`: the log file positions of the containers read from their files.
+    func save(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], durable: Bool) throws(SyscallError) {
         if fds[slot] < 0 { fds[slot] = try Sys.openForUpdate(path(slot)) }
-        let bytes = Self.encode(cursors, sequence: sequence + 1)
+        let bytes = Self.encode(cursors, files: files, sequence: sequence + 1)
         try Sys.overwrite(fds[slot], bytes, truncate: bytes.count < lengths[slot], path(slot))
         lengths[slot] = bytes.count
         sequence += 1
@@ -76,11 +86,13 @@ final class CursorFile {
     }
 
     /// A slot: the header, then the content.
-    static func encode(_ cursors: [(String, ResumeCursor)], sequence: UInt64) -> [UInt8] {
+    static func encode(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], sequence: UInt64) -> [UInt8] {
         var content = ""
         for (id, c) in cursors.sorted(by: { $0.0 < $1.0 }) {
             guard let t = c.time else { continue }
-            content += "\(id) \(t.sinceParameter) \(c.countAtTime)\n"
+            content += "\(id) \(t.sinceParameter) \(c.countAtTime)"
+            if let f = files[id] { content += " \(f.device) \(f.inode) \(f.offset) \(f.time?.sinceParameter ?? "-")" }
+            content += "\n"
         }
         let body = Array(content.utf8)
         let header = "\(magic) \(version) \(sequence) \(body.count) \(String(FNV1a.hash64(body), radix: 16))\n"
@@ -89,25 +101,38 @@ final class CursorFile {
 
     /// A slot's sequence and cursors, or nil when it is not whole (torn, cut, or not a cursor file). A
     /// line of the content that does not read is skipped.
-    static func parse(_ bytes: [UInt8]) -> (sequence: UInt64, cursors: [String: ResumeCursor])? {
+    static func parse(_ bytes: [UInt8]) -> (sequence: UInt64, cursors: [String: ResumeCursor], files: [String: LogFileCursor])? {
         guard let newline = bytes.firstIndex(of: 10) else { return nil }
         let header = bytes[..<newline].split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
-        guard header.count == 5, header[0] == magic, header[1] == String(version),
+        guard header.count == 5, header[0] == magic, versionsRead.contains(header[1]),
               let sequence = UInt64(header[2]), let length = Int(header[3]), length >= 0,
               let hash = UInt64(header[4], radix: 16), bytes.count - (newline + 1) >= length else { return nil }
         let body = bytes[(newline + 1)..<(newline + 1 + length)]
         guard FNV1a.hash64(body) == hash else { return nil }
         var result: [String: ResumeCursor] = [:]
+        var files: [String: LogFileCursor] = [:]
+        let withFiles = header[1] != "1"
+        func text(_ field: ArraySlice<UInt8>) -> String { String(decoding: field, as: UTF8.self) }
         for line in body.split(separator: 10) {
             let fields = line.split(separator: 32)
-            guard fields.count == 3 else { continue }
-            let id = String(decoding: fields[0], as: UTF8.self)
-            let time = fields[1].split(separator: UInt8(ascii: "."))
-            guard time.count == 2, let s = Int64(String(decoding: time[0], as: UTF8.self)),
-                  let n = Int32(String(decoding: time[1], as: UTF8.self)),
-                  let count = Int(String(decoding: fields[2], as: UTF8.self)) else { continue }
-            result[id] = ResumeCursor(time: Timestamp(seconds: s, nanoseconds: n), countAtTime: count)
+            guard fields.count == 3 || (withFiles && fields.count == 7) else { continue }
+            let id = text(fields[0])
+            guard let t = time(fields[1]), let count = Int(text(fields[2])) else { continue }
+            result[id] = ResumeCursor(time: t, countAtTime: count)
+            guard fields.count == 7, let device = UInt64(text(fields[3])), let inode = UInt64(text(fields[4])),
+                  let offset = Int64(text(fields[5])), offset >= 0 else { continue }
+            let lineTime = time(fields[6])
+            guard lineTime != nil || (offset == 0 && fields[6].elementsEqual("-".utf8)) else { continue }
+            files[id] = LogFileCursor(device: device, inode: inode, offset: offset, time: lineTime)
         }
-        return (sequence, result)
+        return (sequence, result, files)
+    }
+
+    /// `<seconds>.<nanoseconds>`.
+    static func time(_ field: ArraySlice<UInt8>) -> Timestamp? {
+        let parts = field.split(separator: UInt8(ascii: "."))
+        guard parts.count == 2, let s = Int64(String(decoding: parts[0], as: UTF8.self)),
+              let n = Int32(String(decoding: parts[1], as: UTF8.self)), (0..<1_000_000_000).contains(n) else { return nil }
+        return Timestamp(seconds: s, nanoseconds: n)
     }
 }

@@ -81,7 +81,7 @@ public enum LogFileGenerations {
     }
 
     /// While the engine compresses `….n` into `….n.gz`, both exist: the plain one is read (it is complete).
-    static func dedupe(_ generations: [LogFileGeneration]) -> [LogFileGeneration] {
+    public static func dedupe(_ generations: [LogFileGeneration]) -> [LogFileGeneration] {
         let plain = Set(generations.filter { !$0.compressed }.map(\.number))
         return generations.filter { !$0.compressed || !plain.contains($0.number) }
     }
