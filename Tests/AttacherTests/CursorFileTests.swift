@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Docker
+import Records
 import Syscall
 import Time
 import Testing
@@ -84,9 +86,60 @@ struct CursorFileTests {
         let bytes = CursorFile.encode([Self.b, Self.a], sequence: 7)
         let text = String(decoding: bytes, as: UTF8.self)
         let body = "aaaa 1764000000.123456789 2\nbbbb 1764000001.000000005 1\n"
-        #expect(text.hasPrefix("logspout-cursors 1 7 \(body.utf8.count) "))
+        #expect(text.hasPrefix("logspout-cursors 2 7 \(body.utf8.count) "))
         #expect(text.hasSuffix("\n" + body))
         #expect(CursorFile.parse(bytes)?.sequence == 7)
-        #expect(CursorFile.parse(Array("logspout-cursors 1 7 0 cbf29ce484222325\n".utf8))?.cursors.isEmpty == true)
+        #expect(CursorFile.parse(Array("logspout-cursors 2 7 0 cbf29ce484222325\n".utf8))?.cursors.isEmpty == true)
+    }
+
+    static let position = LogFileCursor(device: 2049, inode: 393_222, offset: 10_485_700,
+                                        time: Timestamp(seconds: 1_764_000_000, nanoseconds: 100_000_000))
+
+    @Test("format 2: a container read from its log file has its file's identity, offset and that line's time")
+    func formatWithFiles() throws {
+        let atStart = LogFileCursor(device: 2049, inode: 7, offset: 0)
+        let bytes = CursorFile.encode([Self.a, Self.b], files: ["aaaa": Self.position, "bbbb": atStart], sequence: 3)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasSuffix("\naaaa 1764000000.123456789 2 2049 393222 10485700 1764000000.100000000\n"
+                               + "bbbb 1764000001.000000005 1 2049 7 0 -\n"))
+        let parsed = try #require(CursorFile.parse(bytes))
+        #expect(parsed.cursors == [Self.a.0: Self.a.1, Self.b.0: Self.b.1])
+        #expect(parsed.files == ["aaaa": Self.position, "bbbb": atStart])
+        // Saved and loaded.
+        let dir = Self.folder()
+        defer { _ = system("rm -rf \(dir)") }
+        let file = CursorFile(directory: dir)
+        try file.save([Self.a, Self.b], files: ["aaaa": Self.position], durable: true)
+        let again = CursorFile(directory: dir)
+        #expect(again.load() == [Self.a.0: Self.a.1, Self.b.0: Self.b.1])
+        #expect(again.files == ["aaaa": Self.position])
+    }
+
+    @Test("format 1 (the timestamp cursor only) is still read; its lines never carry a file position")
+    func versionOne() throws {
+        let body = Array("aaaa 1764000000.123456789 2\nbbbb 1764000001.000000005 1 2049 7 0 -\n".utf8)
+        let header = "logspout-cursors 1 9 \(body.count) \(String(FNV1a.hash64(body), radix: 16))\n"
+        let parsed = try #require(CursorFile.parse(Array(header.utf8) + body))
+        #expect(parsed.sequence == 9)
+        #expect(parsed.cursors == [Self.a.0: Self.a.1])  // the line with seven fields is not a version 1 line
+        #expect(parsed.files.isEmpty)
+        let dir = Self.folder()
+        defer { _ = system("rm -rf \(dir)") }
+        try Sys.writeFileAtomically(dir + "/cursors.1", Array(header.utf8) + body)
+        let file = CursorFile(directory: dir)
+        #expect(file.load() == [Self.a.0: Self.a.1])
+        #expect(file.files.isEmpty)
+        // The next save goes to the other slot, in format 2; both are read, the newer wins.
+        try file.save([Self.b], files: ["bbbb": Self.position], durable: true)
+        let again = CursorFile(directory: dir)
+        #expect(again.load() == [Self.b.0: Self.b.1])
+        #expect(again.files == ["bbbb": Self.position])
+        // A version not known, a bad time, a position with no time past byte 0: not read.
+        #expect(CursorFile.parse(Array("logspout-cursors 3 7 0 cbf29ce484222325\n".utf8)) == nil)
+        let odd = Array("aaaa 1764000000.123456789 2 1 2 300 -\nbbbb 17.5000000000 1\n".utf8)
+        let oddHeader = "logspout-cursors 2 1 \(odd.count) \(String(FNV1a.hash64(odd), radix: 16))\n"
+        let parsedOdd = try #require(CursorFile.parse(Array(oddHeader.utf8) + odd))
+        #expect(parsedOdd.cursors == [Self.a.0: Self.a.1])
+        #expect(parsedOdd.files.isEmpty)
     }
 }

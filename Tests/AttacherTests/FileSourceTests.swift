@@ -80,3 +80,130 @@ struct FileSourceUnitTests {
         #expect(c.countAtTime == 2)
     }
 }
+
+@Suite("Resuming a log file: by identity and offset, or by time")
+struct FileResumeTests {
+    static let id = "0123456789abcdef0123"
+
+    /// A container's folder under a temporary containers directory, with its generations (name suffix:
+    /// entries' seconds); `.gz` ones compressed by the system's gzip.
+    final class Folder {
+        let dir: String
+        var fds: [Int32] = []
+        init(_ generations: [(String, [Int])]) throws {
+            var template = Array("/tmp/logspout-resume-XXXXXX".utf8CString)
+            let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+            dir = String(cString: p!)
+            try Sys.makeDirectories(dir + "/" + FileResumeTests.id)
+            for (suffix, seconds) in generations {
+                let plain = suffix.hasSuffix(".gz") ? String(suffix.dropLast(3)) : suffix
+                let path = dir + "/" + FileResumeTests.id + "/" + FileResumeTests.id + "-json.log" + plain
+                try Sys.writeFileAtomically(path, Array(FileResumeTests.entries(seconds).utf8))
+                if suffix.hasSuffix(".gz") { #expect(system("gzip " + path) == 0) }
+            }
+        }
+        deinit {
+            for fd in fds { close(fd) }
+            _ = system("rm -rf \(dir)")
+        }
+        func path(_ suffix: String) -> String { dir + "/" + FileResumeTests.id + "/" + FileResumeTests.id + "-json.log" + suffix }
+        func identity(_ suffix: String) throws -> FileIdentity {
+            let fd = open(path(suffix), O_RDONLY)
+            defer { close(fd) }
+            let s = try Sys.status(fd)
+            return FileIdentity(device: s.device, inode: s.inode)
+        }
+        func attacher() throws -> Attacher {
+            var options = AttachOptions(endpoint: .unix("/nonexistent"))
+            options.containersDirectory = dir
+            return try Attacher(options: options, output: -1)
+        }
+        /// The current file, opened as `openFile` does, and the folder.
+        func current() throws -> (folder: Int32, fd: Int32, status: FileStatus) {
+            let folder = try LogFileOpener.openFolder(dir, id: FileResumeTests.id)
+            let file = try LogFileOpener.open(folder: folder, id: FileResumeTests.id, LogFileGeneration(0))
+            fds += [folder, file.fd]
+            return (folder, file.fd, file.status)
+        }
+    }
+
+    static func time(_ s: Int) -> Timestamp { Timestamp(seconds: 1_764_000_000 + Int64(s), nanoseconds: 500_000_000) }
+    static func entry(_ s: Int) -> String { #"{"log":"line \#(s)\n","stream":"stdout","time":"\#(time(s).description)"}"# + "\n" }
+    static func entries(_ seconds: [Int]) -> String { seconds.map(entry).joined() }
+    /// The byte after entry `s` in a file holding `seconds`.
+    static func offset(after s: Int, in seconds: [Int]) -> Int64 {
+        Int64(entries(Array(seconds.prefix { $0 <= s })).utf8.count)
+    }
+
+    @Test("the line ending at an offset; a compressed file's first entry")
+    func lineTimes() throws {
+        let folder = try Folder([("", [1, 2, 3]), (".1.gz", [7, 8])])
+        let fd = open(folder.path(""), O_RDONLY)
+        defer { close(fd) }
+        #expect(Attacher.lineTime(endingAt: Self.offset(after: 2, in: [1, 2, 3]), in: fd) == Self.time(2))
+        #expect(Attacher.lineTime(endingAt: Self.offset(after: 1, in: [1, 2, 3]), in: fd) == Self.time(1))
+        #expect(Attacher.lineTime(endingAt: 0, in: fd) == nil)
+        #expect(Attacher.lineTime(endingAt: 10, in: fd) == nil)  // not at a line's end
+        let gz = open(folder.path(".1.gz"), O_RDONLY)
+        defer { close(gz) }
+        #expect(Attacher.firstTimeCompressed(gz) == Self.time(7))
+        #expect(Attacher.firstTimeCompressed(fd) == nil)  // not gzip
+    }
+
+    @Test("found by identity after a rotation: on from its byte, then the newer generation; the saved time checked")
+    func byIdentity() throws {
+        // The cursor was in the file that is `….1` now.
+        let folder = try Folder([(".2", [1, 2]), (".1", [3, 4, 5]), ("", [6, 7])])
+        let attach = try folder.attacher()
+        let current = try folder.current()
+        let one = try folder.identity(".1")
+        let at = Self.offset(after: 4, in: [3, 4, 5])
+        let position = LogFileCursor(device: one.device, inode: one.inode, offset: at, time: Self.time(4))
+        let found = try #require(attach.findPosition(position, folder: current.folder, id: Self.id, current: (current.fd, current.status)))
+        #expect(found.files.map(\.identity) == [one, try folder.identity("")])
+        #expect(found.files.last?.fd == current.fd)
+        #expect(found.offset == at)
+        #expect(found.exact)
+        #expect(!found.truncated)
+        for f in found.files where f.fd != current.fd { close(f.fd) }
+        // The inode reused by another file (the line before the offset has another time): by time instead.
+        var reused = position
+        reused.time = Self.time(9)
+        #expect(attach.findPosition(reused, folder: current.folder, id: Self.id, current: (current.fd, current.status)) == nil)
+        // Not there any more (compressed, or deleted): by time.
+        let gone = LogFileCursor(device: one.device, inode: one.inode &+ 1_000_000, offset: at, time: Self.time(4))
+        #expect(attach.findPosition(gone, folder: current.folder, id: Self.id, current: (current.fd, current.status)) == nil)
+        // At a file's start: found, not exact (read by time from 0).
+        let start = try #require(attach.findPosition(LogFileCursor(device: one.device, inode: one.inode, offset: 0),
+                                                     folder: current.folder, id: Self.id, current: (current.fd, current.status)))
+        #expect(!start.exact && start.offset == 0 && start.files.count == 2)
+        for f in start.files where f.fd != current.fd { close(f.fd) }
+        // Shorter than the offset: truncated, from 0.
+        let cur = try folder.identity("")
+        let past = LogFileCursor(device: cur.device, inode: cur.inode, offset: 1 << 20, time: Self.time(7))
+        let truncated = try #require(attach.findPosition(past, folder: current.folder, id: Self.id, current: (current.fd, current.status)))
+        #expect(truncated.truncated && !truncated.exact && truncated.offset == 0 && truncated.files.map(\.fd) == [current.fd])
+    }
+
+    @Test("by time: from the newest generation that starts before the cursor, compressed ones included; the oldest's start for a gap")
+    func byTime() throws {
+        let folder = try Folder([(".3.gz", [1, 2]), (".2.gz", [3, 4]), (".1", [5, 6]), ("", [7, 8])])
+        let attach = try folder.attacher()
+        let current = try folder.current()
+        let cur = (current.fd, try folder.identity(""))
+        func names(_ since: Timestamp?) -> ([String], Timestamp?) {
+            let r = attach.generationsByTime(folder: current.folder, id: Self.id, since: since, current: cur)
+            defer { for f in r.files { close(f.fd) } }
+            return (r.files.map { ".\($0.generation.number)" + ($0.generation.compressed ? ".gz" : "") }, r.oldest)
+        }
+        #expect(names(Self.time(8)).0 == [])
+        #expect(names(Self.time(7)).0 == [".1"])  // the cursor's time may have more entries before
+        #expect(names(Self.time(6)).0 == [".1"])
+        #expect(names(Self.time(4)).0 == [".2.gz", ".1"])
+        #expect(names(Self.time(1)) == ([".3.gz", ".2.gz", ".1"], Self.time(1)))
+        #expect(names(nil) == ([".3.gz", ".2.gz", ".1"], Self.time(1)))
+        // Older ones deleted: what is left starts after the cursor.
+        _ = system("rm " + folder.path(".3.gz") + " " + folder.path(".2.gz"))
+        #expect(names(Self.time(2)) == ([".1"], Self.time(5)))
+    }
+}
