@@ -15,7 +15,8 @@ bash scripts/build-deps.sh
 # The linker's notes about getaddrinfo and dlopen in static programs are expected: name lookups use the
 # resolver built into the C library (files and dns) and /etc/resolv.conf, both present at run time;
 # nothing loads shared libraries (OpenSSL's providers are built in).
-# OpenSSL is linked in (a static program cannot dlopen it): -DLOGSPOUT_TLS_LINKED, -lssl -lcrypto.
+# OpenSSL is linked in (a static program cannot dlopen it): -DLOGSPOUT_TLS_LINKED, -lssl -lcrypto. zlib
+# (attach's compressed log generations) comes in from libz.a (zlib1g-dev) through CZlib's `-lz`.
 swift build -c release --scratch-path .build-image --static-swift-stdlib -Xswiftc -static-executable \
     -Xcc -DLOGSPOUT_TLS_LINKED -Xlinker -lssl -Xlinker -lcrypto --product logspout 2>&1 \
     | grep -v "statically linked applications requires at runtime" | tail -n 1
