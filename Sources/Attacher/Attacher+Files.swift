@@ -127,23 +127,30 @@ extension Attacher {
                 // identity among the generations, then the newer ones.
                 found = findPosition(position.file, folder: folder, id: id, current: current)
             }
+            var shorter = false
+            if let f = found, f.truncated {
+                // Shorter than the byte: truncated in place, or its inode reused by a newer file once the
+                // engine deleted it. Either way by time, from the oldest generation there is.
+                for file in f.files where file.fd != current.fd { Sys.close(file.fd) }
+                found = nil
+                shorter = true
+            }
             if let found {
                 opened = found.files
                 offset = found.offset
                 exact = found.exact
                 if exact { savedTime = position?.file.time }
-                if found.truncated {
-                    fileTruncations &+= 1
-                    Self.diagnostic("logs of \(name(of: id)): its log file is shorter than where reading stopped (truncated); "
-                                    + "read again from its start; lines written just before may be lost")
-                }
             } else {
                 // By the timestamp cursor (or the backlog): the generations that may hold it first, the
                 // compressed ones through zlib.
                 let older = generationsByTime(folder: folder, id: id, since: since, current: opened[0])
                 for file in older.files where file.generation.compressed { compressed.append((file.fd, file.generation)) }
                 opened = older.files.filter { !$0.generation.compressed }.map { ($0.fd, $0.identity) } + opened
-                if position != nil, let since, let oldest = older.oldest, since < oldest {
+                if shorter && older.files.isEmpty {
+                    fileTruncations &+= 1
+                    Self.diagnostic("logs of \(name(of: id)): its log file is shorter than where reading stopped (truncated); "
+                                    + "read again from its start; lines written just before may be lost")
+                } else if position != nil, let since, let oldest = older.oldest, since < oldest {
                     reportGap(id, from: since, to: oldest)
                 }
             }
