@@ -60,7 +60,11 @@ struct FileSourceTests {
         _ = try docker("wait", c.name)
         _ = try docker("wait", t.name)
         #expect(eventually { files.records().of(c.name).last?.data == "last, without a newline" })
-        #expect(eventually { api.records().of(c.name).last?.data.hasPrefix("after") == true && api.records().of(t.name).last?.data == "three" })
+        // Through the endpoint the last line may be missing (below): its last record is that line or the one before.
+        #expect(eventually {
+            let last = api.records().of(c.name).last?.data
+            return (last?.hasPrefix("after") == true || last == "last, without a newline") && api.records().of(t.name).last?.data == "three"
+        })
         #expect(eventually { files.records().of(t.name).last?.data == "three" })
         // The container's last bytes, without "\n", reach the file when it exits: the logs endpoint, which
         // ends when the container stops, sometimes ends before them (then, through the endpoint, that
