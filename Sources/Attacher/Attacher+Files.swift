@@ -186,9 +186,30 @@ extension Attacher {
     func fileWatcher() throws(SyscallError) -> Inotify {
         if let inotify { return inotify }
         let made = try Inotify()
-        _ = try loop.register(made.fd) { [unowned self] _ in readFileEvents() }
+        inotifyRegistration = try loop.register(made.fd) { [unowned self] _ in fileEventsReady() }
         inotify = made
         return made
+    }
+
+    /// The inotify descriptor has events. Without a linger they are read at once; with one, the descriptor
+    /// is left unwatched for `fileLingerMs` and read when it ends: the changes of every followed file in
+    /// that time are then read, and written on, together. Lines trickling in cost one wake-up per linger
+    /// in attach (and so in route and emit-syslog), not one per line; a line waits at most the linger.
+    func fileEventsReady() {
+        guard options.fileLingerMs > 0, let registration = inotifyRegistration else { return readFileEvents() }
+        if lingerTimer == nil {
+            lingerTimer = loop.makeTimer { [unowned self] in
+                if let registration = inotifyRegistration { try? loop.modify(registration, interest: .readable) }
+                readFileEvents()
+            }
+        }
+        guard let lingerTimer, !loop.isArmed(lingerTimer) else { return }
+        do {
+            try loop.modify(registration, interest: [])
+        } catch {
+            return readFileEvents()
+        }
+        loop.arm(lingerTimer, at: Sys.monotonicNanos() &+ UInt64(options.fileLingerMs) &* 1_000_000)
     }
 
     /// The start of the line `size` ends or is in the middle of: `size` when the file ends in "\n", else

@@ -62,6 +62,9 @@ public final class Attacher {
     var files: [String: FileStream] = [:]
     var watches: [Int32: FileStream] = [:]
     var inotify: Inotify?
+    /// The inotify descriptor's registration, and the timer that ends a linger (`fileLingerMs`).
+    var inotifyRegistration: EventLoop.Registration?
+    var lingerTimer: EventLoop.Timer?
     /// The inotify events of one read (reused).
     var fileEvents: [(watch: Int32, mask: InotifyMask, isLog: Bool)] = []
     /// Where reading stopped in the log file of a container whose file is not being read (it stopped, its
