@@ -65,8 +65,8 @@ let package = Package(
         // All four stages in one executable, for the container image (shared code pages).
         .executableTarget(name: "logspout", dependencies: ["Attacher", "Routing", "Emitter", "HTTPServer", "Syscall"]),
         .executableTarget(name: "records-bench", dependencies: ["Records", "JSON"], path: "Benchmarks/records-bench"),
-        .executableTarget(name: "pattern-bench", dependencies: ["Pattern"], path: "Benchmarks/pattern-bench"),
-        .executableTarget(name: "jsonfile-bench", dependencies: ["Docker"], path: "Benchmarks/jsonfile-bench"),
+        .executableTarget(name: "pattern-bench", dependencies: ["Pattern", "Syscall"], path: "Benchmarks/pattern-bench"),
+        .executableTarget(name: "jsonfile-bench", dependencies: ["Docker", "Syscall"], path: "Benchmarks/jsonfile-bench"),
         .executableTarget(name: "udp-ceiling", dependencies: ["Syscall"], path: "Benchmarks/udp-ceiling"),
         .executableTarget(name: "udp-sink", dependencies: ["Syscall"], path: "Benchmarks/udp-sink"),
 
