@@ -124,6 +124,27 @@ def pss_parts(pid):
     return parts
 
 
+def distinct_pages_kb(pids):
+    """kB of the distinct physical pages the processes have resident (/proc/PID/pagemap, root only): what
+    their sum of PSS would be if nothing else on the machine mapped the same files (the Swift runtime,
+    libc, busybox); None without the page numbers."""
+    import struct
+    seen = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+                for line in maps:
+                    lo, hi = (int(x, 16) for x in line.split(None, 1)[0].split("-"))
+                    pagemap.seek(lo // 4096 * 8)
+                    for (entry,) in struct.iter_unpack("<Q", pagemap.read((hi - lo) // 4096 * 8)):
+                        if entry >> 63:
+                            seen.add(entry & ((1 << 55) - 1))
+        except (OSError, ValueError):
+            pass
+    seen.discard(0)
+    return len(seen) * 4 if seen else None
+
+
 def threads_of(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/task"))
@@ -838,7 +859,8 @@ def rfc3339(t):
     return calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) + (float("0." + frac) if frac else 0.0)
 
 
-# (case, the appliance's peak sum of PSS, its processes' own peaks): printed by host_cost.
+# (case, the appliance's peak sum of PSS, its processes' own peaks, its distinct pages at the end): printed
+# by host_cost.
 MEMORY = []
 PARTS = ("binary", "libs", "heap", "arenas", "stacks", "anon", "other")
 
@@ -847,12 +869,15 @@ def print_memory():
     print("\nhost-cost, peak PSS by process (each process's own peak, and what it was made of then; kB)")
     print("| case | process | peak PSS | " + " | ".join(PARTS) + " | threads |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in PARTS) + " | --- |")
-    for case, total, peaks in MEMORY:
+    for case, total, peaks, alone in MEMORY:
         for name in ("supervisor", "attach", "route", "emit-syslog", "httpd"):
             if name in peaks:
                 pss, parts, threads = peaks[name]
                 print(f"| {case} | {name} | {pss:,} | " + " | ".join(f"{parts.get(k, 0):,}" for k in PARTS) + f" | {threads} |")
         print(f"| {case} | all together (at its peak) | {total:,} | " + " | ".join("" for _ in PARTS) + " | |")
+        if alone:
+            print(f"| {case} | all together, alone on the machine (distinct pages at the end) | {alone:,} | "
+                  + " | ".join("" for _ in PARTS) + " | |")
 
 
 def one_executable():
@@ -936,7 +961,7 @@ def full_speed(n, sources, dpid):
             rate = st["count"] / max(st["last"] - st["first"], 1e-9)
             rows.append((f"the appliance over UDP, LOG_SOURCE={source}{how}", rate, (d1 - d0) / max(st["count"], 1) * 1e6,
                          sum(per.values()), per, st["count"], app.peak))
-            MEMORY.append((f"full speed, LOG_SOURCE={source}{how}", app.peak, app.peaks))
+            MEMORY.append((f"full speed, LOG_SOURCE={source}{how}", app.peak, app.peaks, distinct_pages_kb(tree_pids(app.sup.pid))))
         finally:
             app.stop()
             sink.close()
@@ -994,7 +1019,7 @@ def trickle(count, seconds, sources, dpid):
                 per = {k: v / max(got, 1) * 1e6 for k, v in delta(s1, s0).items()}
                 rows.append((f"the appliance over UDP, LOG_SOURCE={source}", got / seconds, (d1 - d0) / max(got, 1) * 1e6,
                              sum(per.values()), per, st1["p50"] / 1000, st1["p99"] / 1000, app.peak))
-                MEMORY.append((f"trickle, LOG_SOURCE={source}", app.peak, app.peaks))
+                MEMORY.append((f"trickle, LOG_SOURCE={source}", app.peak, app.peaks, distinct_pages_kb(tree_pids(app.sup.pid))))
             finally:
                 app.stop()
                 sink.close()
