@@ -90,3 +90,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The stages use no Swift concurrency (their background jobs are plain threads: Sources/Syscall/Threads.swift):
+// without the implicit import of _Concurrency, neither its runtime nor libdispatch is loaded and relocated
+// in every stage (docs/performance.md). Tests and benchmarks keep it (Swift Testing is built on it; a
+// benchmark's top-level globals belong to the main actor).
+for target in package.targets where target.type != .test && target.type != .system && !(target.path ?? "").hasPrefix("Benchmarks") {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Xfrontend", "-disable-implicit-concurrency-module-import"])]
+}

@@ -29,7 +29,10 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    container printing BENCH_HOST_LINES (300000) lines of `seq` to json-file with nobody reading, curl on the
    engine's logs?follow, the appliance (supervisor.sh, a UDP route to udp-sink) for LOG_SOURCE=api and
    =files (when attach has --log-source), and Docker's own syslog driver to the same kind of receiver:
-   lines/s, dockerd's CPU per line (/proc of the engine's dockerd), every stage's, peak PSS. Then the same
+   lines/s, dockerd's CPU per line (/proc of the engine's dockerd), every stage's, peak PSS (and once more for
+   =files with the stages run as the image runs them: links to the one `logspout` executable; each
+   process's own peak PSS split by /proc/PID/smaps into its executable, shared libraries, heap, malloc's
+   other arenas, stacks and other anonymous memory). Then the same
    at a trickle (BENCH_TRICKLE_CONTAINERS (20) containers printing 100 lines/s, BENCH_TRICKLE_SECONDS (20) a
    case) with the latency from the record's time to the datagram's arrival, and the appliance beside
    BENCH_IDLE idle containers; a table and the ratios against the targets.
@@ -74,6 +77,79 @@ def pss_kb(pid):
     except OSError:
         pass
     return 0
+
+
+def pss_parts(pid):
+    """A process's PSS in kB by what it is, from /proc/PID/smaps: `binary` (its executable's file), `libs`
+    (other files: the Swift runtime, libc, ...), `heap` (the brk heap: malloc's main arena), `arenas`
+    (malloc's other arenas: 64 MiB-aligned anonymous regions with an unusable tail), `stacks` (the main
+    stack and the threads' stacks: anonymous regions above a guard page), `anon` (the rest: malloc's
+    large blocks, mmap'd buffers), `other` (vdso and the like). {} when the process is gone."""
+    maps = []
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split(None, 5)
+                if head and "-" in head[0] and not head[0].endswith(":"):
+                    lo, hi = (int(x, 16) for x in head[0].split("-"))
+                    maps.append([lo, hi, head[1], head[5].strip() if len(head) > 5 else "", 0])
+                elif line.startswith("Pss:") and maps:
+                    maps[-1][4] = int(line.split()[1])
+    except OSError:
+        return {}
+    parts = {}
+    for k, (lo, hi, perms, path, pss) in enumerate(maps):
+        before = maps[k - 1] if k else None
+        after = maps[k + 1] if k + 1 < len(maps) else None
+        if path == exe:
+            kind = "binary"
+        elif path.startswith("/"):
+            kind = "libs"
+        elif path == "[heap]":
+            kind = "heap"
+        elif path == "[stack]":
+            kind = "stacks"
+        elif path:
+            kind = "other"
+        elif perms.startswith("---"):
+            kind = "anon"  # reserved, never touched: no PSS
+        elif lo % (64 << 20) == 0 and after and after[0] == hi and after[2].startswith("---") and not after[3]:
+            kind = "arenas"
+        elif before and before[1] == lo and before[2].startswith("---") and not before[3] and before[1] - before[0] <= 64 << 10:
+            kind = "stacks"
+        else:
+            kind = "anon"
+        parts[kind] = parts.get(kind, 0) + pss
+    return parts
+
+
+def distinct_pages_kb(pids):
+    """kB of the distinct physical pages the processes have resident (/proc/PID/pagemap, root only): what
+    their sum of PSS would be if nothing else on the machine mapped the same files (the Swift runtime,
+    libc, busybox); None without the page numbers."""
+    import struct
+    seen = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+                for line in maps:
+                    lo, hi = (int(x, 16) for x in line.split(None, 1)[0].split("-"))
+                    pagemap.seek(lo // 4096 * 8)
+                    for (entry,) in struct.iter_unpack("<Q", pagemap.read((hi - lo) // 4096 * 8)):
+                        if entry >> 63:
+                            seen.add(entry & ((1 << 55) - 1))
+        except (OSError, ValueError):
+            pass
+    seen.discard(0)
+    return len(seen) * 4 if seen else None
+
+
+def threads_of(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
 
 
 def read_lines(proc, n, watch_pid=None):
@@ -703,9 +779,9 @@ def containers_dir():
 class Appliance:
     """supervisor.sh with one UDP route to `port`, attach reading the way LOG_SOURCE says; its processes' CPU and PSS."""
 
-    def __init__(self, port, source):
+    def __init__(self, port, source, bin=BIN):
         self.state = tempfile.mkdtemp(prefix="logspout-bench-state-")
-        env = dict(os.environ, LOGSPOUT_BIN=BIN, STATE_DIR=self.state, PORT=str(free_port()), LOG_SOURCE=source,
+        env = dict(os.environ, LOGSPOUT_BIN=bin, STATE_DIR=self.state, PORT=str(free_port()), LOG_SOURCE=source,
                    DOCKER_CONTAINERS_DIR=containers_dir())
         rfd, wfd = os.pipe()
         if wfd > 9:  # --ready-fd takes 3 to 9
@@ -719,6 +795,7 @@ class Appliance:
         with os.fdopen(rfd) as ready:
             ready.readline()
         self.peak = 0
+        self.peaks = {}  # process name: (its peak PSS kB, its parts then, its threads then)
 
     def stages(self):
         return {command(p).rsplit("/", 1)[-1]: p for p in tree_pids(self.sup.pid)
@@ -730,7 +807,17 @@ class Appliance:
         return out
 
     def sample(self):
-        self.peak = max(self.peak, sum(pss_kb(p) for p in tree_pids(self.sup.pid)))
+        """The sum of PSS of every process now, and each process's own peak with what it is made of."""
+        total = 0
+        for p in tree_pids(self.sup.pid):
+            parts = pss_parts(p)
+            pss = sum(parts.values())
+            total += pss
+            name = "supervisor" if p == self.sup.pid else command(p).rsplit("/", 1)[-1]
+            name = "supervisor" if name in ("sleep", "busybox", "sh") else name
+            if pss > self.peaks.get(name, (0,))[0]:
+                self.peaks[name] = (pss, parts, threads_of(p))
+        self.peak = max(self.peak, total)
 
     def stop(self):
         self.sup.terminate()
@@ -770,6 +857,39 @@ def rfc3339(t):
     import calendar
     head, _, frac = t.rstrip("Z").partition(".")
     return calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) + (float("0." + frac) if frac else 0.0)
+
+
+# (case, the appliance's peak sum of PSS, its processes' own peaks, its distinct pages at the end): printed
+# by host_cost.
+MEMORY = []
+PARTS = ("binary", "libs", "heap", "arenas", "stacks", "anon", "other")
+
+
+def print_memory():
+    print("\nhost-cost, peak PSS by process (each process's own peak, and what it was made of then; kB)")
+    print("| case | process | peak PSS | " + " | ".join(PARTS) + " | threads |")
+    print("| --- | --- | --- | " + " | ".join("---" for _ in PARTS) + " | --- |")
+    for case, total, peaks, alone in MEMORY:
+        for name in ("supervisor", "attach", "route", "emit-syslog", "httpd"):
+            if name in peaks:
+                pss, parts, threads = peaks[name]
+                print(f"| {case} | {name} | {pss:,} | " + " | ".join(f"{parts.get(k, 0):,}" for k in PARTS) + f" | {threads} |")
+        print(f"| {case} | all together (at its peak) | {total:,} | " + " | ".join("" for _ in PARTS) + " | |")
+        if alone:
+            print(f"| {case} | all together, alone on the machine (distinct pages at the end) | {alone:,} | "
+                  + " | ".join("" for _ in PARTS) + " | |")
+
+
+def one_executable():
+    """A folder where attach, route, emit-syslog and httpd are links to the one `logspout` executable, as in
+    the container image (the stages then share its code pages); None when this build has none."""
+    exe = os.path.abspath(f"{BIN}/logspout")
+    if not os.path.exists(exe):
+        return None
+    folder = tempfile.mkdtemp(prefix="logspout-bench-bin-")
+    for stage in ("attach", "route", "emit-syslog", "httpd"):
+        os.symlink(exe, f"{folder}/{stage}")
+    return folder
 
 
 def full_speed(n, sources, dpid):
@@ -823,10 +943,13 @@ def full_speed(n, sources, dpid):
     finally:
         docker("rm", "-f", name, check=False)
 
-    # The appliance over UDP, for each way attach reads.
-    for source in sources:
+    # The appliance over UDP, for each way attach reads; then reading the files again with the stages run
+    # as the image runs them, one executable by four names (BENCH_ONE_EXECUTABLE=0 leaves it out).
+    shared = one_executable() if os.environ.get("BENCH_ONE_EXECUTABLE", "1") != "0" and "files" in sources else None
+    for source, bin in [(s, BIN) for s in sources] + ([("files", shared)] if shared else []):
         sink = UDPSink()
-        app = Appliance(sink.port, source)
+        app = Appliance(sink.port, source, bin)
+        how = "" if bin == BIN else ", one executable"
         try:
             docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", SEQ.format(n=n))
             time.sleep(1)
@@ -836,12 +959,15 @@ def full_speed(n, sources, dpid):
             app.sample()
             per = {k: v / max(st["count"], 1) * 1e6 for k, v in delta(s1, s0).items()}
             rate = st["count"] / max(st["last"] - st["first"], 1e-9)
-            rows.append((f"the appliance over UDP, LOG_SOURCE={source}", rate, (d1 - d0) / max(st["count"], 1) * 1e6,
+            rows.append((f"the appliance over UDP, LOG_SOURCE={source}{how}", rate, (d1 - d0) / max(st["count"], 1) * 1e6,
                          sum(per.values()), per, st["count"], app.peak))
+            MEMORY.append((f"full speed, LOG_SOURCE={source}{how}", app.peak, app.peaks, distinct_pages_kb(tree_pids(app.sup.pid))))
         finally:
             app.stop()
             sink.close()
             docker("rm", "-f", name, check=False)
+    if shared:
+        subprocess.run(["rm", "-rf", shared])
 
     # Docker's own syslog driver, to the same kind of receiver.
     sink = UDPSink()
@@ -893,6 +1019,7 @@ def trickle(count, seconds, sources, dpid):
                 per = {k: v / max(got, 1) * 1e6 for k, v in delta(s1, s0).items()}
                 rows.append((f"the appliance over UDP, LOG_SOURCE={source}", got / seconds, (d1 - d0) / max(got, 1) * 1e6,
                              sum(per.values()), per, st1["p50"] / 1000, st1["p99"] / 1000, app.peak))
+                MEMORY.append((f"trickle, LOG_SOURCE={source}", app.peak, app.peaks, distinct_pages_kb(tree_pids(app.sup.pid))))
             finally:
                 app.stop()
                 sink.close()
@@ -975,6 +1102,9 @@ def host_cost():
         lat = "—" if p50 is None else f"{p50:.1f} / {p99:.1f} ms"
         print(f"| {what} | {rate:,.0f} | {us(d)} | {us(a)}{stages} | {us(d + (a or 0))} | {lat} | "
               + ("—" if peak is None else f"{peak / 1024:.1f} MB") + " |")
+
+    if MEMORY:
+        print_memory()
 
     def row(rows, prefix):
         return next((r for r in rows if r[0].startswith(prefix)), None)

@@ -4,7 +4,7 @@
 # costs the host (dockerd and every stage, against Docker's own syslog driver), in one run. Results belong in
 # docs/performance.md, with this command. Knobs: BENCH_LINES (200000), BENCH_WIDTH (100 bytes a line),
 # BENCH_IDLE (50 idle containers), BENCH_RECORDS (1000000), BENCH_STALLED (50000), BENCH_HOST_LINES (300000),
-# BENCH_TRICKLE_CONTAINERS (20), BENCH_TRICKLE_SECONDS (20).
+# BENCH_TRICKLE_CONTAINERS (20), BENCH_TRICKLE_SECONDS (20), BENCH_ONE_EXECUTABLE (1: also the stages as one executable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

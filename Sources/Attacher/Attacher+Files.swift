@@ -75,8 +75,8 @@ extension Attacher {
         var why: String
     }
 
-    /// A read of a file takes at most this many buffers before the other containers get their turn.
-    static let fileReadsPerTurn = 16
+    /// A read of a file takes at most this many buffers (1 MiB) before the other containers get their turn.
+    static let fileReadsPerTurn = 64
     /// Corrupt lines reported per container; the further ones are counted only.
     static let corruptLinesReported = 10
     /// A line of a log file longer than this is corrupt (the engine's are 16 KiB of text, at most six bytes
@@ -410,7 +410,7 @@ extension Attacher {
             withRawBytes(readBuffer, 0..<n) { raw in
                 stream.follower.bytesRead(raw) { line in self.fileLine(stream, line) }
             }
-            if out.count > 256 * 1024 { flush() }
+            if out.count >= Self.outputBatchBytes { flush() }
             // A new file may have appeared meanwhile: opened now, before the engine renames it away.
             if inotify != nil { readFileEvents() }
         }

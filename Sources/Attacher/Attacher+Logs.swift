@@ -106,7 +106,7 @@ extension Attacher {
             }
             if stream.machine.isOver { break }
             if n < readBuffer.count { break }
-            if out.count > 256 * 1024 { flush() }
+            if out.count >= Self.outputBatchBytes { flush() }
         }
         if stream.machine.isOver {
             close(stream)

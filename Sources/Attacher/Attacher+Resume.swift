@@ -163,7 +163,7 @@ extension Attacher {
                 corruptLine(stream, at: follower.readOffset, "\(name): \(error); the rest of it skipped")
                 return
             }
-            if out.count > 256 * 1024 { flush() }
+            if out.count >= Self.outputBatchBytes { flush() }
         }
         if !follower.held.isEmpty {
             corruptLine(stream, at: follower.cursor.offset, "\(follower.held.count) bytes without their \"\\n\" at the end of \(name)")

@@ -27,7 +27,9 @@ public final class Attacher {
     var reconnect: EventLoop.Timer?
     var retryTimers: [String: EventLoop.Timer] = [:]
     var out: [UInt8] = []
-    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// One read of a socket or a log file. Small: what a read brings grows about fivefold into records in
+    /// `out` before it is written (a line of `seq` is 70 B in its log file, 350 B as a record).
+    var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     /// Set when attach is to end: the loop stops, and nothing opens any more.
     var exitCode: ExitCode? {
         didSet {
@@ -41,6 +43,9 @@ public final class Attacher {
     /// Writes the records at `pendingSince` + `lingerNanos`.
     lazy var linger = loop.makeTimer { [unowned self] in flush() }
     static let lingerNanos: UInt64 = 2_000_000
+    /// The records are written once this much is buffered (or `lingerNanos` passed): `out` stays within
+    /// this and one read's records.
+    static let outputBatchBytes = 64 * 1024
     static let batchPauseMicros: UInt64 = 1000
     var readBytesThisRound = 0
     /// Saved cursors (STATE_DIR).
@@ -86,7 +91,7 @@ public final class Attacher {
         self.output = output
         table = ContainerTable(options: options)
         loop = try EventLoop(signals: [.terminate, .interrupt])
-        out.reserveCapacity(512 * 1024)
+        out.reserveCapacity(256 * 1024)
     }
 
     static func diagnostic(_ s: String) { Sys.diagnostic("attach: " + s) }
@@ -129,7 +134,7 @@ public final class Attacher {
                     pendingSince = now
                     loop.arm(linger, at: now + Self.lingerNanos)
                 }
-                if let since = pendingSince, out.count >= 64 * 1024 || now - since >= Self.lingerNanos { flush() }
+                if let since = pendingSince, out.count >= Self.outputBatchBytes || now - since >= Self.lingerNanos { flush() }
                 saveCursors(force: false)
                 // After a wake-up that carried log data, let more arrive before reading again: under load a
                 // read then takes many lines at once instead of one (at most 1 ms more latency).

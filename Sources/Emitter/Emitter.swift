@@ -52,7 +52,7 @@ public final class Emitter {
     /// When the input ended, the time left to deliver what is queued.
     var drainDeadline: UInt64?
     var warnedNoRoute = false
-    var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     var message: [UInt8] = []
     /// Lines waiting to be joined into messages, for routes with `multiline`.
     var joiner = MultilineJoiner()

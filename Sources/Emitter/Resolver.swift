@@ -1,5 +1,4 @@
 import Contract
-import Dispatch
 import Synchronization
 import Syscall
 
@@ -31,10 +30,10 @@ public struct Resolution: Sendable {
     public var summary: String
 }
 
-/// Resolves receiver addresses on a background queue, so the message path never waits on DNS, and
+/// Resolves receiver addresses on a background thread, so the message path never waits on DNS, and
 /// wakes the event loop through an eventfd when answers arrive.
 public final class Resolver: Sendable {
-    let queue = DispatchQueue(label: "logspout.resolver")
+    let queue = SerialWorker()
     let results = Mutex<[Resolution]>([])
     /// Readable when results are waiting.
     public let eventFD: Int32
@@ -47,7 +46,7 @@ public final class Resolver: Sendable {
 
     /// Starts a lookup of `address` for `kind` sockets; its result comes back through `take()`.
     public func resolve(key: String, address: Address, kind: SocketKind) {
-        queue.async { [self] in
+        queue.run { [self] in
             let result = Self.lookup(key: key, address: address, kind: kind)
             results.withLock { $0.append(result) }
             Sys.signalEvent(eventFD)

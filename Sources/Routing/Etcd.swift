@@ -1,5 +1,4 @@
 import Contract
-import Dispatch
 import HTTP
 import JSON
 import Synchronization
@@ -44,7 +43,6 @@ public final class EtcdPoller: Sendable {
     /// Readable when readings are waiting: add it to the event loop, then call `take()`.
     public let eventFD: Int32
     private let mailbox = Mutex<[EtcdReading]>([])
-    private let queue = DispatchQueue(label: "route.etcd")
 
     public init(settings: EtcdSettings) throws(SyscallError) {
         self.settings = settings
@@ -55,7 +53,7 @@ public final class EtcdPoller: Sendable {
 
     /// Starts reading etcd: at once, then every `interval` seconds, forever.
     public func start() {
-        queue.async { [self] in
+        let thread = { @Sendable [self] in
             while true {
                 let reading = Self.read(settings)
                 mailbox.withLock { $0.append(reading) }
@@ -63,6 +61,11 @@ public final class EtcdPoller: Sendable {
                 let micros = max(0.01, settings.interval) * 1_000_000
                 Sys.sleep(microseconds: UInt64(min(micros, Double(UInt32.max - 1))))
             }
+        }
+        // No thread: route goes on without discovery, as with etcd unreachable.
+        do { try Sys.startThread(thread) } catch {
+            mailbox.withLock { $0.append(.unreachable(reason: "\(error)")) }
+            Sys.signalEvent(eventFD)
         }
     }
 

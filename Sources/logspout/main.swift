@@ -9,25 +9,23 @@ import HTTPServer
 import Routing
 import Syscall
 
-let stages: [String: ([String]) -> ExitCode] = [
+let stages: [String: @Sendable ([String]) -> ExitCode] = [
     "attach": AttachCommand.main,
     "route": RouteCommand.main,
     "emit-syslog": EmitSyslogCommand.main,
     "httpd": HTTPDCommand.main,
 ]
 
-var argv = CommandLine.arguments
+let argv = CommandLine.arguments
 let called = String(argv.first?.split(separator: "/").last ?? "logspout")
 if let stage = stages[called] {
     Sys.exit(stage(argv))
 }
 if argv.count > 1, let stage = stages[argv[1]] {
-    argv.removeFirst()
-    Sys.exit(stage(argv))
+    Sys.exit(stage(Array(argv.dropFirst())))
 }
 if argv.count > 1, argv[1] == "health" {
-    argv.removeFirst()
-    Sys.exit(HealthCommand.main(argv))
+    Sys.exit(HealthCommand.main(Array(argv.dropFirst())))
 }
 let names = stages.keys.sorted().joined(separator: ", ")
 let help = argv.count > 1 && (argv[1] == "-h" || argv[1] == "--help")
