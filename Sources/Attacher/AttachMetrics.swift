@@ -16,7 +16,8 @@ enum AttachMetrics {
         var gaps = 0
     }
 
-    static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts()) {
+    static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts(),
+                       outputWrites: Int = 0) {
         var own: [(label: String, name: String, output: ContainerOutput)] = []
         var folded = false
         var otherRecords = table.forgottenOther
@@ -65,6 +66,9 @@ enum AttachMetrics {
         text.family("logspout_attach_records_partial_total", .counter,
                     "Records that are a piece of a longer line, marked partial (over MAX_LINE_SIZE, or escapes over a record's bound).")
         text.sample("logspout_attach_records_partial_total", partialRecords)
+        text.family("logspout_attach_output_writes_total", .counter,
+                    "Writes of attach's output, each a batch of records (lines that trickle in are written once per linger, LOG_LINGER_MS).")
+        text.sample("logspout_attach_output_writes_total", outputWrites)
         text.family("logspout_attach_containers_followed", .gauge, "Containers whose logs stream is open.")
         text.sample("logspout_attach_containers_followed", followed)
         text.family("logspout_attach_containers_followed_by_source", .gauge,
