@@ -32,12 +32,12 @@ find_bin() {
     [ -x "$BIN/attach" ] || { log "cannot find attach, route and emit-syslog (set LOGSPOUT_BIN)"; exit 69; }
 }
 
-# A stage's command. Descriptors 3 and 4 (the supervisor's hold on the pipes), 5 (its own readiness
-# descriptor) and 7 (its tick) are closed for it; on descriptor 6 it announces its readiness, in $RUN/ready.NAME.
+# A stage's command. Descriptors 3 and 4 (the supervisor's hold on the pipes) and 5 (its own readiness
+# descriptor) are closed for it; on descriptor 6 it announces its readiness, in $RUN/ready.NAME.
 run_stage() {
     stage=$1
     shift
-    exec 3>&- 4>&- 5>&- 7>&- 6> "$RUN/ready.$stage"
+    exec 3>&- 4>&- 5>&- 6> "$RUN/ready.$stage"
     case $stage in
     attach) exec "$BIN/attach" --ready-fd 6 > "$RUN/records" ;;
     route) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/route" --ready-fd 6 "$@" < "$RUN/records" > "$RUN/routed" ;;
@@ -63,7 +63,7 @@ ready() {
 }
 
 # Seconds since boot, and the variable-name form of a stage name: shell builtins only (the loop forks
-# nothing).
+# nothing but its sleep).
 now() { read -r up _ < /proc/uptime; NOW=${up%%.*}; }
 
 # start NAME: starts a stage in the background and notes its pid and start time (and a restart).
@@ -103,7 +103,8 @@ publish() {
 var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
 
 # alive PID: the process exists and is not a zombie. A zombie has no executable: one stat of
-# /proc/PID/exe says a stage runs; otherwise its state is read (the shell reads a file a byte at a time).
+# /proc/PID/exe says a stage runs; only otherwise is its state read (the shell reads a file a byte at a
+# time: a few hundred system calls for /proc/PID/stat).
 alive() {
     [ ! -e "/proc/$1/exe" ] || return 0
     { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
@@ -251,7 +252,7 @@ main() {
     [ "$status" = 0 ] || exit "$status"
     trap leave EXIT
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
-    mkfifo "$RUN/records" "$RUN/routed" "$RUN/tick"
+    mkfifo "$RUN/records" "$RUN/routed"
     mkdir "$RUN/metrics"
     LOGSPOUT_METRICS_DIR=$RUN/metrics
     export LOGSPOUT_METRICS_DIR
@@ -259,17 +260,13 @@ main() {
     # what is in a pipe whose reader died for the restarted reader.
     exec 3<> "$RUN/records" 4<> "$RUN/routed"
     held=1
-    # The loop's tick: a read with a timeout on a pipe nobody writes to (no sleep to fork every turn; a TERM
-    # or INT ends the wait at once).
-    exec 7<> "$RUN/tick"
     [ -z "${stopping:-}" ] || shutdown "$@"
     log "starting $BIN/attach | route $* | emit-syslog, and httpd on port ${PORT:-8000}"
     for stage in emit-syslog route attach httpd; do
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ "$stage" = route ]; then start route "$@"; else start "$stage"; fi
     done
-    # Every 0.5 s; every 0.1 s until the stages are ready (for at most the first 10 s). The wait is the
-    # shell's own read with a timeout, on the tick pipe.
+    # Every 0.5 s; every 0.1 s until the stages are ready (for at most the first 10 s).
     quick=100
     while :; do
         [ -z "${stopping:-}" ] || shutdown "$@"
@@ -282,9 +279,9 @@ main() {
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then
             quick=$((quick - 1))
-            read -r -t 0.1 _ <&7 || true
+            sleep 0.1
         else
-            read -r -t 0.5 _ <&7 || true
+            sleep 0.5
         fi
     done
 }
