@@ -66,9 +66,6 @@ enum AttachMetrics {
         text.family("logspout_attach_records_partial_total", .counter,
                     "Records that are a piece of a longer line, marked partial (over MAX_LINE_SIZE, or escapes over a record's bound).")
         text.sample("logspout_attach_records_partial_total", partialRecords)
-        text.family("logspout_attach_output_writes_total", .counter,
-                    "Writes of attach's output, each a batch of records (lines that trickle in are written once per linger, LOG_LINGER_MS).")
-        text.sample("logspout_attach_output_writes_total", outputWrites)
         text.family("logspout_attach_containers_followed", .gauge, "Containers whose logs stream is open.")
         text.sample("logspout_attach_containers_followed", followed)
         text.family("logspout_attach_containers_followed_by_source", .gauge,
@@ -100,5 +97,8 @@ enum AttachMetrics {
         text.family("logspout_attach_metrics_folded_total", .counter,
                     "Containers whose labels were folded into container_id=\"_other\" (over METRICS_MAX_LABEL_VALUES).")
         text.sample("logspout_attach_metrics_folded_total", table.labels.folded)
+        text.family("logspout_attach_output_writes_total", .counter,
+                    "Writes of attach's output, each a batch of records (lines that trickle in are written once per linger, LOG_LINGER_MS).")
+        text.sample("logspout_attach_output_writes_total", outputWrites)
     }
 }

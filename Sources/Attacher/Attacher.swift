@@ -39,6 +39,8 @@ public final class Attacher {
     /// How long to let lines gather after a read turn (grows as the rate falls; `LOG_LINGER_MS`).
     var linger: ReadLinger
     var readBytesThisRound = 0
+    /// The most records one container's read brought in this turn of the loop.
+    var streamRecordsThisRound = 0
     /// Writes of the output (each a batch of records), for `/metrics`.
     var outputWrites = 0
     /// Saved cursors (STATE_DIR).
@@ -128,9 +130,10 @@ public final class Attacher {
                 // wake-up per linger, not one per line; at full speed the linger stays near 1 ms.
                 flush()
                 saveCursors(force: false)
-                let pause = linger.turnRead(bytes: readBytesThisRound)
+                let pause = linger.turnRead(bytes: readBytesThisRound, streamRecords: streamRecordsThisRound)
                 if pause > 0, exitCode == nil, !fileReadPending { Sys.sleep(microseconds: pause / 1000) }
                 readBytesThisRound = 0
+                streamRecordsThisRound = 0
                 fileReadPending = false
             }
         } catch {

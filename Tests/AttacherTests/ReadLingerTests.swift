@@ -26,6 +26,17 @@ struct ReadLingerTests {
         #expect(waits == [12_500_000, 6_250_000, 3_125_000, 1_562_500, 1_000_000, 1_000_000, 1_000_000])
     }
 
+    @Test("64 records or more from one container are a full batch, however few bytes (a socket's buffer holds a few hundred writes)")
+    func streamBatches() {
+        var linger = ReadLinger(maximumMs: 40)
+        for _ in 0..<10 { _ = linger.turnRead(bytes: 3000, streamRecords: 60) }
+        #expect(linger.nanos == 40 * Self.ms)
+        #expect(linger.turnRead(bytes: 3000, streamRecords: 64) == 20 * Self.ms)
+        #expect(linger.turnRead(bytes: 3000, streamRecords: 200) == 10 * Self.ms)
+        // Many containers with a few lines each: the total is no batch of one stream.
+        #expect(linger.turnRead(bytes: 9000, streamRecords: 5) == 20 * Self.ms)
+    }
+
     @Test("a turn that read nothing waits for nothing and leaves the linger as it was")
     func nothingRead() {
         var linger = ReadLinger(maximumMs: 50)
