@@ -386,8 +386,8 @@ extension Attacher {
     /// `end`: the file has nothing more for now (`readNothing`: not a byte this turn).
     enum ReadTurn { case end(readNothing: Bool), more, failed(String) }
 
-    /// Reads the current file from the follower's offset: to its end, or a few buffers. A read shorter
-    /// than asked reached the end of a regular file: no further read is made to see it return 0.
+    /// Reads the current file from the follower's offset: to its end (a read that returns 0), or a few
+    /// buffers.
     func readTurn(_ stream: FileStream) -> ReadTurn {
         let recordsBefore = stream.output.records
         defer { counted(stream.output, since: recordsBefore) }
@@ -402,7 +402,6 @@ extension Attacher {
             withRawBytes(readBuffer, 0..<n) { raw in
                 stream.follower.bytesRead(raw) { line in self.fileLine(stream, line) }
             }
-            if n < readBuffer.count { return .end(readNothing: false) }
             if out.count > 256 * 1024 { flush() }
             // A long file: a new file may have appeared meanwhile; opened now, before the engine renames
             // it away.
