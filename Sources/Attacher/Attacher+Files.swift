@@ -403,8 +403,7 @@ extension Attacher {
                 stream.follower.bytesRead(raw) { line in self.fileLine(stream, line) }
             }
             if out.count > 256 * 1024 { flush() }
-            // A long file: a new file may have appeared meanwhile; opened now, before the engine renames
-            // it away.
+            // A new file may have appeared meanwhile: opened now, before the engine renames it away.
             if inotify != nil { readFileEvents() }
         }
         return .more
