@@ -37,6 +37,16 @@ struct CursorFileTests {
         #expect(CursorFile(directory: dir).load() == [Self.b.0: Self.b.1])
     }
 
+    @Test("a save not synced yet is known, so that attach syncs it at exit even with nothing new to save")
+    func unsynced() throws {
+        let file = CursorFile(directory: Self.folder())
+        #expect(!file.unsynced)
+        try file.save([Self.a], durable: false)
+        #expect(file.unsynced)
+        try file.save([Self.a], durable: true)
+        #expect(!file.unsynced)
+    }
+
     @Test("a torn or cut slot is not used: the other, synced before, is")
     func tornSlot() throws {
         let dir = Self.folder()

@@ -32,6 +32,37 @@ func currentLogInode(_ id: String) throws -> UInt64 {
     return try Sys.status(fd).inode
 }
 
+/// The size of a file; 0 when it cannot be looked at.
+func fileSize(_ path: String) -> Int64 {
+    let fd = open(path, O_RDONLY)
+    defer { if fd >= 0 { close(fd) } }
+    return fd < 0 ? 0 : (try? Sys.status(fd).size) ?? 0
+}
+
+/// Whether the last record a child wrote is `data` (read from the end of its output only).
+func outputEnds(_ child: Child, with data: String) -> Bool {
+    let fd = open(child.stdoutPath, O_RDONLY)
+    defer { if fd >= 0 { close(fd) } }
+    guard fd >= 0, let size = try? Sys.status(fd).size, size > 0 else { return false }
+    var tail = [UInt8](repeating: 0, count: Int(min(size, 64 * 1024)))
+    guard let n = try? Sys.read(fd, into: &tail, at: size - Int64(tail.count)), n == tail.count, tail.last == 10 else { return false }
+    let last = tail.dropLast().split(separator: 10).last ?? []
+    return String(decoding: last, as: UTF8.self).contains("\"data\":\"\(data)\"")
+}
+
+/// Whether `numbers` go up by one, from the first to the last.
+func inOrder(_ numbers: [Int]) -> Bool {
+    numbers.indices.dropFirst().allSatisfy { numbers[$0] == numbers[$0 - 1] + 1 }
+}
+
+/// Where `numbers` first do not go up by one (for a failure's message, instead of the whole list).
+func firstBreak(_ numbers: [Int]) -> String {
+    guard let i = numbers.indices.dropFirst().first(where: { numbers[$0] != numbers[$0 - 1] + 1 }) else {
+        return "\(numbers.count) numbers, \(numbers.first ?? 0) to \(numbers.last ?? 0)"
+    }
+    return "\(numbers[i - 1]) then \(numbers[i]) at \(i) of \(numbers.count)"
+}
+
 /// Prints `seq 1` … `seq total` in batches of `batch` lines, `pauseMs` apart.
 func pacedSeq(from: Int = 1, total: Int, batch: Int, pauseMs: Int) -> String {
     "i=\(from - 1); while [ $i -lt \(total) ]; do seq $((i+1)) $((i+\(batch))) | sed 's/^/seq /'; i=$((i+\(batch))); sleep \(Double(pauseMs) / 1000); done"
@@ -39,47 +70,81 @@ func pacedSeq(from: Int = 1, total: Int, batch: Int, pauseMs: Int) -> String {
 
 @Suite("attach's log file cursors across restarts (STATE_DIR)", .serialized)
 struct FileCursorTests {
-    @Test("kill -9 and restart while the file rotates: resumed at its byte in the renamed file, nothing lost, at most the last read repeated; a graceful restart repeats nothing")
+    /// What attach writes at once (docs/attach.md, "What a kill -9 repeats"): it writes as soon as it holds
+    /// more than `flushBytes` after a read of `readBytes` of a log file, whose entries are `minEntryBytes`
+    /// each at least. A batch is at most `flushBytes` plus the records of one read.
+    static let flushBytes = 256 * 1024
+    static let readBytes = 64 * 1024
+    static let minEntryBytes = 66
+
+    @Test("kill -9 while reading a rotating file at full speed, twice: resumed at its byte in the renamed file, nothing lost, at most one batch repeated; a graceful restart repeats nothing")
     func killedWhileRotating() throws {
         let state = Env.tempDir()
         let c = TestContainer("cursor-kill")
-        let total = 90_000
-        // About 10,000 lines (0.8 MB) a second: a rotation every second or so.
-        try c.run(TestContainer.waitForGo + "; " + pacedSeq(total: total, batch: 1000, pauseMs: 100) + "; sleep 2",
-                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=3"])
+        let total = 480_000
+        // About 80,000 lines (6.5 MB) a second for 6 s: a rotation every 150 ms, none deleted while attach is behind.
+        try c.run(TestContainer.waitForGo + "; " + pacedSeq(total: total, batch: 4000, pauseMs: 50) + "; sleep 600",
+                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=60"])
+        /// Holds attach back for a second while the container writes, lets it go, and kills it once it has
+        /// written 4 MiB more: it is then reading the renamed files it fell behind on, whole read turns at a time.
+        func killBehind(_ child: Child) {
+            #expect(eventually(timeoutMs: 30_000) { fileSize(child.stdoutPath) >= 1 << 20 })
+            child.signal(SIGSTOP)
+            pace(ms: 1000)
+            child.signal(SIGCONT)
+            let resumed = fileSize(child.stdoutPath)
+            #expect(eventually(timeoutMs: 30_000) { fileSize(child.stdoutPath) >= resumed + (4 << 20) })
+            child.signal(SIGKILL)
+            child.wait()
+        }
+        /// What attach repeated after it was killed: the records of `killed` from `next`'s first on, which
+        /// must be one batch at most (in bytes, with the largest record of the run for each entry of a read).
+        func expectOneBatchRepeated(_ killed: Child, _ next: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
+            let raw = rawRecords(killed, id: c.id)
+            let numbers = sequence(killed.records().of(c.name))
+            #expect(inOrder(numbers), "in order, none missing or repeated: \(firstBreak(numbers))", sourceLocation: sourceLocation)
+            guard let last = numbers.last, let start = next.first, raw.count == numbers.count else {
+                Issue.record("no records to compare", sourceLocation: sourceLocation)
+                return
+            }
+            #expect(start <= last + 1, "nothing lost across the kill: \(last) then \(start)", sourceLocation: sourceLocation)
+            let repeated = max(0, last + 1 - start)
+            let repeatedBytes = raw.suffix(repeated).reduce(0) { $0 + $1.count + 1 }
+            let largest = (raw.map(\.count).max() ?? 0) + 1
+            let batch = Self.flushBytes + (Self.readBytes / Self.minEntryBytes + 1) * largest
+            print("repeated after the kill: \(repeated) records, \(repeatedBytes) bytes (a batch: at most \(batch))")
+            #expect(repeatedBytes <= batch, "repeated after the kill: \(repeated) records, \(repeatedBytes) bytes; a batch is at most \(batch)",
+                    sourceLocation: sourceLocation)
+        }
         let first = try startFileAttach("files", env: ["STATE_DIR": state])
         #expect(eventually { ((try? docker("inspect", "-f", "{{.State.Running}}", c.name)) ?? "") == "true" })
         pace(ms: 500)
         try c.go()
-        #expect(eventually(timeoutMs: 30_000) { sequence(first.records().of(c.name)).count >= 20_000 })
-        first.signal(SIGKILL)
-        first.wait()
-        let one = sequence(first.records().of(c.name))
-        #expect(one == Array(1...(one.last ?? 1)))
-        // The saved position names the file being read; the engine rotates it away before attach comes back.
+        killBehind(first)
+        // The saved position names the file being read, a renamed one; the engine rotates on meanwhile.
         let saved = savedFilePosition(state, id: c.id)
         #expect(saved != nil, "a file position is saved (format 2)")
         if let saved {
             #expect(eventually(timeoutMs: 10_000) { (try? currentLogInode(c.id)) != saved.inode }, "the file rotated while attach was away")
         }
         let second = try startFileAttach("files", env: ["STATE_DIR": state])
-        #expect(eventually(timeoutMs: 30_000) { (sequence(second.records().of(c.name)).last ?? 0) >= (one.last ?? 0) + 20_000 })
-        second.stop()
-        #expect(second.status == 0)
+        killBehind(second)
         let two = sequence(second.records().of(c.name))
+        expectOneBatchRepeated(first, two)
         let third = try startFileAttach("files", env: ["STATE_DIR": state])
-        #expect(eventually(timeoutMs: 60_000) { sequence(third.records().of(c.name)).last == total })
+        #expect(eventually(timeoutMs: 30_000) { fileSize(third.stdoutPath) >= 4 << 20 })
+        third.stop()
+        #expect(third.status == 0)
         let three = sequence(third.records().of(c.name))
-        // Nothing lost; what the kill repeats is at most one read turn (1 MiB of the file, about 13,000 lines).
-        let last1 = one.last ?? 0
-        let start2 = two.first ?? 0
-        #expect(start2 <= last1 + 1, "nothing lost across the kill")
-        #expect(last1 + 1 - start2 <= 13_000, "repeated after the kill: \(last1 + 1 - start2)")
-        #expect(two == Array(start2...(two.last ?? start2)))
-        #expect(three.first == (two.last ?? 0) + 1, "a graceful restart repeats nothing")
-        #expect(three == Array((three.first ?? 1)...total))
-        #expect(second.stderr == "")
-        #expect(third.stderr == "")
+        expectOneBatchRepeated(second, three)
+        let fourth = try startFileAttach("files", env: ["STATE_DIR": state])
+        #expect(eventually(timeoutMs: 60_000) { outputEnds(fourth, with: "seq \(total)") })
+        fourth.stop()
+        let four = sequence(fourth.records().of(c.name))
+        #expect(inOrder(three), "\(firstBreak(three))")
+        #expect(four.first == (three.last ?? 0) + 1, "a graceful restart repeats nothing")
+        #expect(inOrder(four) && four.last == total, "\(firstBreak(four)), last \(four.last ?? 0)")
+        for child in [first, second, third, fourth] { #expect(child.stderr == "") }
         let names = try Sys.listDirectory(try engineContainersDir() + "/" + c.id)
         #expect(names.contains("\(c.id)-json.log.1"))
     }

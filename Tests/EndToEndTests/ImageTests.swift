@@ -134,6 +134,49 @@ struct ImageEndToEndTests {
         #expect(logs.stderr.contains("supervisor: stopped"))
     }
 
+    @Test("the image with the engine's containers folder mounted read-only ships through the log files; without it, through the logs endpoint")
+    func logSource() throws {
+        let host = try Env.dockerHost()
+        try buildImage()
+        let socket = String(host.dropFirst("unix://".count))
+        // The private engine's data root is its own: its containers folder is mounted where the image looks.
+        let mount = ["-v", "\(try engineContainersDir()):/var/lib/docker/containers:ro"]
+        for (source, extra) in [("file", mount), ("api", [])] {
+            let udp = try UDPListener()
+            let port = Env.freePort()
+            let appliance = TestContainer("appliance-\(source)")
+            appliance.id = try dockerArgs(["run", "-d", "--init=false", "--name", appliance.name, "--network", "host", "-e", "PORT=\(port)",
+                                           "-v", "\(socket):/tmp/docker.sock"] + extra + [Self.tag, "syslog://127.0.0.1:\(udp.port)?append_tag=.src"])
+            try waitApplianceReady(appliance.name)
+            let c = TestContainer("sourced-\(source)")
+            try c.run("seq 1 300 | sed 's/^/seq /'; sleep 600")
+            var got: [Int] = []
+            #expect(eventually(timeoutMs: 15_000) {
+                for text in udp.texts(timeoutMs: 300) where text.contains(" \(c.name).src ") {
+                    if let n = text.split(separator: " ").last.flatMap({ Int($0) }) { got.append(n) }
+                }
+                return got.count >= 300
+            })
+            #expect(got.sorted() == Array(1...300), "every line once, through \(source)")
+            // Every container the appliance follows (all but itself) is read the one way.
+            let others = try docker("ps", "-q").split(separator: "\n").count - 1
+            var samples: [String: Double] = [:]
+            #expect(eventually(timeoutMs: 10_000) {
+                samples = [:]
+                let text = (try? run(["/usr/bin/curl", "-s", "http://127.0.0.1:\(port)/metrics"]).stdout) ?? ""
+                for line in text.split(separator: "\n") where line.hasPrefix("logspout_attach_containers_followed_by_source{") {
+                    guard let space = line.lastIndex(of: " ") else { continue }
+                    samples[String(line[..<space])] = Double(line[line.index(after: space)...])
+                }
+                return samples == ["logspout_attach_containers_followed_by_source{source=\"\(source)\"}": Double(others),
+                                   "logspout_attach_containers_followed_by_source{source=\"\(source == "file" ? "api" : "file")\"}": 0]
+            }, "\(others) containers read through \(source): \(samples)")
+            try docker("stop", "-t", "10", appliance.name)
+            let logs = try run(["/usr/bin/docker", "logs", appliance.name], env: ["DOCKER_HOST": host])
+            #expect(!logs.stderr.contains("attach:"), "attach says nothing while all is well: \(logs.stderr)")
+        }
+    }
+
     @Test("the static image resolves names (/etc/hosts, DNS A and SRV) and speaks verified, mutual TLS")
     func names() throws {
         let host = try Env.dockerHost()
