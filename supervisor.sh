@@ -102,8 +102,11 @@ publish() {
 
 var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
 
-# alive PID: the process exists and is not a zombie.
+# alive PID: the process exists and is not a zombie. A zombie has no executable: one stat of
+# /proc/PID/exe says a stage runs; only otherwise is its state read (the shell reads a file a byte at a
+# time: a few hundred system calls for /proc/PID/stat).
 alive() {
+    [ ! -e "/proc/$1/exe" ] || return 0
     { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     [ "${stat%% *}" != Z ]

@@ -97,11 +97,12 @@ public enum AttachCommand {
             }
             options.containersDirectory = dir.count > 1 && dir.hasSuffix("/") ? String(dir.dropLast()) : dir
         }
-        if let text = Sys.environment("LOG_FILE_LINGER_MS"), !text.isEmpty {
-            guard let ms = Int(text), (0...100).contains(ms) else {
-                throw OptionError(message: "LOG_FILE_LINGER_MS '\(text)' must be a whole number of milliseconds from 0 to 100", exit: .config)
+        if let text = Sys.environment("LOG_LINGER_MS"), !text.isEmpty {
+            guard let ms = Int(text), (0...AttachOptions.maxLingerMs).contains(ms) else {
+                throw OptionError(message: "LOG_LINGER_MS '\(text)' must be a whole number of milliseconds from 0 to \(AttachOptions.maxLingerMs)",
+                                  exit: .config)
             }
-            options.fileLingerMs = ms
+            options.lingerMs = ms
         }
         options.backlog = backlog
         options.maxLineSize = maxLineSize

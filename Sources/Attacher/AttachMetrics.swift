@@ -16,7 +16,8 @@ enum AttachMetrics {
         var gaps = 0
     }
 
-    static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts()) {
+    static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts(),
+                       outputWrites: Int = 0) {
         var own: [(label: String, name: String, output: ContainerOutput)] = []
         var folded = false
         var otherRecords = table.forgottenOther
@@ -96,5 +97,8 @@ enum AttachMetrics {
         text.family("logspout_attach_metrics_folded_total", .counter,
                     "Containers whose labels were folded into container_id=\"_other\" (over METRICS_MAX_LABEL_VALUES).")
         text.sample("logspout_attach_metrics_folded_total", table.labels.folded)
+        text.family("logspout_attach_output_writes_total", .counter,
+                    "Writes of attach's output, each a batch of records (lines that trickle in are written once per linger, LOG_LINGER_MS).")
+        text.sample("logspout_attach_output_writes_total", outputWrites)
     }
 }

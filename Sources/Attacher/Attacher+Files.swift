@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Docker
 import Syscall
 import Time
@@ -186,30 +189,9 @@ extension Attacher {
     func fileWatcher() throws(SyscallError) -> Inotify {
         if let inotify { return inotify }
         let made = try Inotify()
-        inotifyRegistration = try loop.register(made.fd) { [unowned self] _ in fileEventsReady() }
+        inotifyRegistration = try loop.register(made.fd) { [unowned self] _ in readFileEvents() }
         inotify = made
         return made
-    }
-
-    /// The inotify descriptor has events. Without a linger they are read at once; with one, the descriptor
-    /// is left unwatched for `fileLingerMs` and read when it ends: the changes of every followed file in
-    /// that time are then read, and written on, together. Lines trickling in cost one wake-up per linger
-    /// in attach (and so in route and emit-syslog), not one per line; a line waits at most the linger.
-    func fileEventsReady() {
-        guard options.fileLingerMs > 0, let registration = inotifyRegistration else { return readFileEvents() }
-        if lingerTimer == nil {
-            lingerTimer = loop.makeTimer { [unowned self] in
-                if let registration = inotifyRegistration { try? loop.modify(registration, interest: .readable) }
-                readFileEvents()
-            }
-        }
-        guard let lingerTimer, !loop.isArmed(lingerTimer) else { return }
-        do {
-            try loop.modify(registration, interest: [])
-        } catch {
-            return readFileEvents()
-        }
-        loop.arm(lingerTimer, at: Sys.monotonicNanos() &+ UInt64(options.fileLingerMs) &* 1_000_000)
     }
 
     /// The start of the line `size` ends or is in the middle of: `size` when the file ends in "\n", else
@@ -247,7 +229,7 @@ extension Attacher {
                 if event.mask.contains(.queueOverflow) {
                     fileEvents.append((-1, event.mask, false))
                 } else if let stream = watches[event.watch] {
-                    fileEvents.append((event.watch, event.mask, event.name.elementsEqual(stream.logName)))
+                    fileEvents.append((event.watch, event.mask, Self.sameBytes(event.name, stream.logName)))
                 }
             }
         } catch {
@@ -272,8 +254,16 @@ extension Attacher {
             } else {
                 continue
             }
-            loop.arm(stream.more!, at: 0)
+            // Once per container, however many lines its file was written (an event each).
+            if !loop.isArmed(stream.more!) { loop.arm(stream.more!, at: 0) }
         }
+    }
+
+    /// Whether an event's name is a container's log file's name.
+    @inline(__always)
+    static func sameBytes(_ name: UnsafeRawBufferPointer, _ expected: [UInt8]) -> Bool {
+        guard name.count == expected.count else { return false }
+        return expected.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
     }
 
     /// Tells a container's follower what inotify saw, and carries out what it decides: reading on, a new
@@ -288,8 +278,10 @@ extension Attacher {
         if stream.follower.next == nil, let next = stream.pending.first { actions += stream.follower.newFile(next.identity) }
         if stream.follower.reading {
             if !actions.contains(.read) { actions.append(.read) }
-        } else if let status = try? Sys.status(stream.fd) {
-            actions += stream.follower.grew(size: status.size)
+        } else {
+            // Read at once, without asking the file's size first: a read that finds nothing asks it (a
+            // file shorter than where reading stopped was truncated).
+            actions += stream.follower.grew(size: .max)
         }
         pump(stream, actions)
     }
@@ -351,7 +343,12 @@ extension Attacher {
             switch action {
             case .read:
                 switch readTurn(stream) {
-                case .end: actions += stream.follower.reachedEnd()
+                case .end(let readNothing):
+                    if readNothing, let status = try? Sys.status(stream.fd), status.size < stream.follower.readOffset {
+                        actions += stream.follower.grew(size: status.size)  // truncated in place
+                    } else {
+                        actions += stream.follower.reachedEnd()
+                    }
                 case .more:
                     loop.arm(stream.more!, at: 0)  // `service` reads on
                     fileReadPending = true
@@ -393,18 +390,20 @@ extension Attacher {
         }
     }
 
-    enum ReadTurn { case end, more, failed(String) }
+    /// `end`: the file has nothing more for now (`readNothing`: not a byte this turn).
+    enum ReadTurn { case end(readNothing: Bool), more, failed(String) }
 
-    /// Reads the current file from the follower's offset: to its end, or a few buffers.
+    /// Reads the current file from the follower's offset: to its end (a read that returns 0), or a few
+    /// buffers.
     func readTurn(_ stream: FileStream) -> ReadTurn {
         let recordsBefore = stream.output.records
         defer { counted(stream.output, since: recordsBefore) }
-        for _ in 0..<Self.fileReadsPerTurn {
+        for turn in 0..<Self.fileReadsPerTurn {
             let n: Int
             do { n = try Sys.read(stream.fd, into: &readBuffer, at: stream.follower.readOffset) } catch {
                 return .failed("reading its log file: \(error)")
             }
-            if n == 0 { return .end }
+            if n == 0 { return .end(readNothing: turn == 0) }
             readBytesThisRound += n
             stream.machine.dataArrived(at: Sys.monotonicNanos())
             withRawBytes(readBuffer, 0..<n) { raw in

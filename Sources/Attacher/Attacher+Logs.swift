@@ -192,6 +192,7 @@ extension Attacher {
     /// record's timestamp, clock read once per read), and the metrics are told.
     func counted(_ output: ContainerOutput, since before: Int) {
         guard output.records != before else { return }
+        streamRecordsThisRound = max(streamRecordsThisRound, output.records &- before)
         if let t = output.cursor.time {
             let now = Sys.realtime()
             let lag = Double(now.seconds - t.seconds) + Double(now.nanoseconds - t.nanoseconds) / 1e9

@@ -38,16 +38,16 @@ public final class Attacher {
             table.shutdown()
         }
     }
-    /// When the oldest record not yet written was buffered.
-    var pendingSince: UInt64?
-    /// Writes the records at `pendingSince` + `lingerNanos`.
-    lazy var linger = loop.makeTimer { [unowned self] in flush() }
-    static let lingerNanos: UInt64 = 2_000_000
-    /// The records are written once this much is buffered (or `lingerNanos` passed): `out` stays within
-    /// this and one read's records.
+    /// How long to let lines gather after a read turn (grows as the rate falls; `LOG_LINGER_MS`).
+    var linger: ReadLinger
+    /// Within a long read turn the records are written once this much is buffered: `out` stays within this
+    /// and one read's records.
     static let outputBatchBytes = 64 * 1024
-    static let batchPauseMicros: UInt64 = 1000
     var readBytesThisRound = 0
+    /// The most records one container's read brought in this turn of the loop.
+    var streamRecordsThisRound = 0
+    /// Writes of the output (each a batch of records), for `/metrics`.
+    var outputWrites = 0
     /// Saved cursors (STATE_DIR).
     var cursorFile: CursorFile?
     /// Standard output failed or closed, perhaps in the middle of a batch: the cursors must not be saved
@@ -66,9 +66,8 @@ public final class Attacher {
     var files: [String: FileStream] = [:]
     var watches: [Int32: FileStream] = [:]
     var inotify: Inotify?
-    /// The inotify descriptor's registration, and the timer that ends a linger (`fileLingerMs`).
+    /// The inotify descriptor's registration.
     var inotifyRegistration: EventLoop.Registration?
-    var lingerTimer: EventLoop.Timer?
     /// The inotify events of one read (reused).
     var fileEvents: [(watch: Int32, mask: InotifyMask, isLog: Bool)] = []
     /// Where reading stopped in the log file of a container whose file is not being read (it stopped, its
@@ -90,6 +89,7 @@ public final class Attacher {
         self.client = DockerClient(endpoint: options.endpoint)
         self.output = output
         table = ContainerTable(options: options)
+        linger = ReadLinger(maximumMs: options.lingerMs)
         loop = try EventLoop(signals: [.terminate, .interrupt])
         out.reserveCapacity(256 * 1024)
     }
@@ -118,7 +118,8 @@ public final class Attacher {
         metrics = MetricsPublisher(loop: loop, file: "attach.prom") { [unowned self] text in
             AttachMetrics.render(&text, table: table, partialRecords: partialRecords,
                                  files: .init(corruptLines: fileCorruptLines, truncations: fileTruncations, skipped: skippedContainers,
-                                              gaps: fileGaps))
+                                              gaps: fileGaps),
+                                 outputWrites: outputWrites)
         }
         defer { metrics?.flush() }
         // At start, an engine that cannot be reached or is too old is an error the user must see.
@@ -127,20 +128,16 @@ public final class Attacher {
         Readiness.announce()  // subscribed to events, every running container followed
         do {
             try loop.run {
-                // Records linger up to 2 ms (or until 64 KiB) before they are written: the next stages then
-                // wake once per batch instead of once per line.
-                let now = Sys.monotonicNanos()
-                if !out.isEmpty, pendingSince == nil {
-                    pendingSince = now
-                    loop.arm(linger, at: now + Self.lingerNanos)
-                }
-                if let since = pendingSince, out.count >= Self.outputBatchBytes || now - since >= Self.lingerNanos { flush() }
+                // What the turn read is written at once, in one write; then, after a turn that read log data,
+                // lines gather for the linger before the next read (not when a log file has more to read
+                // already: its next turn is due at once). Lines that trickle in then cost every stage one
+                // wake-up per linger, not one per line; at full speed the linger stays near 1 ms.
+                flush()
                 saveCursors(force: false)
-                // After a wake-up that carried log data, let more arrive before reading again: under load a
-                // read then takes many lines at once instead of one (at most 1 ms more latency).
-                // (Not when a log file has more to read already: its next turn is due at once.)
-                if readBytesThisRound > 0, exitCode == nil, !fileReadPending { Sys.sleep(microseconds: Self.batchPauseMicros) }
+                let pause = linger.turnRead(bytes: readBytesThisRound, streamRecords: streamRecordsThisRound)
+                if pause > 0, exitCode == nil, !fileReadPending { Sys.sleep(microseconds: pause / 1000) }
                 readBytesThisRound = 0
+                streamRecordsThisRound = 0
                 fileReadPending = false
             }
         } catch {
@@ -241,9 +238,8 @@ public final class Attacher {
     /// Writes the buffered records to stdout (blocking: a full pipe holds attach back, which is the
     /// backpressure the pipeline relies on).
     func flush() {
-        pendingSince = nil
-        loop.disarm(linger)
         guard !out.isEmpty else { return }
+        outputWrites &+= 1
         switch Sys.writeOutput(output, out) {
         case .written: break
         case .closed:

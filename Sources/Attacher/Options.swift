@@ -36,10 +36,11 @@ public struct AttachOptions: Sendable {
     /// a container's json-file log is `<dir>/<id>/<id>-json.log`.
     public var containersDirectory = AttachOptions.defaultContainersDirectory
     public static let defaultContainersDirectory = "/var/lib/docker/containers"
-    /// How long attach lets the log files' changes gather before it reads them (`LOG_FILE_LINGER_MS`):
-    /// at most one wake-up per linger for every followed file together, so lines that trickle in are read,
-    /// and written on, in batches. 0: read at each change.
-    public var fileLingerMs = 10
+    /// The longest attach lets lines gather after a read before it reads again (`LOG_LINGER_MS`), files
+    /// and logs streams alike: the wait grows as the rate falls (`ReadLinger`), so lines that trickle in
+    /// are read, and written on, in batches. 0: read at once, each wake-up.
+    public var lingerMs = 40
+    public static let maxLingerMs = 100
 
     /// Whether containers' log files may be read at all: not with `--log-source api`, nor from a remote
     /// engine (its files are on another host).
@@ -87,8 +88,8 @@ public struct AttachOptions: Sendable {
           ALLOW_TTY                      accepted for compatibility; TTY containers are always followed
           DOCKER_CONTAINERS_DIR          where the engine's containers/ folder is seen (default
                                          /var/lib/docker/containers, mounted read-only in the image)
-          LOG_FILE_LINGER_MS             how long the log files' changes gather before they are read
-                                         (default 10, 0…100; 0 reads at each change)
+          LOG_LINGER_MS                  the longest lines gather after a read before attach reads again,
+                                         growing as the rate falls (default 40, 0…100; 0 reads at once)
           STATE_DIR                      keep each container's position in STATE_DIR/cursors.*, so a restarted
                                          attach resumes every container where it stopped
           LOGSPOUT_METRICS_DIR           write the metrics into LOGSPOUT_METRICS_DIR/attach.prom

@@ -115,8 +115,11 @@ public final class Inotify {
             let len = Int(bytes.loadUnaligned(fromByteOffset: i + 12, as: UInt32.self))
             guard len <= bytes.count - i - header else { break }
             let nameStart = i + header
-            var nameEnd = nameStart
-            while nameEnd < nameStart + len, bytes[nameEnd] != 0 { nameEnd += 1 }
+            // The name ends at its first NUL (the kernel pads it to a multiple of 16).
+            var nameEnd = nameStart + len
+            if len > 0, let base = bytes.baseAddress, let nul = memchr(base + nameStart, 0, len) {
+                nameEnd = nameStart + (UnsafeRawPointer(nul) - (base + nameStart))
+            }
             handle(InotifyEvent(watch: watch, mask: InotifyMask(rawValue: mask), cookie: cookie,
                                 name: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd])))
             count += 1

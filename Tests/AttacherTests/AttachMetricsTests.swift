@@ -9,9 +9,9 @@ struct AttachMetricsTests {
     static let b = "fedcba987654" + String(repeating: "1", count: 52)
     static let c = "c0ffee000000" + String(repeating: "2", count: 52)
 
-    static func render(_ table: ContainerTable, partial: Int = 0, files: AttachMetrics.FileCounts = .init()) -> String {
+    static func render(_ table: ContainerTable, partial: Int = 0, files: AttachMetrics.FileCounts = .init(), writes: Int = 0) -> String {
         var text = MetricsText()
-        AttachMetrics.render(&text, table: table, partialRecords: partial, files: files)
+        AttachMetrics.render(&text, table: table, partialRecords: partial, files: files, outputWrites: writes)
         return String(decoding: text.bytes, as: UTF8.self)
     }
 
@@ -41,7 +41,7 @@ struct AttachMetricsTests {
         table.containers[Self.b]!.output.stdoutRecords = 2
         _ = engine.run(&table, table.engineLost(nil))
         _ = engine.run(&table, table.reconnectTimerFired())
-        #expect(Self.render(table, partial: 5, files: .init(corruptLines: 7, truncations: 1, skipped: 2, gaps: 3)) == """
+        #expect(Self.render(table, partial: 5, files: .init(corruptLines: 7, truncations: 1, skipped: 2, gaps: 3), writes: 9) == """
             # HELP logspout_attach_records_read_total Records read from containers' logs and written (repeats after a reopen skipped), by container and stream.
             # TYPE logspout_attach_records_read_total counter
             logspout_attach_records_read_total{container_id="0123456789ab",container_name="db",stream="stdout"} 3
@@ -85,6 +85,9 @@ struct AttachMetricsTests {
             # HELP logspout_attach_metrics_folded_total Containers whose labels were folded into container_id="_other" (over METRICS_MAX_LABEL_VALUES).
             # TYPE logspout_attach_metrics_folded_total counter
             logspout_attach_metrics_folded_total 0
+            # HELP logspout_attach_output_writes_total Writes of attach's output, each a batch of records (lines that trickle in are written once per linger, LOG_LINGER_MS).
+            # TYPE logspout_attach_output_writes_total counter
+            logspout_attach_output_writes_total 9
 
             """)
     }

@@ -42,9 +42,9 @@ struct FileSourceTests {
         let dir = try run([Env.binDir + "/attach"], env: ["DOCKER_CONTAINERS_DIR": "relative/dir"])
         #expect(dir.status == 78)
         #expect(dir.stderr == "attach: DOCKER_CONTAINERS_DIR 'relative/dir' must be an absolute path\n")
-        let linger = try run([Env.binDir + "/attach"], env: ["LOG_FILE_LINGER_MS": "200"])
+        let linger = try run([Env.binDir + "/attach"], env: ["LOG_LINGER_MS": "200"])
         #expect(linger.status == 78)
-        #expect(linger.stderr == "attach: LOG_FILE_LINGER_MS '200' must be a whole number of milliseconds from 0 to 100\n")
+        #expect(linger.stderr == "attach: LOG_LINGER_MS '200' must be a whole number of milliseconds from 0 to 100\n")
     }
 
     @Test("the attach corpus and a TTY container: files and api write the same records, byte for byte; metrics say which way")
