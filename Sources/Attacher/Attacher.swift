@@ -28,6 +28,8 @@ public final class Attacher {
     var retryTimers: [String: EventLoop.Timer] = [:]
     var out: [UInt8] = []
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Reads the records' times for the cursors (many to a second: mostly only their fraction is read).
+    var times = TimeParser()
     /// Set when attach is to end: the loop stops, and nothing opens any more.
     var exitCode: ExitCode? {
         didSet {

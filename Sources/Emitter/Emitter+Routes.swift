@@ -27,6 +27,9 @@ extension Emitter {
         }
     }
 
+    /// The binding of `record`'s route; nil (counted as dropped) when it has none that works.
+    func binding(of record: Record) -> Binding? { binding(of: record.route) }
+
     /// The binding of a record's route; nil (counted as dropped) when it has none that works.
     func binding(of route: Route?) -> Binding? {
         guard let route else {

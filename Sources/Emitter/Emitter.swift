@@ -252,7 +252,7 @@ public final class Emitter {
 
     /// Formats a joined message and queues it for its route's receiver.
     func deliver(_ record: Record) {
-        guard let route = binding(of: record.route) else { return }
+        guard let route = binding(of: record) else { return }
         deliver(record, route)
     }
 
