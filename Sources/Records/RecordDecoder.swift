@@ -177,12 +177,7 @@ extension RecordCodec {
             } while try s.nextMember()
         }
         try s.expectEnd()
-        if found != 15 {
-            if found & 1 == 0 { throw missing("time", s, start) }
-            if found & 2 == 0 { throw missing("source", s, start) }
-            if found & 4 == 0 { throw missing("data", s, start) }
-            throw missing("container", s, start)
-        }
+        try requireFields(found, s, start)
     }
 
     /// A string's value into `out` (emptied first): the bytes `readString` would give as a `String`. ASCII
