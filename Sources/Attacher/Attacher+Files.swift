@@ -299,28 +299,21 @@ extension Attacher {
         guard files[stream.id] === stream,
               let file = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(0)) else { return }
         let identity = FileIdentity(device: file.status.device, inode: file.status.inode)
-        let held = stream.identities
+        var held = stream.identities
         guard !held.contains(identity) else {
             Sys.close(file.fd)
             return
         }
-        // Several rotations before this event was read (attach held back by a full output pipe): the
-        // generations between are `….1`, `….2`, … now, not read yet. Newest first, down to one held (a
-        // rotation meanwhile renames them upwards: one may be seen twice, none is passed over).
-        var between: [(fd: Int32, identity: FileIdentity)] = []
-        var number = 1
-        while let older = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(number)) {
-            number += 1
-            let olderIdentity = FileIdentity(device: older.status.device, inode: older.status.inode)
-            let reached = held.contains(olderIdentity)
-            if reached || olderIdentity == identity || between.contains(where: { $0.identity == olderIdentity }) {
-                Sys.close(older.fd)
+        // Two rotations before this event was read: the generation between is `….1` now, not read yet.
+        if let between = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(1)) {
+            let betweenIdentity = FileIdentity(device: between.status.device, inode: between.status.inode)
+            if held.contains(betweenIdentity) || betweenIdentity == identity {
+                Sys.close(between.fd)
             } else {
-                between.append((older.fd, olderIdentity))
+                stream.pending.append((between.fd, betweenIdentity))
+                held.append(betweenIdentity)
             }
-            if reached { break }
         }
-        stream.pending.append(contentsOf: between.reversed())
         stream.pending.append((file.fd, identity))
     }
 

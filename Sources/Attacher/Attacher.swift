@@ -48,8 +48,9 @@ public final class Attacher {
     /// Standard output failed or closed, perhaps in the middle of a batch: the cursors must not be saved
     /// any more, since they would account for records that never left.
     var outputLost = false
-    /// Make the cursor file durable (fdatasync) at most this often; it is written after every write of
-    /// the output, so a kill -9 repeats at most that one batch.
+    /// Write the cursor file at most this often while records flow (as often as records are written, so a
+    /// kill -9 repeats next to nothing), and make it durable (fsync) at most this often.
+    static let cursorWriteNanos: UInt64 = 2_000_000
     static let cursorSyncNanos: UInt64 = 1_000_000_000
     /// `attach.prom` in `LOGSPOUT_METRICS_DIR` (docs/attach.md, "Metrics"); told once per read.
     var metrics: MetricsPublisher?
@@ -215,13 +216,13 @@ public final class Attacher {
 
     // MARK: - Cursors and output
 
-    /// Saves every container's cursor, after the records it accounts for were written: right after each
-    /// write of the output (`flush`), so what a kill -9 repeats is at most the batch written last, and
-    /// when the table changed them (a container forgotten). fdatasynced at most once a second and at exit
-    /// (`force`): what a killed attach wrote stays in the page cache; only a power cut needs the sync.
+    /// Saves every container's cursor, after the records it accounts for were written: at most every
+    /// 2 ms while records flow (as often as they are written), fsynced at most once a second and at exit
+    /// (what a killed attach wrote stays in the page cache; only a power cut needs the fsync).
     func saveCursors(force: Bool) {
-        guard let file = cursorFile, file.dirty || (force && file.unsynced), out.isEmpty, !outputLost else { return }
+        guard let file = cursorFile, file.dirty, out.isEmpty, !outputLost else { return }
         let now = Sys.monotonicNanos()
+        guard force || now - file.lastWrite >= Self.cursorWriteNanos else { return }
         let durable = force || now - file.lastDurableWrite >= Self.cursorSyncNanos
         do {
             let cursors = table.cursors()
@@ -231,6 +232,7 @@ public final class Attacher {
         } catch {
             Self.diagnostic("STATE_DIR: \(error)")
         }
+        file.lastWrite = now
     }
 
     /// Writes the buffered records to stdout (blocking: a full pipe holds attach back, which is the
@@ -250,7 +252,5 @@ public final class Attacher {
             outputLost = true
         }
         out.removeAll(keepingCapacity: true)
-        // The batch is out: the cursors account for it now (one pwrite).
-        saveCursors(force: false)
     }
 }

@@ -32,8 +32,7 @@ final class CursorFile {
     private(set) var sequence: UInt64 = 0
     private var directorySynced = false
     var dirty = false
-    /// A save since the last durable one is not on disk yet (only in the page cache).
-    private(set) var unsynced = false
+    var lastWrite: UInt64 = 0
     var lastDurableWrite: UInt64 = 0
 
     static let magic = "logspout-cursors"
@@ -77,10 +76,8 @@ final class CursorFile {
         try Sys.overwrite(fds[slot], bytes, truncate: bytes.count < lengths[slot], path(slot))
         lengths[slot] = bytes.count
         sequence += 1
-        unsynced = true
         guard durable else { return }
         try Sys.fdatasync(fds[slot], path(slot))
-        unsynced = false
         if !directorySynced {
             try Sys.syncDirectory(directory)
             directorySynced = true
