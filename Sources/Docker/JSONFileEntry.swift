@@ -55,6 +55,8 @@ public struct JSONFileEntryParser {
     /// The time of the last entry parsed as the logs endpoint writes it: RFC 3339, UTC, nine fraction digits
     /// (`2026-11-24T20:42:17.123456780Z`, 30 bytes).
     public private(set) var time: [UInt8] = []
+    /// Entries come many to a second: for those, only the fraction of `time` is read.
+    private var times = TimeParser()
 
     public init() {
         log.reserveCapacity(1024)
@@ -116,7 +118,7 @@ public struct JSONFileEntryParser {
     /// Reads `time` into `self.time` (nine digits) and returns it; nil when it is not RFC 3339.
     private mutating func readTime(_ s: inout JSONScanner) throws(JSONError) -> Timestamp? {
         let value = try s.readRawString()
-        guard !value.hasEscapes, let t = Timestamp(rfc3339Bytes: value.raw) else { return nil }
+        guard !value.hasEscapes, let t = times.parse(value.raw) else { return nil }
         time.removeAll(keepingCapacity: true)
         let raw = value.raw
         let n = raw.count

@@ -12,6 +12,11 @@
 // Rotation without loss or repeat: when a new file appears, the old one (renamed, and possibly deleted
 // once compressed) is read through the descriptor held until its end before the new one is read from 0.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Time
 
 /// Which file (device and inode: a rename keeps them) and where in it.
@@ -131,7 +136,7 @@ public struct LogFileFollower {
         var start = 0
         while start < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
-            guard let nl = rest.firstIndex(of: 10) else {
+            guard let found = memchr(rest.baseAddress!, 10, rest.count) else {
                 if skippingLongLine {
                     cursor.offset += Int64(rest.count)
                 } else if held.count + rest.count > maxLineBytes {
@@ -144,6 +149,7 @@ public struct LogFileFollower {
                 }
                 return
             }
+            let nl = rest.baseAddress!.distance(to: UnsafeRawPointer(found))
             let lineEnd = cursor.offset + Int64(held.count + nl + 1)
             if skippingLongLine {
                 skippingLongLine = false

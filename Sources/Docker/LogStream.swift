@@ -18,6 +18,12 @@
 // Lines longer than `maxLineSize` are emitted in pieces of at most that many bytes, cut on a UTF-8
 // boundary; every piece but the last is marked partial.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Which of a container's streams a line came from.
 public enum StreamKind: UInt8, Sendable {
     case stdout = 0
@@ -189,7 +195,7 @@ public struct LogStreamParser {
                 pending[k].time.append(contentsOf: timestamp)
             }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
-            let nl = rest.firstIndex(of: 10)
+            let nl = memchr(rest.baseAddress!, 10, rest.count).map { rest.baseAddress!.distance(to: UnsafeRawPointer($0)) }
             let segmentEnd = nl ?? rest.count
             var segment = UnsafeRawBufferPointer(rebasing: rest[0..<segmentEnd])
             // Fill pieces while the line would exceed the maximum.

@@ -28,8 +28,11 @@ extension Emitter {
     }
 
     /// The binding of `record`'s route; nil (counted as dropped) when it has none that works.
-    func binding(of record: Record) -> Binding? {
-        guard let route = record.route else {
+    func binding(of record: Record) -> Binding? { binding(of: record.route) }
+
+    /// The binding of a record's route; nil (counted as dropped) when it has none that works.
+    func binding(of route: Route?) -> Binding? {
+        guard let route else {
             stats.drop(.noRoute)
             if !warnedNoRoute {
                 Self.diagnostic("a record without a route was dropped (emit-syslog reads the output of route)")

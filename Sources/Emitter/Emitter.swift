@@ -12,6 +12,8 @@ public final class Emitter {
     let input: Int32
     var formatter: SyslogFormatter
     var decoder = RecordDecoder()
+    /// The record being read, in buffers kept from one record to the next.
+    var parts = RecordParts()
     var splitter = LineSplitter()
     /// Records dropped before reaching a receiver (no route, a bad target); each receiver counts its own.
     var stats = EmitterStats()
@@ -220,23 +222,32 @@ public final class Emitter {
         case .line(let number, let bytes):
             if bytes.isEmpty || (bytes.count == 1 && bytes[0] == 13) { return }
             do {
-                let record = try decoder.decode(line: bytes, lineNumber: number)
-                emit(record)
+                try decoder.decode(line: bytes, lineNumber: number, into: &parts)
+                emitParts()
             } catch {
                 Self.diagnostic("\(error); skipped")
             }
         }
     }
 
-    /// Queues `record` for its route's receiver (joined with the lines around it first, when the route
-    /// says so).
-    func emit(_ record: Record) {
-        guard let route = binding(of: record) else { return }
+    /// Queues the record in `parts` for its route's receiver (joined with the lines around it first, when
+    /// the route says so). Formatted from the parts: no record is made unless it is to be joined.
+    func emitParts() {
+        guard let route = binding(of: parts.route) else { return }
         if let multiline = route.multiline {
-            joiner.feed(record, route: route.id, spec: multiline, now: Sys.monotonicNanos()) { deliver($0) }
+            joiner.feed(parts.record, route: route.id, spec: multiline, now: Sys.monotonicNanos()) { deliver($0) }
             return
         }
-        deliver(record, route)
+        let d = route.destination
+        if dropsAtOnce(d) { return }
+        message.removeAll(keepingCapacity: true)
+        parts.time.withUnsafeBytes { time in
+            parts.data.withUnsafeBytes { data in
+                formatter.append(timeText: time, source: parts.source, data: data, container: parts.container, format: route.format,
+                                 appendTag: route.appendTag, structuredData: route.structuredData, into: &message)
+            }
+        }
+        enqueue(d)
     }
 
     /// Formats a joined message and queues it for its route's receiver.
@@ -246,17 +257,20 @@ public final class Emitter {
     }
 
     func deliver(_ record: Record, _ route: Binding) {
-        let d = route.destination
-        if d.overflow.dropping {
-            // No room for it since the last try: dropped before any work.
-            d.overflow.skipped()
-            d.stats.drop(d.dropReason)
-            return
-        }
+        if dropsAtOnce(route.destination) { return }
         message.removeAll(keepingCapacity: true)
         formatter.append(record, format: route.format, appendTag: route.appendTag, structuredData: route.structuredData,
                          into: &message)
         enqueue(route.destination)
+    }
+
+    /// No room for `d`'s messages since the last try: the next one is dropped (and counted) before any work.
+    @inline(__always)
+    func dropsAtOnce(_ d: Destination) -> Bool {
+        guard d.overflow.dropping else { return false }
+        d.overflow.skipped()
+        d.stats.drop(d.dropReason)
+        return true
     }
 
     /// Queues the formatted message for `d`: a datagram (cut to `SYSLOG_MAX_SIZE`), or framed onto the

@@ -66,13 +66,18 @@ public enum RecordCodec {
             } while try s.nextMember()
         }
         try s.expectEnd()
-        if found != 15 {
-            if found & 1 == 0 { throw missing("time", s, start) }
-            if found & 2 == 0 { throw missing("source", s, start) }
-            if found & 4 == 0 { throw missing("data", s, start) }
-            throw missing("container", s, start)
-        }
+        try requireFields(found, s, start)
         return Record(time: time, source: source, data: data, partial: partial, container: container, route: route)
+    }
+
+    /// The record's object ended: `found` (bits: time, source, data, container) must have all four.
+    @inline(__always)
+    static func requireFields(_ found: UInt8, _ s: JSONScanner, _ start: Int) throws(JSONError) {
+        guard found != 15 else { return }
+        if found & 1 == 0 { throw missing("time", s, start) }
+        if found & 2 == 0 { throw missing("source", s, start) }
+        if found & 4 == 0 { throw missing("data", s, start) }
+        throw missing("container", s, start)
     }
 
     /// `decode(line:)`, with errors reporting `lineNumber` as their line.

@@ -102,3 +102,112 @@ struct TextCache<Value: Sendable>: Sendable {
         next = next + 1 == capacity ? 0 : next + 1
     }
 }
+
+/// A record's fields decoded into buffers kept from one record to the next: what a reader that formats
+/// records needs, without what a `Record` allocates for each (its `time` and `data` strings, its route).
+public struct RecordParts: Sendable {
+    /// The value of `time`: the bytes of `Record.time`.
+    public var time: [UInt8] = []
+    public var source = Source.stdout
+    /// The value of `data`: the bytes of `Record.data`.
+    public var data: [UInt8] = []
+    public var partial = false
+    public var container = Container(id: "")
+    public var route: Route?
+
+    public init() {
+        time.reserveCapacity(40)
+        data.reserveCapacity(1024)
+    }
+
+    /// The record these parts are of, as `RecordDecoder.decode(line:)` gives it.
+    public var record: Record {
+        Record(time: String(decoding: time, as: UTF8.self), source: source, data: String(decoding: data, as: UTF8.self),
+               partial: partial, container: container, route: route)
+    }
+}
+
+extension RecordDecoder {
+    /// `decode(line:lineNumber:)` into `parts`: the same fields, the same errors.
+    public mutating func decode(line: UnsafeRawBufferPointer, lineNumber: Int, into parts: inout RecordParts) throws(JSONError) {
+        do {
+            try RecordCodec.decode(line: line, cache: &cache, routes: &routes, into: &parts)
+        } catch {
+            var e = error
+            e.line = lineNumber
+            throw e
+        }
+    }
+}
+
+extension RecordCodec {
+    static func decode(line: UnsafeRawBufferPointer, cache: inout ContainerCache?, routes: inout TextCache<Route>?,
+                       into parts: inout RecordParts) throws(JSONError) {
+        var s = JSONScanner(line)
+        parts.partial = false
+        parts.route = nil
+        var found: UInt8 = 0  // bits: time, source, data, container
+        s.skipWhitespace()
+        let start = s.offset
+        if try s.beginObject() {
+            var expected = RecordField.time
+            repeat {
+                let field = s.consumeKey(expected.name) ? expected : RecordField(try s.readKey())
+                expected = field.next
+                switch field {
+                case .time:
+                    try readString(&s, "time", into: &parts.time)
+                    found |= 1
+                case .source:
+                    parts.source = try readSource(&s)
+                    found |= 2
+                case .data:
+                    try readString(&s, "data", into: &parts.data)
+                    found |= 4
+                case .partial:
+                    parts.partial = try readOptionalBool(&s, "partial") ?? false
+                case .container:
+                    parts.container = try readContainer(&s, cache: &cache)
+                    found |= 8
+                case .route:
+                    parts.route = try readRoute(&s, cache: &routes)
+                case .unknown:
+                    try s.skipValue()
+                }
+            } while try s.nextMember()
+        }
+        try s.expectEnd()
+        try requireFields(found, s, start)
+    }
+
+    /// A string's value into `out` (emptied first): the bytes `readString` would give as a `String`. ASCII
+    /// without escapes is copied as it is; anything else is decoded as `readString` decodes it.
+    @inline(__always)
+    static func readString(_ s: inout JSONScanner, _ field: StaticString, into out: inout [UInt8]) throws(JSONError) {
+        guard s.peek() == 0x22 else { throw mustBe(field, "a string", s) }
+        let value = try s.readRawString()
+        out.removeAll(keepingCapacity: out.capacity <= 64 * 1024)
+        if !value.hasEscapes && isASCII(value.raw) {
+            out.append(contentsOf: value.raw)
+        } else {
+            out.append(contentsOf: value.decoded.utf8)
+        }
+    }
+
+    /// Whether every byte is below 0x80 (eight at a time).
+    @inline(__always)
+    static func isASCII(_ p: UnsafeRawBufferPointer) -> Bool {
+        let n = p.count
+        var i = 0
+        var high: UInt64 = 0
+        while i &+ 8 <= n {
+            high |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i &+= 8
+        }
+        while i < n {
+            high |= UInt64(p[i])
+            i &+= 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
+    }
+}

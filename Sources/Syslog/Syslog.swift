@@ -76,6 +76,19 @@ public struct SyslogFormatter: Sendable {
         out.append(contentsOf: data)
     }
 
+    /// Appends one message for a record given as its parts: the same bytes as
+    /// `append(_:format:appendTag:structuredData:into:)` for a record whose `time` is
+    /// `timeText` (UTF-8), with this source, data and container.
+    public mutating func append(
+        timeText: UnsafeRawBufferPointer, source: Source, data: UnsafeRawBufferPointer, container: Container,
+        format: SyslogFormat, appendTag: String, structuredData: ContainerTemplate? = nil, into out: inout [UInt8]
+    ) {
+        let time = timeParser.parse(timeText) ?? clock()
+        appendHead(time: time, source: source, container: container, format: format, appendTag: appendTag,
+                   structuredData: structuredData, into: &out)
+        out.append(contentsOf: data)
+    }
+
     /// Everything before MSG, with the space that ends it.
     @inline(__always)
     mutating func appendHead(

@@ -19,6 +19,8 @@ struct CorpusTests {
         let pieces = split([input], &splitter)
         #expect(pieces.count == canonical.count)
         var decoder = RecordDecoder()
+        var partsDecoder = RecordDecoder()
+        var parts = RecordParts()
         for (piece, expected) in zip(pieces, canonical) {
             guard case .line(let number, let line) = piece else {
                 Issue.record("\(name): \(piece)")
@@ -38,6 +40,12 @@ struct CorpusTests {
                     try decoder.decode(line: UnsafeRawBufferPointer(p))
                 }
                 #expect(viaDecoder == record, "\(name) line \(number)")
+                // Into reused buffers (emit-syslog's way): the same fields, byte for byte.
+                try line.withUnsafeBufferPointer { (p) throws(JSONError) in
+                    try partsDecoder.decode(line: UnsafeRawBufferPointer(p), lineNumber: number, into: &parts)
+                }
+                #expect(parts.record == record, "\(name) line \(number)")
+                #expect(parts.time == Array(record.time.utf8) && parts.data == Array(record.data.utf8), "\(name) line \(number)")
             }
         }
     }
@@ -82,6 +90,7 @@ struct CorpusTests {
         let pieces = split([input], &splitter)
         #expect(pieces.count == expected.count)
         var decoder = RecordDecoder()
+        var parts = RecordParts()
         for (piece, message) in zip(pieces, expected) {
             guard case .line(let number, let line) = piece else {
                 Issue.record("\(name): \(piece)")
@@ -102,6 +111,16 @@ struct CorpusTests {
                 #expect(error.description == message)
             } else {
                 Issue.record("\(name) line \(number) decoded with RecordDecoder")
+            }
+            let intoParts = line.withUnsafeBufferPointer { p in
+                Result { () throws(JSONError) in
+                    try decoder.decode(line: UnsafeRawBufferPointer(p), lineNumber: number, into: &parts)
+                }
+            }
+            if case .failure(let error) = intoParts {
+                #expect(error.description == message)
+            } else {
+                Issue.record("\(name) line \(number) decoded into parts")
             }
         }
     }

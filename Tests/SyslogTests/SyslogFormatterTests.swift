@@ -360,6 +360,30 @@ struct FormatterStateTests {
             #expect(viaRecord == viaParts)
         }
     }
+
+    @Test("a record's time given as its text gives what the record gives, a time that is not RFC 3339 included")
+    func timeText() throws {
+        let clock: @Sendable () -> Timestamp = { Timestamp(seconds: 1_795_000_000, nanoseconds: 5_000) }
+        var a = SyslogFormatter(options: SyslogOptions(), clock: clock)
+        var b = SyslogFormatter(options: SyslogOptions(), clock: clock)
+        let times = ["2026-11-24T20:42:17.123456789Z", "2026-11-24T20:42:17.9Z", "2026-11-24T20:42:18Z",
+                     "2026-11-24T21:42:17.5+01:00", "yesterday", ""]
+        for format in SyslogFormat.allCases {
+            for time in times {
+                let r = record(time: time, source: .stdout, data: "GET / 200")
+                var viaRecord: [UInt8] = []
+                var viaText: [UInt8] = []
+                a.append(r, format: format, appendTag: "", into: &viaRecord)
+                Array(r.time.utf8).withUnsafeBytes { t in
+                    Array(r.data.utf8).withUnsafeBytes {
+                        b.append(timeText: t, source: r.source, data: $0, container: r.container, format: format,
+                                 appendTag: "", into: &viaText)
+                    }
+                }
+                #expect(viaRecord == viaText, "\(format) \(time)")
+            }
+        }
+    }
 }
 
 @Suite("Options")
