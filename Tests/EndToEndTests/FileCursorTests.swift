@@ -82,9 +82,11 @@ struct FileCursorTests {
     func killedWhileRotating() throws {
         let state = Env.tempDir()
         let c = TestContainer("cursor-kill")
-        let total = 480_000
+        let burst = 480_000, total = burst + 20_000
         // About 80,000 lines (6.5 MB) a second for 6 s: a rotation every 150 ms, none deleted while attach is behind.
-        try c.run(TestContainer.waitForGo + "; " + pacedSeq(total: total, batch: 4000, pauseMs: 50) + "; sleep 600",
+        // Then, once /go2 exists, 20,000 more: the last run has lines to read even when the third caught up.
+        try c.run(TestContainer.waitForGo + "; " + pacedSeq(total: burst, batch: 4000, pauseMs: 50)
+                  + "; until [ -e /go2 ]; do sleep 0.05; done; seq \(burst + 1) \(total) | sed 's/^/seq /'; sleep 600",
                   extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=60"])
         /// Holds attach back for a second while the container writes, lets it go, and kills it once it has
         /// written 4 MiB more: it is then reading the renamed files it fell behind on, whole read turns at a time.
@@ -139,6 +141,7 @@ struct FileCursorTests {
         let three = sequence(third.records().of(c.name))
         expectOneBatchRepeated(second, three)
         let fourth = try startFileAttach("files", env: ["STATE_DIR": state])
+        _ = try docker("exec", c.name, "touch", "/go2")
         #expect(eventually(timeoutMs: 60_000) { outputEnds(fourth, with: "seq \(total)") })
         fourth.stop()
         let four = sequence(fourth.records().of(c.name))
