@@ -37,7 +37,7 @@ find_bin() {
 run_stage() {
     stage=$1
     shift
-    exec 3>&- 4>&- 5>&- 6> "$RUN/ready.$stage"
+    exec 3>&- 4>&- 5>&- 7>&- 6> "$RUN/ready.$stage"
     case $stage in
     attach) exec "$BIN/attach" --ready-fd 6 > "$RUN/records" ;;
     route) LOGSPOUT_BUS=$RUN/bus.sock exec "$BIN/route" --ready-fd 6 "$@" < "$RUN/records" > "$RUN/routed" ;;
@@ -63,7 +63,7 @@ ready() {
 }
 
 # Seconds since boot, and the variable-name form of a stage name: shell builtins only (the loop forks
-# nothing but its sleep).
+# nothing).
 now() { read -r up _ < /proc/uptime; NOW=${up%%.*}; }
 
 # start NAME: starts a stage in the background and notes its pid and start time (and a restart).
@@ -101,6 +101,10 @@ publish() {
 }
 
 var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
+
+# tick SECONDS: waits without a process of its own (`sleep` would be a fork and an exec each tick): a
+# read that times out on a FIFO nobody writes to, held on descriptor 7.
+tick() { read -t "$1" tick_ <&7 || true; }
 
 # alive PID: the process exists and is not a zombie. A zombie has no executable: one stat of
 # /proc/PID/exe says a stage runs; only otherwise is its state read (the shell reads a file a byte at a
@@ -252,13 +256,13 @@ main() {
     [ "$status" = 0 ] || exit "$status"
     trap leave EXIT
     RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
-    mkfifo "$RUN/records" "$RUN/routed"
+    mkfifo "$RUN/records" "$RUN/routed" "$RUN/tick"
     mkdir "$RUN/metrics"
     LOGSPOUT_METRICS_DIR=$RUN/metrics
     export LOGSPOUT_METRICS_DIR
     # Holding both ends of each pipe lets a stage restart while its neighbours wait for it, and keeps
     # what is in a pipe whose reader died for the restarted reader.
-    exec 3<> "$RUN/records" 4<> "$RUN/routed"
+    exec 3<> "$RUN/records" 4<> "$RUN/routed" 7<> "$RUN/tick"
     held=1
     [ -z "${stopping:-}" ] || shutdown "$@"
     log "starting $BIN/attach | route $* | emit-syslog, and httpd on port ${PORT:-8000}"
@@ -279,9 +283,9 @@ main() {
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then
             quick=$((quick - 1))
-            sleep 0.1
+            tick 0.1
         else
-            sleep 0.5
+            tick 0.5
         fi
     done
 }

@@ -410,6 +410,10 @@ extension Attacher {
                 stream.follower.bytesRead(raw) { line in self.fileLine(stream, line) }
             }
             if out.count >= Self.outputBatchBytes { flush() }
+            // A read of a regular file that fills less than the buffer stopped at its end: no second read
+            // to see 0 (what is written after it comes with an inotify event). A new file is told to the
+            // follower before a turn, so a rotation is not taken for the end.
+            if n < readBuffer.count { return .end(readNothing: false) }
             // A new file may have appeared meanwhile: opened now, before the engine renames it away.
             if inotify != nil { readFileEvents() }
         }

@@ -88,18 +88,81 @@ final class CursorFile {
         slot = 1 - slot
     }
 
-    /// A slot: the header, then the content.
+    /// A slot: the header, then the content. Built byte by byte: it is written after every batch of
+    /// records, so at a trickle it is made tens of times a second.
     static func encode(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], sequence: UInt64) -> [UInt8] {
-        var content = ""
+        var body: [UInt8] = []
+        body.reserveCapacity(cursors.count * 140)
         for (id, c) in cursors.sorted(by: { $0.0 < $1.0 }) {
             guard let t = c.time else { continue }
-            content += "\(id) \(t.sinceParameter) \(c.countAtTime)"
-            if let f = files[id] { content += " \(f.device) \(f.inode) \(f.offset) \(f.time?.sinceParameter ?? "-")" }
-            content += "\n"
+            body.append(contentsOf: id.utf8)
+            body.append(32)
+            appendTime(t, to: &body)
+            body.append(32)
+            appendDecimal(Int64(c.countAtTime), to: &body)
+            if let f = files[id] {
+                body.append(32)
+                appendDecimal(f.device, to: &body)
+                body.append(32)
+                appendDecimal(f.inode, to: &body)
+                body.append(32)
+                appendDecimal(f.offset, to: &body)
+                body.append(32)
+                if let time = f.time { appendTime(time, to: &body) } else { body.append(45) }
+            }
+            body.append(10)
         }
-        let body = Array(content.utf8)
-        let header = "\(magic) \(version) \(sequence) \(body.count) \(String(FNV1a.hash64(body), radix: 16))\n"
-        return Array(header.utf8) + body
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(body.count + 64)
+        bytes.append(contentsOf: magic.utf8)
+        bytes.append(32)
+        appendDecimal(UInt64(version), to: &bytes)
+        bytes.append(32)
+        appendDecimal(sequence, to: &bytes)
+        bytes.append(32)
+        appendDecimal(UInt64(body.count), to: &bytes)
+        bytes.append(32)
+        appendDigits(FNV1a.hash64(body), radix: 16, to: &bytes)
+        bytes.append(10)
+        bytes.append(contentsOf: body)
+        return bytes
+    }
+
+    /// `Timestamp.sinceParameter`'s text: seconds, ".", nine digits of nanoseconds.
+    static func appendTime(_ t: Timestamp, to out: inout [UInt8]) {
+        appendDecimal(t.seconds, to: &out)
+        out.append(46)
+        let start = out.count
+        appendDecimal(UInt64(max(0, t.nanoseconds)), to: &out)
+        let width = out.count - start
+        if width < 9 { out.insert(contentsOf: repeatElement(48, count: 9 - width), at: start) }
+    }
+
+    static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 { out.append(45) }
+        appendDigits(v.magnitude, radix: 10, to: &out)
+    }
+
+    static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) { appendDigits(v, radix: 10, to: &out) }
+
+    /// `v`'s digits in `radix` (lowercase), as `String(v, radix:)` writes them.
+    static func appendDigits(_ v: UInt64, radix: UInt64, to out: inout [UInt8]) {
+        var count = 1
+        var rest = v
+        while rest >= radix {
+            rest /= radix
+            count += 1
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(48, count: count))
+        rest = v
+        var i = start + count - 1
+        repeat {
+            let digit = UInt8(truncatingIfNeeded: rest % radix)
+            out[i] = digit < 10 ? 48 + digit : 87 + digit
+            rest /= radix
+            i -= 1
+        } while rest > 0
     }
 
     /// A slot's sequence and cursors, or nil when it is not whole (torn, cut, or not a cursor file). A
@@ -132,9 +195,13 @@ final class CursorFile {
     }
 
     /// `<seconds>.<nanoseconds>`.
+    /// The seconds a saved time may have: those of RFC 3339's years 0001 to 9999 (what the engine stamps;
+    /// a time beyond them, from a damaged or hand-edited file, is not one attach could have saved).
+    static let seconds: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
     static func time(_ field: ArraySlice<UInt8>) -> Timestamp? {
         let parts = field.split(separator: UInt8(ascii: "."))
-        guard parts.count == 2, let s = Int64(String(decoding: parts[0], as: UTF8.self)),
+        guard parts.count == 2, let s = Int64(String(decoding: parts[0], as: UTF8.self)), Self.seconds.contains(s),
               let n = Int32(String(decoding: parts[1], as: UTF8.self)), (0..<1_000_000_000).contains(n) else { return nil }
         return Timestamp(seconds: s, nanoseconds: n)
     }

@@ -1,3 +1,4 @@
+import CSyscall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,9 +46,14 @@ extension Sys {
         try retrying("open", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
     }
 
-    /// `openReadOnlyNoFollow` of `name` in the folder `folder` (`openat(2)`).
+    /// `openReadOnlyNoFollow` of `name` in the folder `folder` (`openat(2)`). Also `O_NOATIME` where it is
+    /// allowed (the caller owns the file or has CAP_FOWNER): on a writable mount, each read of a file that
+    /// was written since its last read would otherwise update its access time, a write of its inode.
     public static func openReadOnlyNoFollow(_ name: String, in folder: Int32) throws(SyscallError) -> Int32 {
-        try retrying("open", name) { openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
+        let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        let fd = name.withCString { openat(folder, $0, flags | logspout_o_noatime) }
+        if fd >= 0 { return fd }
+        return try retrying("open", name) { openat(folder, name, flags) }
     }
 
     /// `fstat(2)`.

@@ -102,6 +102,30 @@ struct CursorFileTests {
         #expect(CursorFile.parse(Array("logspout-cursors 2 7 0 cbf29ce484222325\n".utf8))?.cursors.isEmpty == true)
     }
 
+    @Test("numbers and times are written as their text forms are")
+    func numbers() {
+        var out: [UInt8] = []
+        for t in [Timestamp(seconds: 0, nanoseconds: 0), Timestamp(seconds: 9, nanoseconds: 999_999_999),
+                  Timestamp(seconds: -62_135_596_800, nanoseconds: 1), Timestamp(seconds: 1_764_000_000, nanoseconds: 100_000_000),
+                  Timestamp(seconds: Int64.max, nanoseconds: 10), Timestamp(seconds: Int64.min, nanoseconds: 0)] {
+            out.removeAll()
+            CursorFile.appendTime(t, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == t.sinceParameter)
+        }
+        for v: UInt64 in [0, 1, 9, 10, 15, 16, 255, 4096, 1 << 32, UInt64.max, 0xcbf2_9ce4_8422_2325] {
+            for radix: UInt64 in [10, 16] {
+                out.removeAll()
+                CursorFile.appendDigits(v, radix: radix, to: &out)
+                #expect(String(decoding: out, as: UTF8.self) == String(v, radix: Int(radix)))
+            }
+        }
+        for v: Int64 in [0, -1, 42, Int64.min, Int64.max] {
+            out.removeAll()
+            CursorFile.appendDecimal(v, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == String(v))
+        }
+    }
+
     static let position = LogFileCursor(device: 2049, inode: 393_222, offset: 10_485_700,
                                         time: Timestamp(seconds: 1_764_000_000, nanoseconds: 100_000_000))
 
@@ -144,9 +168,11 @@ struct CursorFileTests {
         let again = CursorFile(directory: dir)
         #expect(again.load() == [Self.b.0: Self.b.1])
         #expect(again.files == ["bbbb": Self.position])
-        // A version not known, a bad time, a position with no time past byte 0: not read.
+        // A version not known, a bad time, a time past the year 9999 or before 0001, a position with no
+        // time past byte 0: not read.
         #expect(CursorFile.parse(Array("logspout-cursors 3 7 0 cbf29ce484222325\n".utf8)) == nil)
-        let odd = Array("aaaa 1764000000.123456789 2 1 2 300 -\nbbbb 17.5000000000 1\n".utf8)
+        let odd = Array(("aaaa 1764000000.123456789 2 1 2 300 -\nbbbb 17.5000000000 1\n"
+                         + "cccc 9223372036854775807.000000000 1\ndddd -9223372036854775808.000000000 1\n").utf8)
         let oddHeader = "logspout-cursors 2 1 \(odd.count) \(String(FNV1a.hash64(odd), radix: 16))\n"
         let parsedOdd = try #require(CursorFile.parse(Array(oddHeader.utf8) + odd))
         #expect(parsedOdd.cursors == [Self.a.0: Self.a.1])

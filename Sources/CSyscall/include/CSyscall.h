@@ -30,6 +30,10 @@ int logspout_srv_lookup(const char *name, struct logspout_srv *out, int max, int
 /// _GNU_SOURCE, which Swift's Glibc module is built without). Returns what sendmmsg returns.
 int logspout_sendmmsg(int fd, const struct iovec *iov, unsigned int count, int flags);
 
+/// O_NOATIME (a GNU extension of open(2), missing from Swift's Glibc module): reading does not
+/// update the file's access time.
+static const int logspout_o_noatime = 01000000;
+
 /// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC (a GNU extension, missing from Swift's Glibc module).
 int logspout_accept(int fd);
 #endif
