@@ -82,21 +82,30 @@ struct FileCursorTests {
     func killedWhileRotating() throws {
         let state = Env.tempDir()
         let c = TestContainer("cursor-kill")
-        let burst = 480_000, total = burst + 20_000
-        // About 80,000 lines (6.5 MB) a second for 6 s: a rotation every 150 ms, none deleted while attach is behind.
-        // Then, once /go2 exists, 20,000 more: the last run has lines to read even when the third caught up.
-        try c.run(TestContainer.waitForGo + "; " + pacedSeq(total: burst, batch: 4000, pauseMs: 50)
-                  + "; until [ -e /go2 ]; do sleep 0.05; done; seq \(burst + 1) \(total) | sed 's/^/seq /'; sleep 600",
-                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=60"])
-        /// Holds attach back for a second while the container writes, lets it go, and kills it once it has
-        /// written 4 MiB more: it is then reading the renamed files it fell behind on, whole read turns at a time.
-        func killBehind(_ child: Child) {
-            #expect(eventually(timeoutMs: 30_000) { fileSize(child.stdoutPath) >= 1 << 20 })
+        // Phases, each let go by a file: /go, 20,000 lines; /go1 and /go2, 100,000 lines each (about 7 MB of
+        // log, seven rotations), written while attach is held back, so the backlog it is killed in does not
+        // depend on how fast this machine runs the test; /go3, the last 20,000. About 80,000 lines a second.
+        let phases = [20_000, 100_000, 100_000, 20_000]
+        let total = phases.reduce(0, +)
+        var script = TestContainer.waitForGo
+        var written = 0
+        for (n, lines) in phases.enumerated() {
+            if n > 0 { script += "; until [ -e /go\(n) ]; do sleep 0.05; done" }
+            script += "; " + pacedSeq(from: written + 1, total: written + lines, batch: 4000, pauseMs: 50) + "; touch /done\(n)"
+            written += lines
+        }
+        try c.run(script + "; sleep 600", extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=60"])
+        /// Holds attach back while the container writes a phase (its file rotating), lets it go, and kills
+        /// it once it has written 4 MiB more: it is then reading the renamed files it fell behind on, whole
+        /// read turns at a time.
+        func killBehind(_ child: Child, phase: Int) throws {
+            #expect(eventually(timeoutMs: 60_000) { fileSize(child.stdoutPath) >= 1 << 20 })
             child.signal(SIGSTOP)
-            pace(ms: 1000)
+            try docker("exec", c.name, "touch", "/go\(phase)")
+            #expect(eventually(timeoutMs: 60_000) { (try? docker("exec", c.name, "test", "-e", "/done\(phase)")) != nil })
             child.signal(SIGCONT)
             let resumed = fileSize(child.stdoutPath)
-            #expect(eventually(timeoutMs: 30_000) { fileSize(child.stdoutPath) >= resumed + (4 << 20) })
+            #expect(eventually(timeoutMs: 60_000) { fileSize(child.stdoutPath) >= resumed + (4 << 20) })
             child.signal(SIGKILL)
             child.wait()
         }
@@ -123,15 +132,15 @@ struct FileCursorTests {
         #expect(eventually { ((try? docker("inspect", "-f", "{{.State.Running}}", c.name)) ?? "") == "true" })
         pace(ms: 500)
         try c.go()
-        killBehind(first)
-        // The saved position names the file being read, a renamed one; the engine rotates on meanwhile.
+        try killBehind(first, phase: 1)
+        // The saved position names the file being read, a renamed one.
         let saved = savedFilePosition(state, id: c.id)
         #expect(saved != nil, "a file position is saved (format 2)")
         if let saved {
             #expect(eventually(timeoutMs: 10_000) { (try? currentLogInode(c.id)) != saved.inode }, "the file rotated while attach was away")
         }
         let second = try startFileAttach("files", env: ["STATE_DIR": state])
-        killBehind(second)
+        try killBehind(second, phase: 2)
         let two = sequence(second.records().of(c.name))
         expectOneBatchRepeated(first, two)
         let third = try startFileAttach("files", env: ["STATE_DIR": state])
@@ -141,7 +150,7 @@ struct FileCursorTests {
         let three = sequence(third.records().of(c.name))
         expectOneBatchRepeated(second, three)
         let fourth = try startFileAttach("files", env: ["STATE_DIR": state])
-        _ = try docker("exec", c.name, "touch", "/go2")
+        _ = try docker("exec", c.name, "touch", "/go3")
         #expect(eventually(timeoutMs: 60_000) { outputEnds(fourth, with: "seq \(total)") })
         fourth.stop()
         let four = sequence(fourth.records().of(c.name))

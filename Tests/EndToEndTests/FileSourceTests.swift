@@ -95,7 +95,9 @@ struct FileSourceTests {
         let files = try startFileAttach("files")
         let api = try startFileAttach("api")
         let c = TestContainer("files-zero")
-        try c.run("seq 1 400")
+        // Running a while after its lines: both attach processes inspect it while it runs (its pid is in
+        // the records).
+        try c.run("seq 1 400; sleep 1")
         _ = try docker("wait", c.name)
         #expect(eventually { files.records().of(c.name).count == 400 && api.records().of(c.name).count == 400 })
         // The engine trims the fraction's zeros in the file: find such an entry.
