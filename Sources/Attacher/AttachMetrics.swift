@@ -14,6 +14,7 @@ enum AttachMetrics {
         var truncations = 0
         var skipped = 0
         var gaps = 0
+        var eventOverflows = 0
     }
 
     static func render(_ text: inout MetricsText, table: ContainerTable, partialRecords: Int, files: FileCounts = FileCounts(),
@@ -81,6 +82,8 @@ enum AttachMetrics {
              "Times a container's log file was found shorter than what was read (truncated in place): read again from its start.", files.truncations),
             ("logspout_attach_file_gaps_total",
              "Times a restarted attach found the log files after a container's cursor deleted by the engine (max-file): their lines skipped.", files.gaps),
+            ("logspout_attach_file_event_overflows_total",
+             "Times the kernel's inotify queue overflowed (fs.inotify.max_queued_events): every followed log file looked at again.", files.eventOverflows),
         ]
         for (name, help, value) in fileCounters {
             text.family(name, .counter, help)

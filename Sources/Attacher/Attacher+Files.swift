@@ -240,8 +240,16 @@ extension Attacher {
         // also be called between two reads of a long file.
         for (watch, mask, isLog) in fileEvents {
             if watch == -1 {
-                // Events were lost: look at every file.
-                for stream in files.values { loop.arm(stream.more!, at: 0) }
+                // Events were lost, a new file's among them perhaps (attach held back while the engine
+                // rotated): every container's new `<id>-json.log` is looked for, and every file read on.
+                fileEventOverflows &+= 1
+                if fileEventOverflows == 1 {
+                    Self.diagnostic("inotify: events lost (the queue of fs.inotify.max_queued_events overflowed): every log file looked at again; counted in logspout_attach_file_event_overflows_total")
+                }
+                for stream in Array(files.values) {
+                    openNewFile(stream)
+                    if !loop.isArmed(stream.more!) { loop.arm(stream.more!, at: 0) }
+                }
                 continue
             }
             guard let stream = watches[watch] else { continue }

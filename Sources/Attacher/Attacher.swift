@@ -80,6 +80,7 @@ public final class Attacher {
     var fileTruncations = 0
     var skippedContainers = 0
     var fileGaps = 0
+    var fileEventOverflows = 0
     /// A read turn of a log file stopped before its end in this turn of the loop.
     var fileReadPending = false
 
@@ -118,7 +119,7 @@ public final class Attacher {
         metrics = MetricsPublisher(loop: loop, file: "attach.prom") { [unowned self] text in
             AttachMetrics.render(&text, table: table, partialRecords: partialRecords,
                                  files: .init(corruptLines: fileCorruptLines, truncations: fileTruncations, skipped: skippedContainers,
-                                              gaps: fileGaps),
+                                              gaps: fileGaps, eventOverflows: fileEventOverflows),
                                  outputWrites: outputWrites)
         }
         defer { metrics?.flush() }

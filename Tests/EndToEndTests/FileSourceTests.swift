@@ -29,6 +29,16 @@ func rawRecords(_ child: Child, id: String) -> [[UInt8]] {
     }
 }
 
+/// How many inotify descriptors a process holds.
+func inotifyDescriptors(_ pid: pid_t) -> Int {
+    let names = (try? Sys.listDirectory("/proc/\(pid)/fd")) ?? []
+    return names.filter { name in
+        var buf = [CChar](repeating: 0, count: 64)
+        let n = readlink("/proc/\(pid)/fd/\(name)", &buf, buf.count - 1)
+        return n > 0 && String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "anon_inode:inotify"
+    }.count
+}
+
 @Suite("attach reading json-file logs from disk", .serialized)
 struct FileSourceTests {
     @Test("--log-source and LOG_SOURCE: a bad value is a one-line error, 64 as an argument, 78 from the environment")
@@ -141,6 +151,53 @@ struct FileSourceTests {
         let names = try Sys.listDirectory(try engineContainersDir() + "/" + c.id)
         #expect(names.contains("\(c.id)-json.log.1"))
         #expect(attach.stderr == "")
+    }
+
+    @Test("inotify's queue overflowing while attach is held back, the rotations' events lost: every line once, in order; said once, counted")
+    func eventOverflow() throws {
+        let metricsDir = Env.tempDir()
+        let c = TestContainer("files-overflow")
+        let count = 60_000
+        // About 4 MB: four rotations, none deleted.
+        try c.run(TestContainer.waitForGo + "; seq 1 \(count) | sed 's/^/seq /'; touch /done; sleep 60",
+                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=8"])
+        // A queue of one event, for attach's inotify descriptor only (the kernel reads the limit when one
+        // is made): once attach is held back, all after the first event is lost, the new files' too.
+        let knob = "/proc/sys/fs/inotify/max_queued_events"
+        let limit = readFile(knob)
+        #expect(limit.count > 1, "\(knob) is readable")
+        func setLimit(_ bytes: [UInt8]) throws {
+            let fd = open(knob, O_WRONLY)
+            guard fd >= 0 else { throw TestFailure("open \(knob): errno \(errno)") }
+            defer { close(fd) }
+            try Sys.writeAll(fd, bytes)
+        }
+        try setLimit(Array("1\n".utf8))
+        let attach: Child
+        do {
+            attach = try startFileAttach("files", env: ["LOGSPOUT_METRICS_DIR": metricsDir])
+            #expect(eventually { inotifyDescriptors(attach.pid) == 1 })
+            try setLimit(limit)
+        } catch {
+            try? setLimit(limit)
+            throw error
+        }
+        #expect(readFile(knob) == limit)
+        #expect(eventually {
+            metricSamples(metricsDir + "/attach.prom")["logspout_attach_containers_followed_by_source{source=\"file\"}"] == 1
+        })
+        attach.signal(SIGSTOP)
+        try c.go()
+        #expect(eventually(timeoutMs: 60_000) { (try? docker("exec", c.name, "test", "-e", "/done")) != nil })
+        attach.signal(SIGCONT)
+        #expect(eventually(timeoutMs: 60_000) { sequence(attach.records().of(c.name)).last == count })
+        #expect(sequence(attach.records().of(c.name)) == Array(1...count), "every number once, in order")
+        #expect(eventually { (metricSamples(metricsDir + "/attach.prom")["logspout_attach_file_event_overflows_total"] ?? 0) >= 1 })
+        let names = try Sys.listDirectory(try engineContainersDir() + "/" + c.id)
+        #expect(names.contains("\(c.id)-json.log.3"), "it rotated four times: \(names.sorted())")
+        let said = attach.stderr.split(separator: "\n")
+        #expect(said.count == 1)
+        #expect(said.first?.hasPrefix("attach: inotify: events lost") == true, "\(said)")
     }
 
     @Test("a log file truncated in place: read again from its start, said once, counted; nothing repeated")
