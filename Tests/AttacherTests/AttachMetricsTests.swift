@@ -41,7 +41,7 @@ struct AttachMetricsTests {
         table.containers[Self.b]!.output.stdoutRecords = 2
         _ = engine.run(&table, table.engineLost(nil))
         _ = engine.run(&table, table.reconnectTimerFired())
-        #expect(Self.render(table, partial: 5, files: .init(corruptLines: 7, truncations: 1, skipped: 2, gaps: 3), writes: 9) == """
+        #expect(Self.render(table, partial: 5, files: .init(corruptLines: 7, truncations: 1, skipped: 2, gaps: 3, eventOverflows: 4), writes: 9) == """
             # HELP logspout_attach_records_read_total Records read from containers' logs and written (repeats after a reopen skipped), by container and stream.
             # TYPE logspout_attach_records_read_total counter
             logspout_attach_records_read_total{container_id="0123456789ab",container_name="db",stream="stdout"} 3
@@ -73,6 +73,9 @@ struct AttachMetricsTests {
             # HELP logspout_attach_file_gaps_total Times a restarted attach found the log files after a container's cursor deleted by the engine (max-file): their lines skipped.
             # TYPE logspout_attach_file_gaps_total counter
             logspout_attach_file_gaps_total 3
+            # HELP logspout_attach_file_event_overflows_total Times the kernel's inotify queue overflowed (fs.inotify.max_queued_events): every followed log file looked at again.
+            # TYPE logspout_attach_file_event_overflows_total counter
+            logspout_attach_file_event_overflows_total 4
             # HELP logspout_attach_engine_up 1 while attach follows the engine's events, else 0.
             # TYPE logspout_attach_engine_up gauge
             logspout_attach_engine_up 1
