@@ -32,7 +32,8 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    lines/s, dockerd's CPU per line (/proc of the engine's dockerd), every stage's, peak PSS (and once more for
    =files with the stages run as the image runs them: links to the one `logspout` executable; each
    process's own peak PSS split by /proc/PID/smaps into its executable, shared libraries, heap, malloc's
-   other arenas, stacks and other anonymous memory). Then the same
+   other arenas, stacks and other anonymous memory); then =files and the driver over TCP (BENCH_HOST_TCP=0
+   leaves them out), to a receiver counting newline-framed messages. Then the same
    at a trickle (BENCH_TRICKLE_CONTAINERS (20) containers printing 100 lines/s, BENCH_TRICKLE_SECONDS (20) a
    case) with the latency from the record's time to the datagram's arrival, and the appliance beside
    BENCH_IDLE idle containers; a table and the ratios against the targets.
@@ -452,21 +453,66 @@ class TCPSink:
         self.server.listen(8)
         self.port = self.server.getsockname()[1]
         self.count = 0
+        self.first = None
         self.last = None
-        threading.Thread(target=self.serve, daemon=True).start()
+        self.conns, self.threads = [], []
+        t = threading.Thread(target=self.serve, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def wait(self, n, stall=5, deadline=300, during=None):
+        """Until n messages arrived, or none for `stall` seconds; `during` is called every 50 ms."""
+        end = time.monotonic() + deadline
+        last_count, last_change = -1, time.monotonic()
+        while self.count < n:
+            if self.count != last_count:
+                last_count, last_change = self.count, time.monotonic()
+            elif time.monotonic() - last_change > stall or time.monotonic() > end:
+                break
+            if during:
+                during()
+            time.sleep(0.05)
+        return {"count": self.count, "first": self.first or 0, "last": self.last or 0}
+
+    def close(self):
+        """Stops listening and reading: no thread of it is left in a system call that takes descriptors."""
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        except OSError:
+            pass
+        self.server.close()
+        for conn in list(self.conns):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # wakes recv()
+            except OSError:
+                pass
+        for t in list(self.threads):
+            t.join(5)
 
     def serve(self):
         while True:
-            conn, _ = self.server.accept()
-            threading.Thread(target=self.read, args=(conn,), daemon=True).start()
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            t = threading.Thread(target=self.read, args=(conn,), daemon=True)
+            self.threads.append(t)
+            t.start()
 
     def read(self, conn):
         if self.tls:
             conn = self.tls.wrap_socket(conn, server_side=True)
         while True:
-            chunk = conn.recv(1 << 20)
+            try:
+                chunk = conn.recv(1 << 20)
+            except OSError:
+                chunk = b""
             if not chunk:
+                conn.close()
                 return
+            if self.first is None:
+                self.first = time.monotonic()
             self.count += chunk.count(b"\n")
             self.last = time.monotonic()
 
@@ -779,7 +825,7 @@ def containers_dir():
 class Appliance:
     """supervisor.sh with one UDP route to `port`, attach reading the way LOG_SOURCE says; its processes' CPU and PSS."""
 
-    def __init__(self, port, source, bin=BIN):
+    def __init__(self, port, source, bin=BIN, scheme="syslog"):
         self.state = tempfile.mkdtemp(prefix="logspout-bench-state-")
         env = dict(os.environ, LOGSPOUT_BIN=bin, STATE_DIR=self.state, PORT=str(free_port()), LOG_SOURCE=source,
                    DOCKER_CONTAINERS_DIR=containers_dir())
@@ -789,7 +835,7 @@ class Appliance:
             os.dup2(wfd, free)
             os.close(wfd)
             wfd = free
-        self.sup = subprocess.Popen(["/bin/busybox", "sh", "supervisor.sh", "--ready-fd", str(wfd), f"syslog://127.0.0.1:{port}"],
+        self.sup = subprocess.Popen(["/bin/busybox", "sh", "supervisor.sh", "--ready-fd", str(wfd), f"{scheme}://127.0.0.1:{port}"],
                                     env=env, stderr=subprocess.DEVNULL, pass_fds=(wfd,))
         os.close(wfd)
         with os.fdopen(rfd) as ready:
@@ -943,12 +989,10 @@ def full_speed(n, sources, dpid):
     finally:
         docker("rm", "-f", name, check=False)
 
-    # The appliance over UDP, for each way attach reads; then reading the files again with the stages run
-    # as the image runs them, one executable by four names (BENCH_ONE_EXECUTABLE=0 leaves it out).
-    shared = one_executable() if os.environ.get("BENCH_ONE_EXECUTABLE", "1") != "0" and "files" in sources else None
-    for source, bin in [(s, BIN) for s in sources] + ([("files", shared)] if shared else []):
-        sink = UDPSink()
-        app = Appliance(sink.port, source, bin)
+    def appliance_case(transport, source, bin=BIN):
+        """The appliance shipping the container's lines over `transport` ("UDP" or "TCP")."""
+        sink = UDPSink() if transport == "UDP" else TCPSink()
+        app = Appliance(sink.port, source, bin, scheme="syslog" if transport == "UDP" else "syslog+tcp")
         how = "" if bin == BIN else ", one executable"
         try:
             docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", SEQ.format(n=n))
@@ -959,31 +1003,46 @@ def full_speed(n, sources, dpid):
             app.sample()
             per = {k: v / max(st["count"], 1) * 1e6 for k, v in delta(s1, s0).items()}
             rate = st["count"] / max(st["last"] - st["first"], 1e-9)
-            rows.append((f"the appliance over UDP, LOG_SOURCE={source}{how}", rate, (d1 - d0) / max(st["count"], 1) * 1e6,
+            rows.append((f"the appliance over {transport}, LOG_SOURCE={source}{how}", rate, (d1 - d0) / max(st["count"], 1) * 1e6,
                          sum(per.values()), per, st["count"], app.peak))
-            MEMORY.append((f"full speed, LOG_SOURCE={source}{how}", app.peak, app.peaks, distinct_pages_kb(tree_pids(app.sup.pid))))
+            if transport == "UDP":
+                MEMORY.append((f"full speed, LOG_SOURCE={source}{how}", app.peak, app.peaks, distinct_pages_kb(tree_pids(app.sup.pid))))
         finally:
             app.stop()
             sink.close()
             docker("rm", "-f", name, check=False)
+
+    def driver_case(transport):
+        """Docker's own syslog driver sending the container's lines over `transport`."""
+        sink = UDPSink() if transport == "UDP" else TCPSink()
+        try:
+            docker("run", "-d", "--network", "none", "--name", name, "--log-driver", "syslog",
+                   "--log-opt", f"syslog-address={transport.lower()}://127.0.0.1:{sink.port}", "--log-opt", "syslog-format=rfc5424micro",
+                   IMAGE, "sh", "-c", SEQ.format(n=n))
+            time.sleep(1)
+            d0 = cpu_of(dpid)
+            st = sink.wait(n)
+            d1 = cpu_of(dpid)
+            rate = st["count"] / max(st["last"] - st["first"], 1e-9)
+            rows.append((f"Docker's syslog log driver over {transport}", rate, (d1 - d0) / max(st["count"], 1) * 1e6, None, {}, st["count"], None))
+        finally:
+            sink.close()
+            docker("rm", "-f", name, check=False)
+
+    # The appliance over UDP, for each way attach reads; then reading the files again with the stages run
+    # as the image runs them, one executable by four names (BENCH_ONE_EXECUTABLE=0 leaves it out).
+    shared = one_executable() if os.environ.get("BENCH_ONE_EXECUTABLE", "1") != "0" and "files" in sources else None
+    for source, bin in [(s, BIN) for s in sources] + ([("files", shared)] if shared else []):
+        appliance_case("UDP", source, bin)
     if shared:
         subprocess.run(["rm", "-rf", shared])
-
     # Docker's own syslog driver, to the same kind of receiver.
-    sink = UDPSink()
-    try:
-        docker("run", "-d", "--network", "none", "--name", name, "--log-driver", "syslog",
-               "--log-opt", f"syslog-address=udp://127.0.0.1:{sink.port}", "--log-opt", "syslog-format=rfc5424micro",
-               IMAGE, "sh", "-c", SEQ.format(n=n))
-        time.sleep(1)
-        d0 = cpu_of(dpid)
-        st = sink.wait(n)
-        d1 = cpu_of(dpid)
-        rate = st["count"] / max(st["last"] - st["first"], 1e-9)
-        rows.append(("Docker's syslog log driver over UDP", rate, (d1 - d0) / max(st["count"], 1) * 1e6, None, {}, st["count"], None))
-    finally:
-        sink.close()
-        docker("rm", "-f", name, check=False)
+    driver_case("UDP")
+    # The same over TCP (newline-framed, both ways), where the transport is not one datagram a line: the
+    # appliance reading the files, then the driver (BENCH_HOST_TCP=0 leaves both out).
+    if os.environ.get("BENCH_HOST_TCP", "1") != "0" and "files" in sources:
+        appliance_case("TCP", "files")
+        driver_case("TCP")
     return rows
 
 
@@ -1123,6 +1182,10 @@ def host_cost():
             ("trickle: host CPU per line ÷ the syslog driver's", (trk[2] + trk[3]) / slow_driver[2], "≤ 1", 1.0, False),
             ("trickle: latency p99, ms", trk[6], "≤ 100", 100, False),
         ]
+        if source == "files" and row(fast, "Docker's syslog log driver over TCP"):
+            tcp, tcp_driver = row(fast, "the appliance over TCP"), row(fast, "Docker's syslog log driver over TCP")
+            checks.append(("over TCP, host CPU per line ÷ the syslog driver's over TCP", (tcp[2] + tcp[3]) / tcp_driver[2],
+                           "≤ 0.5, beside the target", 0.5, False))
         for what, value, target, bound, at_least in checks:
             verdict = "" if bound is None else ("  met" if (value >= bound if at_least else value <= bound) else "  NOT met")
             print(f"  LOG_SOURCE={source}: {what}: {value:.2f} (target {target}){verdict}")
