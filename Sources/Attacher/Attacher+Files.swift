@@ -23,6 +23,11 @@ extension Attacher {
         var pending: [(fd: Int32, identity: FileIdentity)] = []
         /// The inotify watch of the folder.
         var watch: Int32 = -1
+        /// The watch includes `IN_MODIFY` (the file is idle: a write wakes attach); false while the file is
+        /// being written and read again after every linger instead (see `readEnded`).
+        var modifyWatched = true
+        /// When a read turn last found new bytes (monotonic nanoseconds).
+        var lastDataNanos: UInt64 = 0
         var follower: LogFileFollower
         var entries = JSONFileEntryParser()
         var logs: LogStreamParser
@@ -78,6 +83,14 @@ extension Attacher {
         var why: String
     }
 
+    /// What a container's folder is watched for: writes to its files (while they are idle), a new file,
+    /// the folder deleted or moved.
+    static let watchedWhileIdle: InotifyMask = [.modify, .create, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory]
+    /// The same without writes, while the file is being written and read after every linger.
+    static let watchedWhileWritten: InotifyMask = [.create, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory]
+    /// Two read turns that found new bytes this close together: the file is being written.
+    var writtenWindowNanos: UInt64 { max(UInt64(options.lingerMs) * 2, 20) * 1_000_000 }
+
     /// A read of a file takes at most this many buffers (1 MiB) before the other containers get their turn.
     static let fileReadsPerTurn = 64
     /// Corrupt lines reported per container; the further ones are counted only.
@@ -111,7 +124,7 @@ extension Attacher {
         let watch: Int32
         do {
             // The folder opened, whatever its path has become meanwhile.
-            watch = try watcher.addWatch("/proc/self/fd/\(folder)", [.modify, .create, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory])
+            watch = try watcher.addWatch("/proc/self/fd/\(folder)", Self.watchedWhileIdle)
         } catch {
             throw fail("cannot watch \(options.containersDirectory)/\(id): \(error)")
         }
@@ -357,7 +370,9 @@ extension Attacher {
                     } else {
                         actions += stream.follower.reachedEnd()
                     }
+                    readEnded(stream, foundBytes: !readNothing)
                 case .more:
+                    readEnded(stream, foundBytes: true)
                     loop.arm(stream.more!, at: 0)  // `service` reads on
                     fileReadPending = true
                 case .failed(let why): endFile(stream, failure: why)
@@ -396,6 +411,43 @@ extension Attacher {
         if files[stream.id] === stream, case .arm(let deadline) = stream.machine.readDone(lineHeld: stream.logs.hasPending) {
             scheduleFileIdleFlush(stream, at: deadline)
         }
+    }
+
+    /// After a read turn: how the next one comes. A file read twice with new bytes within
+    /// `writtenWindowNanos` is being written: its folder's watch drops `IN_MODIFY` and the file is read
+    /// again after every linger (the loop's pause after a turn that read). The engine then writes without
+    /// inotify's work on each write (an event queued or merged per line, about 1 µs of dockerd's CPU a line
+    /// at full speed), and attach reads no events. The first turn that finds nothing puts `IN_MODIFY`
+    /// back and reads once more, for what was written between the two; then a write wakes attach again, and
+    /// an idle file costs nothing.
+    func readEnded(_ stream: FileStream, foundBytes: Bool) {
+        guard files[stream.id] === stream, let inotify else { return }
+        if foundBytes {
+            let now = Sys.monotonicNanos()
+            let written = stream.lastDataNanos != 0 && now &- stream.lastDataNanos <= writtenWindowNanos
+            stream.lastDataNanos = now
+            if stream.modifyWatched && written && setWatch(stream, Self.watchedWhileWritten, on: inotify) {
+                stream.modifyWatched = false
+            }
+            if !stream.modifyWatched && !loop.isArmed(stream.more!) { loop.arm(stream.more!, at: 0) }
+        } else if !stream.modifyWatched {
+            if setWatch(stream, Self.watchedWhileIdle, on: inotify) { stream.modifyWatched = true }
+            // What was written after the read that found nothing and before the watch: read once more (and
+            // on, should the watch not be set).
+            if !loop.isArmed(stream.more!) { loop.arm(stream.more!, at: 0) }
+        }
+    }
+
+    /// Sets the folder's watch to `mask` (the same watch: the same folder in the same inotify instance).
+    func setWatch(_ stream: FileStream, _ mask: InotifyMask, on inotify: Inotify) -> Bool {
+        guard stream.watch >= 0, watches[stream.watch] === stream,
+              let watch = try? inotify.addWatch("/proc/self/fd/\(stream.folder)", mask) else { return false }
+        if watch != stream.watch {
+            watches[stream.watch] = nil
+            stream.watch = watch
+            watches[watch] = stream
+        }
+        return true
     }
 
     /// `end`: the file has nothing more for now (`readNothing`: not a byte this turn).

@@ -39,6 +39,16 @@ func inotifyDescriptors(_ pid: pid_t) -> Int {
     }.count
 }
 
+/// The masks of the inotify watches a process holds (`/proc/PID/fdinfo`: `inotify wd:… mask:2c6 …`).
+func inotifyWatchMasks(_ pid: pid_t) -> [UInt32] {
+    let names = (try? Sys.listDirectory("/proc/\(pid)/fdinfo")) ?? []
+    return names.flatMap { name in
+        String(decoding: readFile("/proc/\(pid)/fdinfo/\(name)"), as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("inotify wd:") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("mask:") }.flatMap { UInt32($0.dropFirst(5), radix: 16) }
+        }
+    }
+}
+
 @Suite("attach reading json-file logs from disk", .serialized)
 struct FileSourceTests {
     @Test("--log-source and LOG_SOURCE: a bad value is a one-line error, 64 as an argument, 78 from the environment")
@@ -198,6 +208,28 @@ struct FileSourceTests {
         let said = attach.stderr.split(separator: "\n")
         #expect(said.count == 1)
         #expect(said.first?.hasPrefix("attach: inotify: events lost") == true, "\(said)")
+    }
+
+    @Test("a file being written is read after every linger, its writes not watched; idle, a write wakes attach again: every line once, in order")
+    func writtenThenIdle() throws {
+        let attach = try startFileAttach("files")
+        let c = TestContainer("files-written")
+        let count = 2000
+        try c.run(TestContainer.waitForGo + "; i=0; while [ $i -lt \(count) ]; do i=$((i+1)); echo \"seq $i\"; usleep 2000; done; "
+                  + "touch /done; until [ -e /go2 ]; do sleep 0.05; done; echo 'seq \(count + 1)'; sleep 60")
+        let modify: UInt32 = 0x2  // IN_MODIFY
+        func masks() -> [UInt32] { inotifyWatchMasks(attach.pid) }
+        #expect(eventually { masks().count == 1 && masks()[0] & modify != 0 }, "idle: writes watched: \(masks())")
+        try c.go()
+        #expect(eventually(timeoutMs: 20_000) { masks().count == 1 && masks()[0] & modify == 0 }, "written: writes not watched: \(masks())")
+        #expect(eventually(timeoutMs: 60_000) { (try? docker("exec", c.name, "test", "-e", "/done")) != nil })
+        #expect(eventually { sequence(attach.records().of(c.name)).last == count })
+        #expect(eventually { masks().count == 1 && masks()[0] & modify != 0 }, "idle again: writes watched: \(masks())")
+        // One line after a pause: the watch wakes attach for it.
+        try docker("exec", c.name, "touch", "/go2")
+        #expect(eventually { sequence(attach.records().of(c.name)).last == count + 1 })
+        #expect(sequence(attach.records().of(c.name)) == Array(1...(count + 1)), "every number once, in order")
+        #expect(attach.stderr == "")
     }
 
     @Test("a log file truncated in place: read again from its start, said once, counted; nothing repeated")
