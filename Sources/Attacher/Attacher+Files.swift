@@ -431,10 +431,16 @@ extension Attacher {
             }
             if !stream.modifyWatched && !loop.isArmed(stream.more!) { loop.arm(stream.more!, at: 0) }
         } else if !stream.modifyWatched {
-            if setWatch(stream, Self.watchedWhileIdle, on: inotify) { stream.modifyWatched = true }
-            // What was written after the read that found nothing and before the watch: read once more (and
-            // on, should the watch not be set).
-            if !loop.isArmed(stream.more!) { loop.arm(stream.more!, at: 0) }
+            guard !loop.isArmed(stream.more!) else { return }
+            if setWatch(stream, Self.watchedWhileIdle, on: inotify) {
+                stream.modifyWatched = true
+                // What was written after the read that found nothing and before the watch: read once more.
+                loop.arm(stream.more!, at: 0)
+            } else {
+                // The watch could not be set back: the file is read again after a while, not at once (a
+                // turn that reads nothing does not linger).
+                loop.arm(stream.more!, at: Sys.monotonicNanos() &+ writtenWindowNanos)
+            }
         }
     }
 
