@@ -25,18 +25,12 @@ extension Attacher {
         }
     }
 
-    /// The file positions to save with `cursors`: an open file's last line accounted for, else a position
-    /// kept that still holds.
-    func fileCursors(_ cursors: [(String, ResumeCursor)]) -> [String: LogFileCursor] {
-        var result: [String: LogFileCursor] = [:]
-        for (id, cursor) in cursors {
-            if let stream = files[id] {
-                if stream.safe.isSaveable { result[id] = stream.safe }
-            } else if let position = filePositions[id], position.holds(cursor) {
-                result[id] = position.file
-            }
-        }
-        return result
+    /// The file position to save with a container's `cursor`: its open file's last line accounted for,
+    /// else a position kept that still holds.
+    func fileCursor(_ id: String, _ cursor: ResumeCursor) -> LogFileCursor? {
+        if let stream = files[id] { return stream.safe.isSaveable ? stream.safe : nil }
+        if let position = filePositions[id], position.holds(cursor) { return position.file }
+        return nil
     }
 
     /// A file position found again.

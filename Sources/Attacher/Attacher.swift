@@ -50,6 +50,8 @@ public final class Attacher {
     var outputWrites = 0
     /// Saved cursors (STATE_DIR).
     var cursorFile: CursorFile?
+    /// What the last save wrote (reused).
+    var cursorEntries: [CursorFile.Entry] = []
     /// Standard output failed or closed, perhaps in the middle of a batch: the cursors must not be saved
     /// any more, since they would account for records that never left.
     var outputLost = false
@@ -227,8 +229,11 @@ public final class Attacher {
         let now = Sys.monotonicNanos()
         let durable = force || now - file.lastDurableWrite >= Self.cursorSyncNanos
         do {
-            let cursors = table.cursors()
-            try file.save(cursors, files: fileCursors(cursors), durable: durable)
+            cursorEntries.removeAll(keepingCapacity: true)
+            table.forEachCursor { id, cursor in
+                cursorEntries.append(CursorFile.Entry(id: id, cursor: cursor, file: fileCursor(id, cursor)))
+            }
+            try file.save(&cursorEntries, durable: durable)
             file.dirty = false
             if durable { file.lastDurableWrite = now }
         } catch {

@@ -166,7 +166,15 @@ struct ContainerTable {
 
     /// The cursors to save: every container's, and those loaded at start for containers not seen yet.
     func cursors() -> [(String, ResumeCursor)] {
-        containers.map { ($0.key, $0.value.output.cursor) } + savedCursors.map { ($0.key, $0.value) }
+        var all: [(String, ResumeCursor)] = []
+        forEachCursor { all.append(($0, $1)) }
+        return all
+    }
+
+    /// `cursors()` one by one, with no list made.
+    func forEachCursor(_ body: (String, ResumeCursor) -> Void) {
+        for (id, entry) in containers { body(id, entry.output.cursor) }
+        for (id, cursor) in savedCursors { body(id, cursor) }
     }
 
     // MARK: - The engine connection

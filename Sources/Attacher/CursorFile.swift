@@ -68,14 +68,32 @@ final class CursorFile {
         return best?.cursors ?? [:]
     }
 
+    /// One container's cursor to save: its timestamp cursor and, when it is read from its log file, the
+    /// file's position.
+    struct Entry {
+        var id: String
+        var cursor: ResumeCursor
+        var file: LogFileCursor?
+    }
+
+    /// Where slots are encoded (reused: a save makes no allocation once it has grown).
+    private var buffer: [UInt8] = []
+
     /// Writes the cursors over the current slot. With `durable`, fdatasyncs it and moves on to the other
     /// slot (a killed process loses nothing unsynced; a power cut may, hence the two slots).
     /// `files`: the log file positions of the containers read from their files.
     func save(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], durable: Bool) throws(SyscallError) {
+        var entries = cursors.map { Entry(id: $0.0, cursor: $0.1, file: files[$0.0]) }
+        try save(&entries, durable: durable)
+    }
+
+    /// `save` of `entries` (sorted here, in place: the caller may reuse the array).
+    func save(_ entries: inout [Entry], durable: Bool) throws(SyscallError) {
         if fds[slot] < 0 { fds[slot] = try Sys.openForUpdate(path(slot)) }
-        let bytes = Self.encode(cursors, files: files, sequence: sequence + 1)
-        try Sys.overwrite(fds[slot], bytes, truncate: bytes.count < lengths[slot], path(slot))
-        lengths[slot] = bytes.count
+        let range = Self.encode(&entries, sequence: sequence + 1, into: &buffer)
+        let fd = fds[slot], context = path(slot), truncate = range.count < lengths[slot]
+        try withRawBytes(buffer, range) { (bytes) throws(SyscallError) in try Sys.overwrite(fd, bytes, truncate: truncate, context) }
+        lengths[slot] = range.count
         sequence += 1
         unsynced = true
         guard durable else { return }
@@ -88,81 +106,121 @@ final class CursorFile {
         slot = 1 - slot
     }
 
-    /// A slot: the header, then the content. Built byte by byte: it is written after every batch of
-    /// records, so at a trickle it is made tens of times a second.
+    /// A slot: the header, then the content.
     static func encode(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], sequence: UInt64) -> [UInt8] {
-        var body: [UInt8] = []
-        body.reserveCapacity(cursors.count * 140)
-        for (id, c) in cursors.sorted(by: { $0.0 < $1.0 }) {
-            guard let t = c.time else { continue }
-            body.append(contentsOf: id.utf8)
-            body.append(32)
-            appendTime(t, to: &body)
-            body.append(32)
-            appendDecimal(Int64(c.countAtTime), to: &body)
-            if let f = files[id] {
-                body.append(32)
-                appendDecimal(f.device, to: &body)
-                body.append(32)
-                appendDecimal(f.inode, to: &body)
-                body.append(32)
-                appendDecimal(f.offset, to: &body)
-                body.append(32)
-                if let time = f.time { appendTime(time, to: &body) } else { body.append(45) }
+        var entries = cursors.map { Entry(id: $0.0, cursor: $0.1, file: files[$0.0]) }
+        var buffer: [UInt8] = []
+        let range = encode(&entries, sequence: sequence, into: &buffer)
+        return Array(buffer[range])
+    }
+
+    /// The room left before the content for the header (the longest header is 78 bytes).
+    static let headerRoom = 96
+
+    /// Encodes a slot into `buffer` (grown when too small, never shrunk) and returns where it is. Sorts
+    /// `entries` by id. Written through a pointer, the content first and then the header right before it:
+    /// it is made after every batch of records, so at a trickle tens of times a second.
+    static func encode(_ entries: inout [Entry], sequence: UInt64, into buffer: inout [UInt8]) -> Range<Int> {
+        entries.sort { $0.id < $1.id }
+        // An entry's line is its id and at most 6 fields, each at most 30 bytes (a time of Int64.min
+        // seconds: 20, ".", 9), each after a space, and a newline.
+        var needed = headerRoom
+        for e in entries { needed += e.id.utf8.count + 6 * 31 + 1 }
+        if buffer.count < needed { buffer = [UInt8](repeating: 0, count: needed) }
+        return buffer.withUnsafeMutableBufferPointer { out in
+            var w = Writer(base: out.baseAddress!, at: headerRoom)
+            for e in entries {
+                guard let t = e.cursor.time else { continue }
+                w.put(e.id)
+                w.put(32)
+                w.putTime(t)
+                w.put(32)
+                w.putDecimal(Int64(e.cursor.countAtTime))
+                if let f = e.file {
+                    w.put(32)
+                    w.putDigits(f.device, radix: 10)
+                    w.put(32)
+                    w.putDigits(f.inode, radix: 10)
+                    w.put(32)
+                    w.putDecimal(f.offset)
+                    w.put(32)
+                    if let time = f.time { w.putTime(time) } else { w.put(45) }
+                }
+                w.put(10)
             }
-            body.append(10)
+            let body = UnsafeBufferPointer(start: out.baseAddress! + headerRoom, count: w.at - headerRoom)
+            let end = w.at
+            // The header: its length is known before it is written, so it ends right where the content starts.
+            let hash = FNV1a.hash64(body)
+            let length = magic.utf8.count + 1 + Writer.width(UInt64(version), radix: 10) + 1 + Writer.width(sequence, radix: 10)
+                + 1 + Writer.width(UInt64(body.count), radix: 10) + 1 + Writer.width(hash, radix: 16) + 1
+            w.at = headerRoom - length
+            w.put(magic)
+            w.put(32)
+            w.putDigits(UInt64(version), radix: 10)
+            w.put(32)
+            w.putDigits(sequence, radix: 10)
+            w.put(32)
+            w.putDigits(UInt64(body.count), radix: 10)
+            w.put(32)
+            w.putDigits(hash, radix: 16)
+            w.put(10)
+            return (headerRoom - length)..<end
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(body.count + 64)
-        bytes.append(contentsOf: magic.utf8)
-        bytes.append(32)
-        appendDecimal(UInt64(version), to: &bytes)
-        bytes.append(32)
-        appendDecimal(sequence, to: &bytes)
-        bytes.append(32)
-        appendDecimal(UInt64(body.count), to: &bytes)
-        bytes.append(32)
-        appendDigits(FNV1a.hash64(body), radix: 16, to: &bytes)
-        bytes.append(10)
-        bytes.append(contentsOf: body)
-        return bytes
     }
 
-    /// `Timestamp.sinceParameter`'s text: seconds, ".", nine digits of nanoseconds.
-    static func appendTime(_ t: Timestamp, to out: inout [UInt8]) {
-        appendDecimal(t.seconds, to: &out)
-        out.append(46)
-        let start = out.count
-        appendDecimal(UInt64(max(0, t.nanoseconds)), to: &out)
-        let width = out.count - start
-        if width < 9 { out.insert(contentsOf: repeatElement(48, count: 9 - width), at: start) }
-    }
+    /// Writes bytes at a pointer, the room made sure of beforehand.
+    struct Writer {
+        let base: UnsafeMutablePointer<UInt8>
+        var at: Int
 
-    static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
-        if v < 0 { out.append(45) }
-        appendDigits(v.magnitude, radix: 10, to: &out)
-    }
-
-    static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) { appendDigits(v, radix: 10, to: &out) }
-
-    /// `v`'s digits in `radix` (lowercase), as `String(v, radix:)` writes them.
-    static func appendDigits(_ v: UInt64, radix: UInt64, to out: inout [UInt8]) {
-        var count = 1
-        var rest = v
-        while rest >= radix {
-            rest /= radix
-            count += 1
+        mutating func put(_ byte: UInt8) {
+            base[at] = byte
+            at += 1
         }
-        let start = out.count
-        out.append(contentsOf: repeatElement(48, count: count))
-        rest = v
-        var i = start + count - 1
-        repeat {
-            let digit = UInt8(truncatingIfNeeded: rest % radix)
-            out[i] = digit < 10 ? 48 + digit : 87 + digit
-            rest /= radix
-            i -= 1
-        } while rest > 0
+
+        mutating func put(_ text: String) {
+            for b in text.utf8 { put(b) }
+        }
+
+        /// `Timestamp.sinceParameter`'s text: seconds, ".", nine digits of nanoseconds.
+        mutating func putTime(_ t: Timestamp) {
+            putDecimal(t.seconds)
+            put(46)
+            var n = UInt64(max(0, t.nanoseconds))
+            for i in stride(from: 8, through: 0, by: -1) {
+                base[at + i] = 48 + UInt8(truncatingIfNeeded: n % 10)
+                n /= 10
+            }
+            at += 9
+        }
+
+        mutating func putDecimal(_ v: Int64) {
+            if v < 0 { put(45) }
+            putDigits(v.magnitude, radix: 10)
+        }
+
+        /// `v`'s digits in `radix` (lowercase), as `String(v, radix:)` writes them.
+        mutating func putDigits(_ v: UInt64, radix: UInt64) {
+            let count = Self.width(v, radix: radix)
+            var rest = v
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                let digit = UInt8(truncatingIfNeeded: rest % radix)
+                base[at + i] = digit < 10 ? 48 + digit : 87 + digit
+                rest /= radix
+            }
+            at += count
+        }
+
+        static func width(_ v: UInt64, radix: UInt64) -> Int {
+            var count = 1
+            var rest = v
+            while rest >= radix {
+                rest /= radix
+                count += 1
+            }
+            return count
+        }
     }
 
     /// A slot's sequence and cursors, or nil when it is not whole (torn, cut, or not a cursor file). A

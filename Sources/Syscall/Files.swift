@@ -62,10 +62,18 @@ extension Sys {
     /// file to end right after them when `truncate` (`ftruncate(2)`).
     public static func overwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int = 0, truncate: Bool,
                                  _ context: String = "") throws(SyscallError) {
+        try withRawBytes(bytes, 0..<bytes.count) { (raw) throws(SyscallError) in
+            try overwrite(fd, raw, at: offset, truncate: truncate, context)
+        }
+    }
+
+    /// `overwrite` of the bytes at a pointer.
+    public static func overwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int = 0, truncate: Bool,
+                                 _ context: String = "") throws(SyscallError) {
         var done = 0
         while done < bytes.count {
             let n = try retrying("write", context) {
-                bytes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+                Glibc.pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             }
             if n == 0 { throw SyscallError("write", context, Errno(EIO)) }
             done += n

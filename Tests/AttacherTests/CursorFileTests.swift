@@ -102,28 +102,52 @@ struct CursorFileTests {
         #expect(CursorFile.parse(Array("logspout-cursors 2 7 0 cbf29ce484222325\n".utf8))?.cursors.isEmpty == true)
     }
 
+    /// What `write` puts through a `CursorFile.Writer`.
+    static func written(_ write: (inout CursorFile.Writer) -> Void) -> String {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        return bytes.withUnsafeMutableBufferPointer { p in
+            var w = CursorFile.Writer(base: p.baseAddress!, at: 0)
+            write(&w)
+            return String(decoding: UnsafeBufferPointer(start: p.baseAddress!, count: w.at), as: UTF8.self)
+        }
+    }
+
     @Test("numbers and times are written as their text forms are")
     func numbers() {
-        var out: [UInt8] = []
         for t in [Timestamp(seconds: 0, nanoseconds: 0), Timestamp(seconds: 9, nanoseconds: 999_999_999),
                   Timestamp(seconds: -62_135_596_800, nanoseconds: 1), Timestamp(seconds: 1_764_000_000, nanoseconds: 100_000_000),
                   Timestamp(seconds: Int64.max, nanoseconds: 10), Timestamp(seconds: Int64.min, nanoseconds: 0)] {
-            out.removeAll()
-            CursorFile.appendTime(t, to: &out)
-            #expect(String(decoding: out, as: UTF8.self) == t.sinceParameter)
+            #expect(Self.written { $0.putTime(t) } == t.sinceParameter)
         }
         for v: UInt64 in [0, 1, 9, 10, 15, 16, 255, 4096, 1 << 32, UInt64.max, 0xcbf2_9ce4_8422_2325] {
             for radix: UInt64 in [10, 16] {
-                out.removeAll()
-                CursorFile.appendDigits(v, radix: radix, to: &out)
-                #expect(String(decoding: out, as: UTF8.self) == String(v, radix: Int(radix)))
+                #expect(Self.written { $0.putDigits(v, radix: radix) } == String(v, radix: Int(radix)))
+                #expect(CursorFile.Writer.width(v, radix: radix) == String(v, radix: Int(radix)).utf8.count)
             }
         }
         for v: Int64 in [0, -1, 42, Int64.min, Int64.max] {
-            out.removeAll()
-            CursorFile.appendDecimal(v, to: &out)
-            #expect(String(decoding: out, as: UTF8.self) == String(v))
+            #expect(Self.written { $0.putDecimal(v) } == String(v))
         }
+    }
+
+    @Test("a slot of the widest values fits the room encode makes for it, and reads back")
+    func widest() throws {
+        let wide = Timestamp(seconds: Int64.min, nanoseconds: 999_999_999)
+        var entries = (0..<3).map { i in
+            CursorFile.Entry(id: String(repeating: "f", count: 64) + "\(i)", cursor: ResumeCursor(time: wide, countAtTime: Int.max),
+                             file: LogFileCursor(device: .max, inode: .max, offset: .min, time: wide))
+        }
+        var buffer: [UInt8] = []
+        let range = CursorFile.encode(&entries, sequence: .max, into: &buffer)
+        #expect(range.lowerBound >= 0 && range.upperBound <= buffer.count)
+        let parsed = try #require(CursorFile.parse(Array(buffer[range])))
+        #expect(parsed.sequence == .max)
+        // Such times are not ones attach could have saved: the lines are there, and read as nothing.
+        #expect(parsed.cursors.isEmpty)
+        // Reused, the buffer holds a smaller slot the same way.
+        var one = [CursorFile.Entry(id: "aaaa", cursor: Self.a.1, file: nil)]
+        let again = CursorFile.encode(&one, sequence: 1, into: &buffer)
+        #expect(Array(buffer[again]) == CursorFile.encode([Self.a], sequence: 1))
     }
 
     static let position = LogFileCursor(device: 2049, inode: 393_222, offset: 10_485_700,
