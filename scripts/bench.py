@@ -1084,6 +1084,7 @@ def trickle(count, seconds, sources, dpid):
                 sink.close()
     finally:
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+    rows.append(transport_alone(rows[-1][1] if len(rows) > 1 else count * 90, seconds))
     sink = UDPSink()
     try:
         for nm in names:
@@ -1102,6 +1103,21 @@ def trickle(count, seconds, sources, dpid):
         sink.close()
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
     return rows
+
+
+def transport_alone(rate, seconds):
+    """The kernel's own cost of the transport at a trickle: udp-ceiling sending datagrams of 150 B at the
+    appliance's rate, one batch per linger (LOG_LINGER_MS, 40 ms), as emit-syslog does, doing nothing else."""
+    every = int(os.environ.get("LOG_LINGER_MS", "40") or 40) or 40
+    batch = max(1, round(rate * every / 1000))
+    sink = UDPSink()
+    try:
+        out = subprocess.run([f"{BIN}/udp-ceiling", str(sink.port), str(int(rate * seconds)), "150", str(every), str(batch)],
+                             capture_output=True, text=True).stdout
+    finally:
+        sink.close()
+    per = float(out.split(" µs CPU per datagram")[0].rsplit(" ", 1)[1])
+    return (f"UDP transport alone (udp-ceiling: {batch} datagrams every {every} ms)", rate, None, per, {}, None, None, None)
 
 
 def idle_appliance(count, seconds, dpid):
@@ -1159,7 +1175,7 @@ def host_cost():
     for what, rate, d, a, per, p50, p99, peak in slow:
         stages = f" ({', '.join(f'{k} {v:.1f}' for k, v in sorted(per.items()))})" if per else ""
         lat = "—" if p50 is None else f"{p50:.1f} / {p99:.1f} ms"
-        print(f"| {what} | {rate:,.0f} | {us(d)} | {us(a)}{stages} | {us(d + (a or 0))} | {lat} | "
+        print(f"| {what} | {rate:,.0f} | {us(d)} | {us(a)}{stages} | {us(None if d is None else d + (a or 0))} | {lat} | "
               + ("—" if peak is None else f"{peak / 1024:.1f} MB") + " |")
 
     if MEMORY:
@@ -1179,6 +1195,8 @@ def host_cost():
             ("every line delivered", app[5] / n, "= 1", 1.0, True),
             ("peak PSS, MB", max(app[6], trk[7]) / 1024, "≤ 17", 17, False),
             ("trickle: stages' CPU per line, µs", trk[3], "≤ 10", 10, False),
+            ("trickle: stages' CPU per line beyond the UDP transport alone, µs", trk[3] - row(slow, "UDP transport alone")[3],
+             "beside the target", None, False),
             ("trickle: host CPU per line ÷ the syslog driver's", (trk[2] + trk[3]) / slow_driver[2], "≤ 1", 1.0, False),
             ("trickle: latency p99, ms", trk[6], "≤ 100", 100, False),
         ]
