@@ -255,7 +255,17 @@ main() {
     [ -z "${stopping:-}" ] || shutdown "$@"
     [ "$status" = 0 ] || exit "$status"
     trap leave EXIT
-    RUN=$(mktemp -d "${TMPDIR:-/tmp}/logspout.XXXXXX")
+    # The run folder: its metrics files are replaced every 0.5 s by each stage. In TMPDIR when set; else in
+    # /dev/shm, a tmpfs, when there is one: on a disk's file system (ext4: a replaced file's data is written
+    # out at the rename) each replacement costs about 150 µs of CPU and a write to the disk, on tmpfs about 20.
+    if [ -n "${TMPDIR:-}" ]; then
+        base=$TMPDIR
+    elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        base=/dev/shm
+    else
+        base=/tmp
+    fi
+    RUN=$(mktemp -d "$base/logspout.XXXXXX")
     mkfifo "$RUN/records" "$RUN/routed" "$RUN/tick"
     mkdir "$RUN/metrics"
     LOGSPOUT_METRICS_DIR=$RUN/metrics

@@ -13,6 +13,9 @@ extension Attacher {
     /// One container's json-file log, followed.
     final class FileStream {
         let id: String
+        /// In `files`: what its timers and reads do is still wanted (a flag, not a lookup of the id in
+        /// `files`: a check made several times per file per read turn).
+        var followed = false
         let output: ContainerOutput
         /// The container's folder, opened without following links: every file is opened from it.
         let folder: Int32
@@ -180,7 +183,9 @@ extension Attacher {
         stream.since = exact ? nil : since
         if exact { entry.output.cursor.continued() }
         stream.more = loop.makeTimer { [unowned self, unowned stream] in service(stream) }
+        files[id]?.followed = false
         files[id] = stream
+        stream.followed = true
         watches[watch] = stream
         entry.output.fromFile = true
         table.streamOpened(id, at: Sys.monotonicNanos())
@@ -192,7 +197,7 @@ extension Attacher {
             actions += stream.follower.containerDied()
         }
         for file in compressed {
-            if files[id] === stream { readCompressed(stream, file.fd, file.generation) }
+            if stream.followed { readCompressed(stream, file.fd, file.generation) }
             Sys.close(file.fd)
         }
         pump(stream, actions)
@@ -290,7 +295,7 @@ extension Attacher {
     /// Tells a container's follower what inotify saw, and carries out what it decides: reading on, a new
     /// file, the folder gone. Also what a read turn that stopped before the end comes back to.
     func service(_ stream: FileStream) {
-        guard files[stream.id] === stream else { return }
+        guard stream.followed else { return }
         var actions: [LogFileFollower.Action] = []
         if stream.folderGone && !stream.toldFolderGone {
             stream.toldFolderGone = true
@@ -309,7 +314,7 @@ extension Attacher {
 
     /// A new `<id>-json.log` appeared: opened at once; read once the files before it are read to their end.
     func openNewFile(_ stream: FileStream) {
-        guard files[stream.id] === stream,
+        guard stream.followed,
               let file = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(0)) else { return }
         let identity = FileIdentity(device: file.status.device, inode: file.status.inode)
         let held = stream.identities
@@ -358,7 +363,7 @@ extension Attacher {
         var actions = first
         var k = 0
         while k < actions.count {
-            guard files[stream.id] === stream else { return }
+            guard stream.followed else { return }
             let action = actions[k]
             k += 1
             switch action {
@@ -408,7 +413,7 @@ extension Attacher {
                 endFile(stream, failure: nil)
             }
         }
-        if files[stream.id] === stream, case .arm(let deadline) = stream.machine.readDone(lineHeld: stream.logs.hasPending) {
+        if stream.followed, case .arm(let deadline) = stream.machine.readDone(lineHeld: stream.logs.hasPending) {
             scheduleFileIdleFlush(stream, at: deadline)
         }
     }
@@ -421,7 +426,7 @@ extension Attacher {
     /// back and reads once more, for what was written between the two; then a write wakes attach again, and
     /// an idle file costs nothing.
     func readEnded(_ stream: FileStream, foundBytes: Bool) {
-        guard files[stream.id] === stream, let inotify else { return }
+        guard stream.followed, let inotify else { return }
         if foundBytes {
             let now = Sys.monotonicNanos()
             let written = stream.lastDataNanos != 0 && now &- stream.lastDataNanos <= writtenWindowNanos
@@ -529,7 +534,7 @@ extension Attacher {
         if let timer = stream.idleTimer { loop.cancel(timer) }
         stream.idleTimer = loop.schedule(at: deadline) { [unowned self] in
             stream.idleTimer = nil
-            guard files[stream.id] === stream else { return }
+            guard stream.followed else { return }
             switch stream.machine.idleTimerFired(now: Sys.monotonicNanos(), lineHeld: stream.logs.hasPending) {
             case .none:
                 break
@@ -551,8 +556,9 @@ extension Attacher {
 
     /// Closes a container's files; the table hears that its stream ended (cleanly, or with `failure`).
     func endFile(_ stream: FileStream, failure: String?) {
-        guard files[stream.id] === stream else { return }
+        guard stream.followed else { return }
         files[stream.id] = nil
+        stream.followed = false
         if stream.watch >= 0, watches[stream.watch] === stream {
             watches[stream.watch] = nil
             try? inotify?.removeWatch(stream.watch)
