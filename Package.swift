@@ -95,6 +95,12 @@ let package = Package(
 // without the implicit import of _Concurrency, neither its runtime nor libdispatch is loaded and relocated
 // in every stage (docs/performance.md). Tests and benchmarks keep it (Swift Testing is built on it; a
 // benchmark's top-level globals belong to the main actor).
+//
+// Release builds of the stages leave out the run-time checks of exclusive access (each access to a class's
+// stored property, a global or an escaping closure's variable otherwise calls into the runtime: about 8 %
+// of attach's CPU at a trickle, docs/performance.md). The compiler still proves what it can statically,
+// and debug builds — the whole test suite — keep the run-time checks, so an overlapping access traps there.
 for target in package.targets where target.type != .test && target.type != .system && !(target.path ?? "").hasPrefix("Benchmarks") {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Xfrontend", "-disable-implicit-concurrency-module-import"])]
+    target.swiftSettings! += [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 }
