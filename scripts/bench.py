@@ -35,8 +35,15 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    other arenas, stacks and other anonymous memory); then =files and the driver over TCP (BENCH_HOST_TCP=0
    leaves them out), to a receiver counting newline-framed messages. Then the same
    at a trickle (BENCH_TRICKLE_CONTAINERS (20) containers printing 100 lines/s, BENCH_TRICKLE_SECONDS (20) a
-   case) with the latency from the record's time to the datagram's arrival, and the appliance beside
-   BENCH_IDLE idle containers; a table and the ratios against the targets.
+   case) with the latency from the record's time to the datagram's arrival, the UDP transport alone at the
+   same rate and batching (udp-ceiling), and the appliance beside BENCH_IDLE idle containers; a table and
+   the ratios against the targets.
+10. Two builds side by side at a trickle (`bench.py trickle-ab DIR_A DIR_B`, each a folder of release
+   binaries): two appliances (LOG_SOURCE=files) reading the same BENCH_TRICKLE_CONTAINERS containers at
+   once, BENCH_AB_SECONDS (30), each stage's CPU per line; a folder that is a checkout's .build/release
+   runs with that checkout's supervisor.sh. What the machine's other load does to one
+   does it to the other: on a VM whose runs differ by 15 % one after the other, this is how a change of
+   a few per cent is seen. Run it twice, the builds swapped.
 """
 import socket
 import ssl
@@ -825,7 +832,7 @@ def containers_dir():
 class Appliance:
     """supervisor.sh with one UDP route to `port`, attach reading the way LOG_SOURCE says; its processes' CPU and PSS."""
 
-    def __init__(self, port, source, bin=BIN, scheme="syslog"):
+    def __init__(self, port, source, bin=BIN, scheme="syslog", supervisor="supervisor.sh"):
         self.state = tempfile.mkdtemp(prefix="logspout-bench-state-")
         env = dict(os.environ, LOGSPOUT_BIN=bin, STATE_DIR=self.state, PORT=str(free_port()), LOG_SOURCE=source,
                    DOCKER_CONTAINERS_DIR=containers_dir())
@@ -835,7 +842,7 @@ class Appliance:
             os.dup2(wfd, free)
             os.close(wfd)
             wfd = free
-        self.sup = subprocess.Popen(["/bin/busybox", "sh", "supervisor.sh", "--ready-fd", str(wfd), f"{scheme}://127.0.0.1:{port}"],
+        self.sup = subprocess.Popen(["/bin/busybox", "sh", supervisor, "--ready-fd", str(wfd), f"{scheme}://127.0.0.1:{port}"],
                                     env=env, stderr=subprocess.DEVNULL, pass_fds=(wfd,))
         os.close(wfd)
         with os.fdopen(rfd) as ready:
@@ -1121,6 +1128,39 @@ def transport_alone(rate, seconds):
     return (f"UDP transport alone (udp-ceiling: {batch} datagrams every {every} ms)", rate, None, per, {}, None, None, None)
 
 
+def trickle_ab(bin_a, bin_b, count, seconds):
+    """Two appliances, of the builds in bin_a and bin_b, reading the same trickling containers at once."""
+    names = [f"bench-ab-{os.getpid()}-{i}" for i in range(count)]
+    for nm in names:
+        docker("run", "-d", "--network", "none", "--name", nm, IMAGE, "sh", "-c", TRICKLE)
+    sinks, apps = [], []
+    try:
+        paths = [docker("inspect", "--format", "{{.LogPath}}", nm) for nm in names]
+        for b in (bin_a, bin_b):
+            sinks.append(UDPSink())
+            # A build's own supervisor.sh when the folder is a checkout's .build/release.
+            sup = os.path.join(os.path.abspath(b), "..", "..", "supervisor.sh")
+            apps.append(Appliance(sinks[-1].port, "files", bin=os.path.abspath(b),
+                                  supervisor=sup if os.path.exists(sup) else "supervisor.sh"))
+        time.sleep(3)
+        lines0, cpu0 = sum(last_logged(p)[0] for p in paths), [a.cpu() for a in apps]
+        time.sleep(seconds)
+        lines1, cpu1 = sum(last_logged(p)[0] for p in paths), [a.cpu() for a in apps]
+        lines = max(lines1 - lines0, 1)
+        print(f"trickle-ab: {count} containers printing 100 lines/s each, {lines / seconds:,.0f} lines/s, both builds at once, {seconds} s")
+        print("| build | stages CPU per line | attach | route | emit-syslog | supervisor |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for label, b, c1, c0 in (("A", bin_a, cpu1[0], cpu0[0]), ("B", bin_b, cpu1[1], cpu0[1])):
+            per = {k: v / lines * 1e6 for k, v in delta(c1, c0).items()}
+            print(f"| {label}: {b} | {sum(per.values()):.2f} µs | " + " | ".join(f"{per.get(k, 0):.2f}" for k in ("attach", "route", "emit-syslog", "supervisor")) + " |")
+    finally:
+        for a in apps:
+            a.stop()
+        for sink in sinks:
+            sink.close()
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+
+
 def idle_appliance(count, seconds, dpid):
     """The whole appliance (and dockerd) while `count` containers print nothing."""
     names = [f"bench-idle-host-{os.getpid()}-{i}" for i in range(count)]
@@ -1225,6 +1265,10 @@ def main():
         return
     if sys.argv[1:] == ["host-cost"]:
         host_cost()
+        return
+    if sys.argv[1:2] == ["trickle-ab"] and len(sys.argv) == 4:
+        trickle_ab(sys.argv[2], sys.argv[3], int(os.environ.get("BENCH_TRICKLE_CONTAINERS", "20")),
+                   int(os.environ.get("BENCH_AB_SECONDS", "30")))
         return
     replay(n, width)
     live(n, width)
