@@ -76,14 +76,19 @@ final class CursorFile {
         var file: LogFileCursor?
     }
 
-    /// Where slots are encoded (reused: a save makes no allocation once it has grown).
+    static func entries(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor]) -> [Entry] {
+        cursors.map { Entry(id: $0.0, cursor: $0.1, file: files[$0.0]) }
+    }
+
+    /// Where slots are encoded (reused: a save makes no allocation once it has grown; about 250 bytes a
+    /// container).
     private var buffer: [UInt8] = []
 
     /// Writes the cursors over the current slot. With `durable`, fdatasyncs it and moves on to the other
     /// slot (a killed process loses nothing unsynced; a power cut may, hence the two slots).
     /// `files`: the log file positions of the containers read from their files.
     func save(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], durable: Bool) throws(SyscallError) {
-        var entries = cursors.map { Entry(id: $0.0, cursor: $0.1, file: files[$0.0]) }
+        var entries = Self.entries(cursors, files: files)
         try save(&entries, durable: durable)
     }
 
@@ -108,7 +113,7 @@ final class CursorFile {
 
     /// A slot: the header, then the content.
     static func encode(_ cursors: [(String, ResumeCursor)], files: [String: LogFileCursor] = [:], sequence: UInt64) -> [UInt8] {
-        var entries = cursors.map { Entry(id: $0.0, cursor: $0.1, file: files[$0.0]) }
+        var entries = Self.entries(cursors, files: files)
         var buffer: [UInt8] = []
         let range = encode(&entries, sequence: sequence, into: &buffer)
         return Array(buffer[range])
