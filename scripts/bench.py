@@ -1114,9 +1114,9 @@ def trickle(count, seconds, sources, dpid):
 
 def transport_alone(rate, seconds):
     """The kernel's own cost of the transport at a trickle: udp-ceiling sending datagrams of 150 B at the
-    appliance's rate, one batch per linger (LOG_LINGER_MS, attach's default 60 ms), as emit-syslog does,
+    appliance's rate, one batch per linger (LOG_LINGER_MS, attach's default 80 ms), as emit-syslog does,
     doing nothing else."""
-    every = int(os.environ.get("LOG_LINGER_MS", "60") or 60) or 60
+    every = int(os.environ.get("LOG_LINGER_MS", "80") or 80) or 80
     batch = max(1, round(rate * every / 1000))
     sink = UDPSink()
     try:

@@ -39,7 +39,7 @@ public struct AttachOptions: Sendable {
     /// The longest attach lets lines gather after a read before it reads again (`LOG_LINGER_MS`), files
     /// and logs streams alike: the wait grows as the rate falls (`ReadLinger`), so lines that trickle in
     /// are read, and written on, in batches. 0: read at once, each wake-up.
-    public var lingerMs = 60
+    public var lingerMs = 80
     public static let maxLingerMs = 100
 
     /// Whether containers' log files may be read at all: not with `--log-source api`, nor from a remote
@@ -89,7 +89,7 @@ public struct AttachOptions: Sendable {
           DOCKER_CONTAINERS_DIR          where the engine's containers/ folder is seen (default
                                          /var/lib/docker/containers, mounted read-only in the image)
           LOG_LINGER_MS                  the longest lines gather after a read before attach reads again,
-                                         growing as the rate falls (default 60, 0…100; 0 reads at once)
+                                         growing as the rate falls (default 80, 0…100; 0 reads at once)
           STATE_DIR                      keep each container's position in STATE_DIR/cursors.*, so a restarted
                                          attach resumes every container where it stopped
           LOGSPOUT_METRICS_DIR           write the metrics into LOGSPOUT_METRICS_DIR/attach.prom

@@ -2,8 +2,9 @@ import Syscall
 
 /// Publishes a stage's metrics for httpd to serve: when the values changed, the stage's render closure
 /// writes them into `<directory>/<stage>.prom`, replacing the file atomically (readers see the old text
-/// or the new one), at most every `interval` (half a second), so what httpd serves is at most about a
-/// second old. Nothing changes, nothing is written: idle stages cost nothing.
+/// or the new one), at most every `interval` (half a second), on a wake-up the stage has anyway or at the
+/// latest `slack` after that, so what httpd serves is at most about a second old. Nothing changes,
+/// nothing is written: idle stages cost nothing.
 ///
 /// The directory is `LOGSPOUT_METRICS_DIR` (the supervisor sets it to a folder of its run); without it
 /// the publisher is off and `changed()` costs one branch. See docs/bus.md ("Metrics and health files").
@@ -15,6 +16,9 @@ public final class MetricsPublisher {
     public static let maxFileBytes = 1 << 20
     /// The least time between two writes of a file, in nanoseconds.
     public static let interval: UInt64 = 500_000_000
+    /// How much later than `interval` a write may come: it is made on a wake-up the stage has anyway (a
+    /// batch at a trickle) when one comes within this, so publishing adds no wake-up of its own.
+    public static let slack: UInt64 = 250_000_000
 
     public let path: String?
     private let loop: EventLoop
@@ -56,7 +60,7 @@ public final class MetricsPublisher {
     private func schedule() {
         pending = true
         guard let timer else { return }
-        loop.arm(timer, at: max(Sys.monotonicNanos(), lastWrite &+ Self.interval))
+        loop.arm(timer, at: max(Sys.monotonicNanos(), lastWrite &+ Self.interval), slack: Self.slack)
     }
 
     private func write() {

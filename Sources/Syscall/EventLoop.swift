@@ -69,7 +69,10 @@ public final class EventLoop {
     struct TimerSlot {
         var generation: UInt32 = 0
         var handler: (() -> Void)?
+        /// When the timer fires at the latest: the key of `heap`.
         var deadline: UInt64 = 0
+        /// When it may fire, if the loop is awake anyway (`deadline` minus the slack it was armed with).
+        var earliest: UInt64 = 0
         /// Arming order, so deadlines that tie fire in the order they were set.
         var sequence: UInt64 = 0
         /// Where the timer sits in `heap`; -1 when not armed.
@@ -93,6 +96,8 @@ public final class EventLoop {
     var sequence: UInt64 = 0
     /// The timers taken off the heap in this turn (reused, so firing allocates nothing).
     var dueNow: [Timer] = []
+    /// The slots of the timers armed with a slack (few: metrics and health files), looked at after each turn.
+    var slackSlots: [UInt32] = []
 
     static let signalToken = UInt64.max
 
@@ -222,12 +227,22 @@ public final class EventLoop {
 
     /// Arms `timer` for `deadline` (monotonic nanoseconds), or moves it there when it was armed.
     public func arm(_ timer: Timer, at deadline: UInt64) {
+        arm(timer, at: deadline, slack: 0)
+    }
+
+    /// Arms `timer` for `deadline`, or later by up to `slack` nanoseconds: it fires after the first turn
+    /// that ends at or after `deadline` (the loop woke for something else), and wakes the loop itself only
+    /// at `deadline + slack`. Work that need not be punctual (a metrics file) then rides on the wake-ups
+    /// the loop has anyway instead of adding its own.
+    public func arm(_ timer: Timer, at deadline: UInt64, slack: UInt64) {
         guard isValid(timer) else { return }
         let i = Int(timer.slot)
         sequence &+= 1
-        timers[i].deadline = deadline
+        timers[i].earliest = deadline
+        timers[i].deadline = deadline &+ slack < deadline ? UInt64.max : deadline &+ slack
         timers[i].sequence = sequence
         timers[i].due = false
+        if slack > 0, !slackSlots.contains(timer.slot) { slackSlots.append(timer.slot) }
         if timers[i].heapIndex < 0 {
             timers[i].heapIndex = heap.count
             heap.append(timer.slot)
@@ -245,11 +260,12 @@ public final class EventLoop {
         if timers[i].heapIndex >= 0 { removeFromHeap(timers[i].heapIndex) }
     }
 
-    /// The deadline `timer` is armed with; nil when it is not armed (or fired, or was cancelled).
+    /// The deadline `timer` is armed with (without its slack); nil when it is not armed (or fired, or was
+    /// cancelled).
     public func deadline(of timer: Timer) -> UInt64? {
         guard isValid(timer) else { return nil }
         let i = Int(timer.slot)
-        return timers[i].heapIndex >= 0 || timers[i].due ? timers[i].deadline : nil
+        return timers[i].heapIndex >= 0 || timers[i].due ? timers[i].earliest : nil
     }
 
     /// Whether `timer` is armed (a deadline not fired yet).
@@ -324,15 +340,33 @@ public final class EventLoop {
         siftDown(timers[Int(last)].heapIndex)
     }
 
-    /// The earliest armed deadline.
+    /// When the loop must wake next for a timer (the earliest deadline, slack included).
     public var nextDeadline: UInt64? { heap.first.map { timers[Int($0)].deadline } }
 
-    /// Fires the timers due at `now`, earliest first. Timers armed while firing wait for the next turn.
+    /// Fires the timers due at `now`, earliest first, then those armed with a slack whose deadline has
+    /// come (their slack not run out). Timers armed while firing wait for the next turn.
     func fireDue(now: UInt64) {
         while let top = heap.first, timers[Int(top)].deadline <= now {
             removeFromHeap(0)
             timers[Int(top)].due = true
             dueNow.append(Timer(slot: top, generation: timers[Int(top)].generation))
+        }
+        if !slackSlots.isEmpty {
+            var kept = 0
+            for k in slackSlots.indices {
+                let slot = slackSlots[k], i = Int(slot)
+                // No longer armed with a slack (fired, disarmed, cancelled, armed again without): dropped.
+                guard timers[i].heapIndex >= 0, timers[i].earliest != timers[i].deadline else { continue }
+                if timers[i].earliest <= now {
+                    removeFromHeap(timers[i].heapIndex)
+                    timers[i].due = true
+                    dueNow.append(Timer(slot: slot, generation: timers[i].generation))
+                    continue
+                }
+                slackSlots[kept] = slot
+                kept += 1
+            }
+            slackSlots.removeSubrange(kept...)
         }
         var k = 0
         while k < dueNow.count, !isStopped {

@@ -142,6 +142,42 @@ struct EventLoopTests {
         #expect(loop.nextDeadline == nil)
     }
 
+    @Test("a timer armed with a slack fires on a turn the loop makes anyway once its deadline came, else at the slack's end")
+    func slack() throws {
+        let loop = try EventLoop()
+        let start = Sys.monotonicNanos()
+        var fired: [String] = []
+        let lazy = loop.makeTimer { fired.append("lazy") }
+        loop.arm(lazy, at: start + 10_000_000, slack: 10_000_000_000)
+        #expect(loop.deadline(of: lazy) == start + 10_000_000)
+        #expect(loop.nextDeadline == start + 10_010_000_000, "the loop wakes for it only when the slack ran out")
+        // A turn before its deadline: not yet.
+        loop.schedule(at: start) { fired.append("early") }
+        try loop.turn()
+        #expect(fired == ["early"])
+        // A turn after its deadline, woken by another timer: it fires then, after the one due.
+        loop.schedule(at: start + 30_000_000) { fired.append("other") }
+        try loop.turn()
+        #expect(fired == ["early", "other", "lazy"])
+        #expect(!loop.isArmed(lazy) && loop.nextDeadline == nil)
+        // Nothing else wakes the loop: it fires at the end of its slack.
+        let t0 = Sys.monotonicNanos()
+        loop.arm(lazy, at: t0, slack: 20_000_000)
+        try loop.turn(timeout: 0)
+        #expect(fired.count == 4, "a turn that ends after the deadline fires it, also one that waited for nothing")
+        // Nothing else wakes the loop: it fires when its slack ran out.
+        let t1 = Sys.monotonicNanos()
+        loop.arm(lazy, at: t1 + 5_000_000, slack: 20_000_000)
+        try loop.turn()
+        #expect(fired.count == 5 && Sys.monotonicNanos() >= t1 + 25_000_000, "alone, it waits for its slack's end")
+        // Armed again without a slack: an ordinary deadline.
+        loop.arm(lazy, at: Sys.monotonicNanos() + 1_000_000_000)
+        loop.disarm(lazy)
+        #expect(loop.nextDeadline == nil)
+        try loop.turn(timeout: 0)
+        #expect(fired.count == 5)
+    }
+
     @Test("the wait ends at the next deadline, not before")
     func waitsForDeadline() throws {
         let loop = try EventLoop()
