@@ -41,7 +41,8 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
 10. Two builds side by side at a trickle (`bench.py trickle-ab DIR_A DIR_B`, each a folder of release
    binaries): two appliances (LOG_SOURCE=files) reading the same BENCH_TRICKLE_CONTAINERS containers at
    once, BENCH_AB_SECONDS (30), each stage's CPU per line; a folder that is a checkout's .build/release
-   runs with that checkout's supervisor.sh. What the machine's other load does to one
+   runs with that checkout's supervisor.sh; BENCH_AB_ENV_A and BENCH_AB_ENV_B give settings to one side
+   only ("LOG_LINGER_MS=60"), so one build can run against itself set two ways. What the machine's other load does to one
    does it to the other: on a VM whose runs differ by 15 % one after the other, this is how a change of
    a few per cent is seen. Run it twice, the builds swapped.
 """
@@ -832,10 +833,10 @@ def containers_dir():
 class Appliance:
     """supervisor.sh with one UDP route to `port`, attach reading the way LOG_SOURCE says; its processes' CPU and PSS."""
 
-    def __init__(self, port, source, bin=BIN, scheme="syslog", supervisor="supervisor.sh"):
+    def __init__(self, port, source, bin=BIN, scheme="syslog", supervisor="supervisor.sh", extra_env=None):
         self.state = tempfile.mkdtemp(prefix="logspout-bench-state-")
         env = dict(os.environ, LOGSPOUT_BIN=bin, STATE_DIR=self.state, PORT=str(free_port()), LOG_SOURCE=source,
-                   DOCKER_CONTAINERS_DIR=containers_dir())
+                   DOCKER_CONTAINERS_DIR=containers_dir(), **(extra_env or {}))
         rfd, wfd = os.pipe()
         if wfd > 9:  # --ready-fd takes 3 to 9
             free = next(fd for fd in range(3, 10) if not fd_open(fd))
@@ -1140,8 +1141,10 @@ def trickle_ab(bin_a, bin_b, count, seconds):
             sinks.append(UDPSink())
             # A build's own supervisor.sh when the folder is a checkout's .build/release.
             sup = os.path.join(os.path.abspath(b), "..", "..", "supervisor.sh")
+            # BENCH_AB_ENV_A / BENCH_AB_ENV_B: settings of one side only ("LOG_LINGER_MS=60 …").
+            extra = dict(kv.split("=", 1) for kv in os.environ.get(f"BENCH_AB_ENV_{'AB'[len(apps)]}", "").split())
             apps.append(Appliance(sinks[-1].port, "files", bin=os.path.abspath(b),
-                                  supervisor=sup if os.path.exists(sup) else "supervisor.sh"))
+                                  supervisor=sup if os.path.exists(sup) else "supervisor.sh", extra_env=extra))
         time.sleep(3)
         lines0, cpu0 = sum(last_logged(p)[0] for p in paths), [a.cpu() for a in apps]
         time.sleep(seconds)
@@ -1152,6 +1155,7 @@ def trickle_ab(bin_a, bin_b, count, seconds):
         print("| --- | --- | --- | --- | --- | --- |")
         for label, b, c1, c0 in (("A", bin_a, cpu1[0], cpu0[0]), ("B", bin_b, cpu1[1], cpu0[1])):
             per = {k: v / lines * 1e6 for k, v in delta(c1, c0).items()}
+            b += "".join(f" {kv}" for kv in os.environ.get(f"BENCH_AB_ENV_{label}", "").split())
             print(f"| {label}: {b} | {sum(per.values()):.2f} µs | " + " | ".join(f"{per.get(k, 0):.2f}" for k in ("attach", "route", "emit-syslog", "supervisor")) + " |")
     finally:
         for a in apps:
