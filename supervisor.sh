@@ -280,7 +280,11 @@ main() {
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ "$stage" = route ]; then start route "$@"; else start "$stage"; fi
     done
-    # Every 0.5 s; every 0.1 s until the stages are ready (for at most the first 10 s).
+    # A child's end wakes the loop at once: SIGCHLD, caught, ends the `read -t` of the tick. The loop
+    # then turns every 0.1 s until the stages are ready (for at most the first 10 s), every 0.5 s while a
+    # restart waits for its time, else every 5 s: a death that came between a check and the next wait
+    # (a shell cannot close that window) is seen then.
+    trap : CHLD
     quick=100
     while :; do
         [ -z "${stopping:-}" ] || shutdown "$@"
@@ -294,8 +298,10 @@ main() {
         if [ -z "$announced" ] && [ "$quick" -gt 0 ]; then
             quick=$((quick - 1))
             tick 0.1
-        else
+        elif [ "${due_attach:-0}${due_route:-0}${due_emit_syslog:-0}${due_httpd:-0}" != 0000 ]; then
             tick 0.5
+        else
+            tick 5
         fi
     done
 }
