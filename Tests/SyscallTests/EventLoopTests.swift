@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Syscall
+@testable import Syscall
 import Testing
 
 /// A pipe: (read end, write end), both non-blocking.
@@ -176,6 +176,30 @@ struct EventLoopTests {
         #expect(loop.nextDeadline == nil)
         try loop.turn(timeout: 0)
         #expect(fired.count == 5)
+    }
+
+    @Test("the list of timers with a slack holds each at most once, and none once they are no longer armed with one")
+    func slackBounded() throws {
+        let loop = try EventLoop()
+        let far = Sys.monotonicNanos() + 60_000_000_000
+        let timers = (0..<3).map { _ in loop.makeTimer {} }
+        for round in 0..<1000 {
+            for (k, t) in timers.enumerated() {
+                loop.arm(t, at: far + UInt64(round), slack: UInt64(k + 1) * 1_000_000)
+                if round % 3 == 0 { loop.arm(t, at: far) }
+            }
+        }
+        #expect(loop.slackSlots.count <= 3)
+        for t in timers { loop.arm(t, at: far, slack: 1_000_000) }
+        try loop.turn(timeout: 0)
+        #expect(loop.slackSlots.count == 3, "armed with a slack, not due: kept")
+        loop.disarm(timers[0])
+        loop.arm(timers[1], at: far)
+        try loop.turn(timeout: 0)
+        #expect(loop.slackSlots.count == 1, "only the one still armed with a slack left")
+        loop.cancel(timers[2])
+        try loop.turn(timeout: 0)
+        #expect(loop.slackSlots.isEmpty)
     }
 
     @Test("the wait ends at the next deadline, not before")
