@@ -103,7 +103,7 @@ publish() {
 var() { case $1 in emit-syslog) V=emit_syslog ;; *) V=$1 ;; esac; }
 
 # tick SECONDS: waits without a process of its own (`sleep` would be a fork and an exec each tick): a
-# read that times out on a FIFO nobody writes to, held on descriptor 7.
+# read that times out on a FIFO held on descriptor 7, which only the loop's signal traps write to.
 tick() { read -t "$1" tick_ <&7 || true; }
 
 # alive PID: the process exists and is not a zombie. A zombie has no executable: one stat of
@@ -280,11 +280,13 @@ main() {
         [ -z "${stopping:-}" ] || shutdown "$@"
         if [ "$stage" = route ]; then start route "$@"; else start "$stage"; fi
     done
-    # A child's end wakes the loop at once: SIGCHLD, caught, ends the `read -t` of the tick. The loop
-    # then turns every 0.1 s until the stages are ready (for at most the first 10 s), every 0.5 s while a
-    # restart waits for its time, else every 5 s: a death that came between a check and the next wait
-    # (a shell cannot close that window) is seen then.
-    trap : CHLD
+    # A child's end or a stop wakes the loop at once: the trap writes a newline into the tick's FIFO, so
+    # the `read -t` of the tick returns, also when the signal came between a check and that read. (One
+    # byte a wake, read back one a turn; the FIFO holds 64 KiB.) Besides, the loop turns every 0.1 s
+    # until the stages are ready (for at most the first 10 s), every 0.5 s while a restart waits for its
+    # time, else every 5 s.
+    trap 'stopping=1; { echo >&7; } 2>/dev/null || :' TERM INT
+    trap '{ echo >&7; } 2>/dev/null || :' CHLD
     quick=100
     while :; do
         [ -z "${stopping:-}" ] || shutdown "$@"
