@@ -508,7 +508,8 @@ extension Attacher {
                 let output = stream.output
                 stream.entries.time.withUnsafeBytes { time in
                     stream.entries.log.withUnsafeBytes { text in
-                        stream.logs.feedEntry(stream: entry.stream, time: time, text: text, emit: { line in self.deliver(line, output) })
+                        stream.logs.feedEntry(stream: entry.stream, time: time, parsed: entry.time, text: text,
+                                             emit: { line in self.deliver(line, output) })
                     }
                 }
             }

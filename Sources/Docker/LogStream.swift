@@ -23,6 +23,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Time
 
 /// Which of a container's streams a line came from.
 public enum StreamKind: UInt8, Sendable {
@@ -39,6 +40,17 @@ public struct LogLine {
     public var data: UnsafeRawBufferPointer
     /// True on a piece of a line that exceeded the maximum line size, except the last piece.
     public var partial: Bool
+    /// `time` already parsed, when the caller gave it (`feedEntry`): the reader need not parse it again.
+    public var parsedTime: Timestamp?
+
+    public init(stream: StreamKind, time: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, partial: Bool,
+                parsedTime: Timestamp? = nil) {
+        self.stream = stream
+        self.time = time
+        self.data = data
+        self.partial = partial
+        self.parsedTime = parsedTime
+    }
 }
 
 /// The incremental parser of a logs stream. Feed it the body as it arrives, then `finish` at end of file.
@@ -124,11 +136,22 @@ public struct LogStreamParser {
 
     /// One entry read from elsewhere than a logs stream (a line of a json-file log, decoded): its text, "\n"
     /// included when it has one, is joined and cut exactly as the same entry of a logs stream would be;
-    /// `time` is its timestamp as the logs endpoint writes it.
-    public mutating func feedEntry(stream: StreamKind, time: UnsafeRawBufferPointer, text entry: UnsafeRawBufferPointer,
-                                   emit: (LogLine) -> Void) {
+    /// `time` is its timestamp as the logs endpoint writes it, and `parsed` the same parsed, handed on with a
+    /// line that is this entry alone.
+    public mutating func feedEntry(stream: StreamKind, time: UnsafeRawBufferPointer, parsed: Timestamp? = nil,
+                                   text entry: UnsafeRawBufferPointer, emit: (LogLine) -> Void) {
         current = stream
         currentIsDaemonError = false
+        // The common case: nothing held for this stream and one whole line, its "\n" last: emitted as it is,
+        // without copying its time or text (what `text` would do, with no assembly).
+        let k = Int(stream.rawValue)
+        if !pending[k].started, let base = entry.baseAddress, entry.count - 1 <= maxLineSize,
+           let nl = memchr(base, 10, entry.count), base.distance(to: UnsafeRawPointer(nl)) == entry.count - 1 {
+            var line = UnsafeRawBufferPointer(rebasing: entry[0..<entry.count - 1])
+            if !multiplexed, line.last == 13 { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+            emit(LogLine(stream: stream, time: time, data: line, partial: false, parsedTime: parsed))
+            return
+        }
         timestamp.removeAll(keepingCapacity: true)
         timestamp.append(contentsOf: time)
         text(entry, emit: emit)

@@ -30,6 +30,16 @@ extension Emitter {
     /// The binding of `record`'s route; nil (counted as dropped) when it has none that works.
     func binding(of record: Record) -> Binding? { binding(of: record.route) }
 
+    /// The binding of the route of the record in `parts`: the last one found again at once when the record
+    /// carries the same route text as the last (its stamp), without hashing its id or comparing its target.
+    @inline(__always)
+    func bindingOfParts() -> Binding? {
+        if parts.routeStamp != 0, parts.routeStamp == lastBound.stamp, let binding = lastBound.binding { return binding }
+        let binding = binding(of: parts.route)
+        if binding != nil { lastBound = (parts.routeStamp, binding) }
+        return binding
+    }
+
     /// The binding of a record's route; nil (counted as dropped) when it has none that works.
     func binding(of route: Route?) -> Binding? {
         guard let route else {
@@ -59,6 +69,7 @@ extension Emitter {
         }
         if bindings[route.id] == nil { routeOrder.append(route.id) }
         bindings[route.id] = (route.target, binding)
+        lastBound = (0, nil)
         healthDirty = true
         healthFile.changed()
         return binding

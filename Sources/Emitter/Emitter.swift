@@ -48,6 +48,9 @@ public final class Emitter {
     var streams: [Destination] = []
     /// The route seen last under each id, with its target (routes repeat: each target is read once).
     var bindings: [String: (target: JSONValue, binding: Binding?)] = [:]
+    /// The binding found last, and the stamp of its route's text in `parts` (`bindingOfParts`); forgotten
+    /// whenever `bindings` changes.
+    var lastBound: (stamp: UInt64, binding: Binding?) = (0, nil)
     var inputOpen = true
     var inputIsFile = false
     var inputRegistration: EventLoop.Registration?
@@ -233,7 +236,7 @@ public final class Emitter {
     /// Queues the record in `parts` for its route's receiver (joined with the lines around it first, when
     /// the route says so). Formatted from the parts: no record is made unless it is to be joined.
     func emitParts() {
-        guard let route = binding(of: parts.route) else { return }
+        guard let route = bindingOfParts() else { return }
         if let multiline = route.multiline {
             joiner.feed(parts.record, route: route.id, spec: multiline, now: Sys.monotonicNanos()) { deliver($0) }
             return

@@ -59,7 +59,7 @@ public enum RecordCodec {
                     }
                     found |= 8
                 case .route:
-                    route = try readRoute(&s, cache: &routes)
+                    route = try readRoute(&s, cache: &routes).route
                 case .unknown:
                     try s.skipValue()
                 }
@@ -341,17 +341,18 @@ public enum RecordCodec {
         return Route(id: id, target: target)
     }
 
-    /// `readRoute`, reusing the route decoded from identical text (routed records repeat a few routes).
-    static func readRoute(_ s: inout JSONScanner, cache: inout TextCache<Route>?) throws(JSONError) -> Route? {
+    /// `readRoute`, reusing the route decoded from identical text (routed records repeat a few routes), and
+    /// the stamp of that text in the cache (0: no route, or no cache).
+    static func readRoute(_ s: inout JSONScanner, cache: inout TextCache<Route>?) throws(JSONError) -> (route: Route?, stamp: UInt64) {
         s.skipWhitespace()
         let start = s.offset
         if let hit = cache?.lookup(s.bytes, at: start) {
             s.offset = start + hit.length
-            return hit.container
+            return (hit.container, hit.stamp)
         }
-        guard let route = try readRoute(&s) else { return nil }
-        cache?.store(route, text: UnsafeRawBufferPointer(rebasing: s.bytes[start..<s.offset]))
-        return route
+        guard let route = try readRoute(&s) else { return (nil, 0) }
+        let stamp = cache?.store(route, text: UnsafeRawBufferPointer(rebasing: s.bytes[start..<s.offset])) ?? 0
+        return (route, stamp)
     }
 
     /// The error for a field of the wrong type: `field "source" must be "stdout" or "stderr"`.

@@ -56,6 +56,8 @@ struct TextCache<Value: Sendable>: Sendable {
     struct Entry: Sendable {
         var text: [UInt8]
         var container: Value
+        /// Which value this is: a number no other entry of this cache has had.
+        var stamp: UInt64
     }
 
     let capacity: Int
@@ -64,13 +66,15 @@ struct TextCache<Value: Sendable>: Sendable {
     var next = 0
     /// The entry that matched last: tried first.
     var last = 0
+    /// The last stamp given (an entry's stamp is never 0).
+    var stamps: UInt64 = 0
 
     init(capacity: Int) {
         self.capacity = capacity
     }
 
     /// The cached container whose text starts `bytes` at `offset`, and that text's length.
-    mutating func lookup(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (container: Value, length: Int)? {
+    mutating func lookup(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (container: Value, length: Int, stamp: UInt64)? {
         guard !entries.isEmpty, let base = bytes.baseAddress else { return nil }
         let available = bytes.count - offset
         var k = last
@@ -81,25 +85,29 @@ struct TextCache<Value: Sendable>: Sendable {
             }
             if matched {
                 last = k
-                return (entries[k].container, entries[k].text.count)
+                return (entries[k].container, entries[k].text.count, entries[k].stamp)
             }
             k = k + 1 == entries.count ? 0 : k + 1
         }
         return nil
     }
 
-    /// Remembers `container`, decoded from `text`.
-    mutating func store(_ container: Value, text: UnsafeRawBufferPointer) {
+    /// Remembers `container`, decoded from `text`; returns its stamp.
+    @discardableResult
+    mutating func store(_ container: Value, text: UnsafeRawBufferPointer) -> UInt64 {
+        stamps &+= 1
         if entries.count < capacity {
             last = entries.count
-            entries.append(Entry(text: Array(text), container: container))
-            return
+            entries.append(Entry(text: Array(text), container: container, stamp: stamps))
+            return stamps
         }
         entries[next].text.removeAll(keepingCapacity: true)
         entries[next].text.append(contentsOf: text)
         entries[next].container = container
+        entries[next].stamp = stamps
         last = next
         next = next + 1 == capacity ? 0 : next + 1
+        return stamps
     }
 }
 
@@ -114,6 +122,9 @@ public struct RecordParts: Sendable {
     public var partial = false
     public var container = Container(id: "")
     public var route: Route?
+    /// Which route text `route` was decoded from: two records of one decoder with the same stamp, not 0,
+    /// carry the same route (0: no route, or one not kept in the decoder's cache).
+    public internal(set) var routeStamp: UInt64 = 0
 
     public init() {
         time.reserveCapacity(40)
@@ -146,6 +157,7 @@ extension RecordCodec {
         var s = JSONScanner(line)
         parts.partial = false
         parts.route = nil
+        parts.routeStamp = 0
         var found: UInt8 = 0  // bits: time, source, data, container
         s.skipWhitespace()
         let start = s.offset
@@ -170,7 +182,7 @@ extension RecordCodec {
                     parts.container = try readContainer(&s, cache: &cache)
                     found |= 8
                 case .route:
-                    parts.route = try readRoute(&s, cache: &routes)
+                    (parts.route, parts.routeStamp) = try readRoute(&s, cache: &routes)
                 case .unknown:
                     try s.skipValue()
                 }

@@ -132,20 +132,56 @@ func parseEntry(_ line: String) throws -> Parsed { try parseEntry(Array(line.utf
 @Suite struct FeedEntryTests {
     /// Lines assembled from json-file lines through `LogStreamParser.feedEntry`.
     func assemble(_ lines: [String], tty: Bool = false, max: Int = 256 * 1024, finish: Bool = false) throws -> [Line] {
+        return try assembleTimes(lines, tty: tty, max: max, finish: finish).map(\.line)
+    }
+
+    /// `assemble`, each line with the parsed time handed on with it (nil when there was none).
+    func assembleTimes(_ lines: [String], tty: Bool = false, max: Int = 256 * 1024, finish: Bool = false) throws
+        -> [(line: Line, parsed: Timestamp?)] {
         var parser = LogStreamParser(multiplexed: !tty, maxLineSize: max)
         var entries = JSONFileEntryParser()
-        var result: [Line] = []
+        var result: [(line: Line, parsed: Timestamp?)] = []
         let emit: (LogLine) -> Void = { l in
-            result.append(Line(stream: l.stream, time: String(decoding: l.time, as: UTF8.self), data: Array(l.data), partial: l.partial))
+            result.append((Line(stream: l.stream, time: String(decoding: l.time, as: UTF8.self), data: Array(l.data), partial: l.partial),
+                           l.parsedTime))
         }
         for var line in lines {
             let entry = try line.withUTF8 { try entries.parse(UnsafeRawBufferPointer($0)) }
             entries.time.withUnsafeBytes { t in
-                entries.log.withUnsafeBytes { text in parser.feedEntry(stream: entry.stream, time: t, text: text, emit: emit) }
+                entries.log.withUnsafeBytes { text in
+                    parser.feedEntry(stream: entry.stream, time: t, parsed: entry.time, text: text, emit: emit)
+                }
             }
         }
         if finish { parser.finish(emit: emit) }
         return result
+    }
+
+    @Test("a line that is one entry alone comes with its parsed time; lines assembled, cut or split come without")
+    func parsedTime() throws {
+        func entry(_ log: String, _ time: String = "2026-01-02T03:04:05.25Z") -> String {
+            #"{"log":"\#(log)","stream":"stdout","time":"\#(time)"}"#
+        }
+        let t = Timestamp(rfc3339: "2026-01-02T03:04:05.25Z")!
+        // Up to the maximum: one line, its time parsed; one byte over: cut into pieces, as before.
+        let fits = try assembleTimes([entry("12345678\\n")], max: 8)
+        #expect(fits.map(\.line.data) == [Array("12345678".utf8)] && fits.map(\.parsed) == [t])
+        let over = try assembleTimes([entry("123456789\\n")], max: 8)
+        #expect(over.map(\.line.data) == [Array("12345678".utf8), Array("9".utf8)])
+        #expect(over.map(\.line.partial) == [true, false] && over.allSatisfy { $0.parsed == nil })
+        // An entry holding two lines (never written by the engine): both, without a parsed time.
+        let two = try assembleTimes([entry("a\\nb\\n")])
+        #expect(two.map(\.line.data) == [Array("a".utf8), Array("b".utf8)] && two.allSatisfy { $0.parsed == nil })
+        // A line joined from pieces has its first piece's time, not parsed; the next whole line has its own.
+        let joined = try assembleTimes([entry("ab", "2026-01-02T03:04:05.1Z"), entry("c\\n"), entry("d\\n")])
+        #expect(joined.map(\.line.data) == [Array("abc".utf8), Array("d".utf8)])
+        #expect(joined.map(\.line.time) == ["2026-01-02T03:04:05.100000000Z", "2026-01-02T03:04:05.250000000Z"])
+        #expect(joined.map(\.parsed) == [nil, t])
+        // A TTY's "\r\n": the "\r" dropped on the way that hands the time on too.
+        let tty = try assembleTimes([entry("one\\r\\n")], tty: true)
+        #expect(tty.map(\.line.data) == [Array("one".utf8)] && tty.map(\.parsed) == [t])
+        // An empty line.
+        #expect(try assembleTimes([entry("\\n")]).map(\.line.data) == [[]])
     }
 
     @Test("pieces of a cut line join into one line with the first piece's time, streams apart")

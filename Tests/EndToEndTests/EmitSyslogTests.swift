@@ -173,6 +173,33 @@ struct EmitSyslogEndToEndTests {
         #expect(!r.stderr.contains("send errors 0"), "refusals counted: \(r.stderr)")
     }
 
+    @Test("records of interleaved routes each go to their own route's receiver, also when an id comes back with another target")
+    func routesInterleaved() throws {
+        let a = try UDPListener(), b = try UDPListener(), c = try UDPListener()
+        let addrA = "127.0.0.1:\(a.port)", addrB = "127.0.0.1:\(b.port)", addrC = "127.0.0.1:\(c.port)"
+        var lines: [String] = []
+        for i in 0..<30 {
+            // r1 to A and r2 to B, alternating, then a run of r1 to A (the same route text again and again).
+            lines.append(routed("a\(i)", addr: addrA, id: "r1"))
+            lines.append(routed("b\(i)", addr: addrB, id: "r2"))
+        }
+        lines += (30..<40).map { routed("a\($0)", addr: addrA, id: "r1") }
+        // r1 now names C: its records go there, r2's still to B; a target that is no syslog target is dropped.
+        lines += (0..<10).flatMap { [routed("c\($0)", addr: addrC, id: "r1"), routed("b\(30 + $0)", addr: addrB, id: "r2")] }
+        lines.append(routed("x", addr: addrA, proto: "pigeon", id: "r3"))
+        lines += (10..<20).map { routed("c\($0)", addr: addrC, id: "r1") }
+        // And back to A.
+        lines += (40..<45).map { routed("a\($0)", addr: addrA, id: "r1") }
+        let r = try emit(lines)
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("sent 105, truncated 0, dropped 1,"), "\(r.stderr)")
+        #expect(r.stderr.contains("route r3:"), "the bad target is reported: \(r.stderr)")
+        func data(_ l: UDPListener, _ n: Int) -> [String] { l.texts(atLeast: n).map { $0.split(separator: " ").last.map(String.init) ?? "" } }
+        #expect(data(a, 45) == (0..<45).map { "a\($0)" })
+        #expect(data(b, 40) == (0..<40).map { "b\($0)" })
+        #expect(data(c, 20) == (0..<20).map { "c\($0)" })
+    }
+
     @Test("malformed lines are reported with their line numbers; the rest is sent")
     func malformed() throws {
         let udp = try UDPListener()

@@ -218,6 +218,38 @@ struct RecordDecoderTests {
         }
     }
 
+    @Test("a route's stamp: the same for the same route text while it is cached, new for any other, 0 without a route or a cache")
+    func routeStamps() throws {
+        func stamps(_ routes: [String?], capacity: Int = 8) throws -> [UInt64] {
+            var decoder = RecordDecoder(containers: capacity)
+            var parts = RecordParts()
+            var result: [UInt64] = []
+            for (i, route) in routes.enumerated() {
+                let text = Array((#"{"time":"t","source":"stdout","data":"d","container":{"id":"a"}"#
+                    + (route.map { #","route":"# + $0 } ?? "") + "}").utf8)
+                let failed = text.withUnsafeBytes { b -> JSONError? in
+                    do throws(JSONError) { try decoder.decode(line: b, lineNumber: i + 1, into: &parts) } catch { return error }
+                    return nil
+                }
+                if let failed { throw failed }
+                #expect(parts.route == (try RecordCodec.decode(line: text)).route)
+                result.append(parts.routeStamp)
+            }
+            return result
+        }
+        let r1 = #"{"id":"r1","target":{"addr":"a:514"}}"#, r2 = #"{"id":"r2","target":{"addr":"b:514"}}"#
+        let r1b = #"{"id":"r1","target":{"addr":"c:514"}}"#
+        let s = try stamps([r1, r2, r1, r1, nil, r1b, r2, r1])
+        #expect(s[0] != 0 && s[1] != 0 && s[5] != 0 && s[4] == 0)
+        #expect(s[0] == s[2] && s[2] == s[3] && s[3] == s[7] && s[1] == s[6])
+        #expect(Set([s[0], s[1], s[5]]).count == 3, "\(s)")
+        #expect(try stamps([r1, r1], capacity: 0) == [0, 0])
+        // A text pushed out of a full cache and read again is a new entry: a new stamp.
+        let many = (0..<3).map { #"{"id":"r\#($0)","target":{}}"# }
+        let t = try stamps([many[0], many[1], many[2], many[0]], capacity: 2)
+        #expect(Set(t).count == 4, "\(t)")
+    }
+
     @Test("a cached container is checked like any other text after it")
     func errorsAfterCachedContainer() throws {
         var decoder = RecordDecoder()
