@@ -65,7 +65,7 @@ public struct JSONFileEntryParser {
 
     /// Parses one line (without its "\n"; a final "\r" or other trailing whitespace is allowed).
     public mutating func parse(_ line: UnsafeRawBufferPointer) throws(JSONFileEntryError) -> JSONFileEntry {
-        log.removeAll(keepingCapacity: true)
+        if !log.isEmpty { log.removeAll(keepingCapacity: true) }
         var s = JSONScanner(line, maxDepth: 64)
         var stream: StreamKind?
         var timestamp: Timestamp?
@@ -104,7 +104,7 @@ public struct JSONFileEntryParser {
     private enum Field { case log, stream, time, other }
 
     private mutating func readLog(_ s: inout JSONScanner) throws(JSONError) {
-        log.removeAll(keepingCapacity: true)
+        if !log.isEmpty { log.removeAll(keepingCapacity: true) }  // a second "log" member: the last one counts
         try s.readRawString().appendDecoded(to: &log)
     }
 
@@ -119,19 +119,26 @@ public struct JSONFileEntryParser {
     private mutating func readTime(_ s: inout JSONScanner) throws(JSONError) -> Timestamp? {
         let value = try s.readRawString()
         guard !value.hasEscapes, let t = times.parse(value.raw) else { return nil }
-        time.removeAll(keepingCapacity: true)
         let raw = value.raw
         let n = raw.count
-        // The engine's form, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`: the fraction padded to nine digits.
+        // The engine's form, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`: the fraction padded to nine digits, written
+        // over the 30 bytes in place.
         if n >= 20, raw[10] == UInt8(ascii: "T"), raw[n - 1] == UInt8(ascii: "Z"),
            raw[19] == UInt8(ascii: ".") || n == 20 {
-            time.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<19]))
-            time.append(UInt8(ascii: "."))
+            if time.count != 30 {
+                time.removeAll(keepingCapacity: true)
+                time.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 30))
+            }
             let digits = n == 20 ? 0 : min(9, n - 21)
-            if digits > 0 { time.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[20..<20 + digits])) }
-            for _ in digits..<9 { time.append(UInt8(ascii: "0")) }
-            time.append(UInt8(ascii: "Z"))
+            time.withUnsafeMutableBytes { out in
+                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<19]))
+                out[19] = UInt8(ascii: ".")
+                if digits > 0 { UnsafeMutableRawBufferPointer(rebasing: out[20..<20 + digits]).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[20..<20 + digits])) }
+                for i in (20 + digits)..<29 { out[i] = UInt8(ascii: "0") }
+                out[29] = UInt8(ascii: "Z")
+            }
         } else {
+            time.removeAll(keepingCapacity: true)
             time.append(contentsOf: t.description.utf8)
         }
         return t

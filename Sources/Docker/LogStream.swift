@@ -68,14 +68,14 @@ public struct LogStreamParser {
     private var atEntryStart = true
     private var timestamp: [UInt8] = []
     private var daemonError: [UInt8] = []
-    private var pending: [Assembly] = [Assembly(), Assembly()]
+    @usableFromInline var pending: [Assembly] = [Assembly(), Assembly()]
 
     /// A line being put together from several entries.
-    struct Assembly {
+    @usableFromInline struct Assembly {
         var data: [UInt8] = []
         var time: [UInt8] = []
         /// Whether `time` holds the line's time (set at its first entry).
-        var started = false
+        @usableFromInline var started = false
     }
 
     public init(multiplexed: Bool, maxLineSize: Int = 256 * 1024) {
@@ -124,7 +124,8 @@ public struct LogStreamParser {
     }
 
     /// Whether a line is held, waiting for its "\n".
-    public var hasPending: Bool { pending[0].started || pending[1].started }
+    /// (Inlinable: asked after every line of a log file, it then reads two flags instead of copying the parser.)
+    @inlinable public var hasPending: Bool { pending[0].started || pending[1].started }
 
     /// The stream ended, or went idle with a line held: a line still waiting for its "\n" is emitted as
     /// it is (the `local` log driver never sends the "\n" of a line it cut into pieces).

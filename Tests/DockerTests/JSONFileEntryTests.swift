@@ -38,6 +38,21 @@ func parseEntry(_ line: String) throws -> Parsed { try parseEntry(Array(line.utf
         #expect(try time("2026-01-02T03:04:05.123456789Z") == "2026-01-02T03:04:05.123456789Z")
         #expect(try time("2026-01-02T03:04:05.000000001Z") == "2026-01-02T03:04:05.000000001Z")
         #expect(try time("2026-01-02T03:04:05.5+01:00") == "2026-01-02T02:04:05.500000000Z")
+        #expect(try time("2026-01-02T03:04:05.1234567891Z") == "2026-01-02T03:04:05.123456789Z")
+        // One parser through all of them, each written over the last (the time kept in a buffer reused).
+        var parser = JSONFileEntryParser()
+        for (given, written) in [("2026-01-02T03:04:05.123456789Z", "2026-01-02T03:04:05.123456789Z"),
+                                 ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.000000000Z"),
+                                 ("2026-01-02T03:04:05.5+01:00", "2026-01-02T02:04:05.500000000Z"),
+                                 ("12026-01-02T03:04:05.5Z", nil),
+                                 ("2026-01-02T03:04:06.25Z", "2026-01-02T03:04:06.250000000Z")] {
+            var line = #"{"log":"x\n","stream":"stdout","time":"\#(given)"}"#
+            let entry = try? line.withUTF8 { (b) throws(JSONFileEntryError) in try parser.parse(UnsafeRawBufferPointer(b)) }
+            if let written {
+                #expect(String(decoding: parser.time, as: UTF8.self) == written)
+                #expect(entry?.time == Timestamp(rfc3339: written))
+            }
+        }
     }
 
     @Test("members in any order, whitespace, attrs and unknown members skipped")
