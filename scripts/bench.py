@@ -46,6 +46,10 @@ Run through scripts/bench.sh, which starts the private engine and builds the rel
    only ("LOG_LINGER_MS=60"), so one build can run against itself set two ways. What the machine's other load does to one
    does it to the other: on a VM whose runs differ by 15 % one after the other, this is how a change of
    a few per cent is seen. Run it twice, the builds swapped.
+11. Two builds at full speed (`bench.py full-ab DIR_A DIR_B`): the appliance over UDP with LOG_SOURCE=files
+   shipping BENCH_HOST_LINES lines of `seq`, each build in turn, BENCH_AB_ROUNDS (3) rounds; the rate,
+   dockerd's CPU per line and each stage's, from /proc/PID/schedstat (nanoseconds, not the 10 ms ticks of
+   /proc/PID/stat). Alternating the builds spreads the machine's slow moments over both.
 """
 import socket
 import ssl
@@ -1195,6 +1199,46 @@ def trickle_ab(bin_a, bin_b, count, seconds):
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
 
 
+def run_ns(pid):
+    """CPU nanoseconds a running process has used (/proc/PID/schedstat: all its threads, to the nanosecond)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def full_ab(bin_a, bin_b, n, rounds):
+    """Two builds in turn at full speed, LOG_SOURCE=files over UDP: rate, dockerd's and each stage's CPU per line."""
+    name = f"bench-full-ab-{os.getpid()}"
+    dpid = dockerd_pid()
+    results = {"A": [], "B": []}
+    print(f"full-ab: {n:,} lines of `seq`, LOG_SOURCE=files over UDP, the builds in turn, {rounds} rounds")
+    print("| round | build | lines/s | dockerd CPU per line | stages CPU per line | attach | route | emit-syslog | delivered |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in range(rounds):
+        for label, b in (("A", bin_a), ("B", bin_b)):
+            sink = UDPSink()
+            sup = os.path.join(os.path.abspath(b), "..", "..", "supervisor.sh")
+            app = Appliance(sink.port, "files", bin=os.path.abspath(b), supervisor=sup if os.path.exists(sup) else "supervisor.sh")
+            try:
+                docker("run", "-d", "--network", "none", "--name", name, IMAGE, "sh", "-c", SEQ.format(n=n))
+                stages = {k: p for k, p in app.stages().items() if k != "httpd"}
+                s0, d0 = {k: run_ns(p) for k, p in stages.items()}, cpu_of(dpid)
+                st = sink.wait(n)
+                s1, d1 = {k: run_ns(p) for k, p in stages.items()}, cpu_of(dpid)
+                got = max(st["count"], 1)
+                per = {k: (s1[k] - s0[k]) / got / 1000 for k in stages}
+                rate = st["count"] / max(st["last"] - st["first"], 1e-9)
+                results[label].append(sum(per.values()))
+                print(f"| {r + 1} | {label}: {b} | {rate:,.0f} | {(d1 - d0) / got * 1e6:.2f} µs | {sum(per.values()):.2f} µs | "
+                      + " | ".join(f"{per.get(k, 0):.2f}" for k in ("attach", "route", "emit-syslog")) + f" | {st['count']:,} |", flush=True)
+            finally:
+                app.stop()
+                sink.close()
+                docker("rm", "-f", name, check=False)
+    for label in ("A", "B"):
+        v = sorted(results[label])
+        print(f"  {label}: stages CPU per line, µs: " + ", ".join(f"{x:.2f}" for x in v) + f" (median {v[len(v) // 2]:.2f})")
+
+
 def idle_appliance(count, seconds, dpid):
     """The whole appliance (and dockerd) while `count` containers print nothing."""
     names = [f"bench-idle-host-{os.getpid()}-{i}" for i in range(count)]
@@ -1307,6 +1351,10 @@ def main():
     if sys.argv[1:2] == ["trickle-ab"] and len(sys.argv) == 4:
         trickle_ab(sys.argv[2], sys.argv[3], int(os.environ.get("BENCH_TRICKLE_CONTAINERS", "20")),
                    int(os.environ.get("BENCH_AB_SECONDS", "30")))
+        return
+    if sys.argv[1:2] == ["full-ab"] and len(sys.argv) == 4:
+        full_ab(sys.argv[2], sys.argv[3], int(os.environ.get("BENCH_HOST_LINES", "300000")),
+                int(os.environ.get("BENCH_AB_ROUNDS", "3")))
         return
     replay(n, width)
     live(n, width)
