@@ -157,7 +157,7 @@ extension Attacher {
 
     /// Writes one record, unless the cursor says it was delivered before.
     func deliver(_ line: LogLine, _ container: ContainerOutput) {
-        guard let t = line.parsedTime ?? Timestamp(rfc3339Bytes: line.time) else {
+        guard let t = line.parsedTime ?? streamTimes.parse(line.time) else {
             // No usable timestamp (never seen from Docker): stamp it now, outside the cursor.
             let now = Timestamp.now(Sys.realtime).description
             var n = now

@@ -40,6 +40,9 @@ public final class Attacher {
     }
     /// How long to let lines gather after a read turn (grows as the rate falls; `LOG_LINGER_MS`).
     var linger: ReadLinger
+    /// Parses the times of lines read from logs streams (lines of a log file come with theirs parsed):
+    /// lines come many to a second, and for those only the fraction is read.
+    var streamTimes = TimeParser()
     /// Within a long read turn the records are written once this much is buffered: `out` stays within this
     /// and one read's records.
     static let outputBatchBytes = 64 * 1024

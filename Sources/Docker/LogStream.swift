@@ -162,23 +162,24 @@ public struct LogStreamParser {
     private mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (LogLine) -> Void) -> Int {
         var i = 0
         if atEntryStart && !currentIsDaemonError {
-            // The timestamp prefix, up to its space (RFC 3339 nano is 30 bytes; allow offsets).
-            while i < chunk.count {
-                let b = chunk[i]
-                i += 1
-                if b == 32 {
-                    atEntryStart = false
-                    break
-                }
-                timestamp.append(b)
-                if timestamp.count > 40 || b == 10 {
-                    // Not a timestamp after all: treat what was collected as text.
-                    atEntryStart = false
-                    let collected = timestamp
-                    timestamp.removeAll(keepingCapacity: true)
-                    collected.withUnsafeBytes { c in text(c, emit: emit) }
-                    break
-                }
+            // The timestamp prefix, up to its space (RFC 3339 nano is 30 bytes; allow offsets): found first,
+            // then taken in one append. A "\n", or a 41st byte, before any space: not a timestamp after all.
+            let room = 41 - timestamp.count
+            let limit = min(chunk.count, room)
+            var j = 0
+            while j < limit, chunk[j] != 32, chunk[j] != 10 { j += 1 }
+            let space = j < limit && chunk[j] == 32
+            let taken = space ? j : min(j + 1, limit)
+            timestamp.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<taken]))
+            i = space ? j + 1 : taken
+            if space {
+                atEntryStart = false
+            } else if timestamp.count > 40 || timestamp.last == 10 {
+                // Not a timestamp after all: treat what was collected as text.
+                atEntryStart = false
+                let collected = timestamp
+                timestamp.removeAll(keepingCapacity: true)
+                collected.withUnsafeBytes { c in text(c, emit: emit) }
             }
             if atEntryStart { return i }
             // The `local` log driver drops the "\n" after the last piece of a cut line: its pieces share

@@ -113,6 +113,22 @@ struct LogStreamTests {
         ])
     }
 
+    @Test("an entry without a timestamp prefix (a \\n, or 41 bytes, before any space) is text, whatever the chunks",
+          arguments: [nil, 1, 2, 7, 40, 41])
+    func noTimestamp(step: Int?) {
+        let long = String(repeating: "x", count: 45)
+        // TTY: entries follow each other; one without a space before its "\n", one with none in 41 bytes.
+        let tty = Array("\(t1) one\r\nbare\r\n\(long) tail\r\n\(t2) two\r\n".utf8)
+        let got = lines(tty, multiplexed: false, step: step)
+        #expect(got.map(\.text) == ["one", "bare", long + " tail", "two"])
+        #expect(got.map(\.time) == [t1, "", "", t2])
+        // A timestamp of exactly 40 bytes before its space is still one.
+        let forty = String(repeating: "9", count: 40)
+        #expect(lines(Array("\(forty) x\r\n".utf8), multiplexed: false, step: step) == [Line(stream: .stdout, time: forty, data: Array("x".utf8), partial: false)])
+        // Multiplexed: a frame whose text has no space at all.
+        #expect(lines(frame(1, Array("nospace\n".utf8)), step: step).map(\.text) == ["nospace"])
+    }
+
     @Test("an unterminated last line is held, and emitted when the stream ends")
     func finish() {
         let bytes = entry(1, t1, "no newline")
