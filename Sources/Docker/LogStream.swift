@@ -148,9 +148,7 @@ public struct LogStreamParser {
         let k = Int(stream.rawValue)
         if !pending[k].started, let base = entry.baseAddress, entry.count - 1 <= maxLineSize,
            let nl = memchr(base, 10, entry.count), base.distance(to: UnsafeRawPointer(nl)) == entry.count - 1 {
-            var line = UnsafeRawBufferPointer(rebasing: entry[0..<entry.count - 1])
-            if !multiplexed, line.last == 13 { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
-            emit(LogLine(stream: stream, time: time, data: line, partial: false, parsedTime: parsed))
+            emitWhole(UnsafeRawBufferPointer(rebasing: entry[0..<entry.count - 1]), stream, time: time, parsed: parsed, emit: emit)
             return
         }
         timestamp.removeAll(keepingCapacity: true)
@@ -244,11 +242,7 @@ public struct LogStreamParser {
             if let nl {
                 if pending[k].data.isEmpty {
                     // The common case: a whole line in one entry, emitted without copying.
-                    var line = segment
-                    if !multiplexed, line.last == 13 { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
-                    pending[k].time.withUnsafeBytes { t in
-                        emit(LogLine(stream: current, time: t, data: line, partial: false))
-                    }
+                    pending[k].time.withUnsafeBytes { t in emitWhole(segment, current, time: t, parsed: nil, emit: emit) }
                     pending[k].started = false
                 } else {
                     pending[k].data.append(contentsOf: segment)
@@ -261,6 +255,14 @@ public struct LogStreamParser {
                 start = bytes.count
             }
         }
+    }
+
+    /// Emits a whole line that is one entry's text (without its "\n"; a TTY's "\r" before it dropped).
+    private func emitWhole(_ text: UnsafeRawBufferPointer, _ stream: StreamKind, time: UnsafeRawBufferPointer, parsed: Timestamp?,
+                           emit: (LogLine) -> Void) {
+        var line = text
+        if !multiplexed, line.last == 13 { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+        emit(LogLine(stream: stream, time: time, data: line, partial: false, parsedTime: parsed))
     }
 
     private mutating func emitPending(_ stream: StreamKind, partial: Bool, emit: (LogLine) -> Void) {
