@@ -1200,7 +1200,8 @@ def trickle_ab(bin_a, bin_b, count, seconds):
 
 
 def run_ns(pid):
-    """CPU nanoseconds a running process has used (/proc/PID/schedstat: all its threads, to the nanosecond)."""
+    """CPU nanoseconds a process's main thread has used (/proc/PID/schedstat, to the nanosecond): a stage's
+    whole CPU, the stages having one thread each (the memory table's `threads` shows it)."""
     with open(f"/proc/{pid}/schedstat") as f:
         return int(f.read().split()[0])
 
