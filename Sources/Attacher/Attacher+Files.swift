@@ -23,7 +23,7 @@ extension Attacher {
         var fd: Int32
         /// Files opened after it, oldest first, waiting for it to be read to its end (a rotation; older
         /// generations read before the newest).
-        var pending: [(fd: Int32, identity: FileIdentity)] = []
+        var pending: [PendingFile] = []
         /// The inotify watch of the folder.
         var watch: Int32 = -1
         /// The watch includes `IN_MODIFY` (the file is idle: a write wakes attach); false while the file is
@@ -57,6 +57,8 @@ extension Attacher {
         var safe: LogFileCursor
         /// A compressed generation is being read (its lines have no position to save).
         var readingCompressed = false
+        /// Rotations inotify reported, to tell generations deleted before they were opened.
+        var rotations = RotationCount()
 
         init(id: String, output: ContainerOutput, folder: Int32, fd: Int32, identity: FileIdentity, offset: Int64,
              tty: Bool, maxLineSize: Int) {
@@ -79,6 +81,32 @@ extension Attacher {
         }
 
         var identities: [FileIdentity] { [FileIdentity(device: follower.cursor.device, inode: follower.cursor.inode)] + pending.map(\.identity) }
+    }
+
+    /// A compressed generation opened, and its first entry's time.
+    typealias CompressedGeneration = (fd: Int32, generation: LogFileGeneration, first: Timestamp?)
+    /// A generation opened by a scan (`first`: a compressed one's first entry's time).
+    typealias OpenedGeneration = (fd: Int32, identity: FileIdentity, generation: LogFileGeneration, first: Timestamp?)
+
+    /// A plain generation opened after the file being read, waiting for the files before it to be read to
+    /// their end; and the compressed generations between it and the file before it (passed over by attach
+    /// while the engine rotated and compressed them), read through zlib just before it.
+    struct PendingFile {
+        var fd: Int32
+        var identity: FileIdentity
+        var compressedBefore: [CompressedGeneration] = []
+        /// Generations before it (before `compressedBefore`) the engine deleted before attach opened them.
+        var deletedBefore = 0
+
+        init(fd: Int32, identity: FileIdentity) {
+            self.fd = fd
+            self.identity = identity
+        }
+
+        func close() {
+            Sys.close(fd)
+            for file in compressedBefore { Sys.close(file.fd) }
+        }
     }
 
     /// Why a container's log file is not read.
@@ -178,7 +206,7 @@ extension Attacher {
         let stream = FileStream(id: id, output: entry.output, folder: folder, fd: opened[0].fd, identity: opened[0].identity,
                                 offset: offset, tty: entry.info.tty, maxLineSize: options.maxLineSize)
         stream.safe.time = savedTime
-        stream.pending = Array(opened.dropFirst())
+        stream.pending = opened.dropFirst().map { PendingFile(fd: $0.fd, identity: $0.identity) }
         stream.watch = watch
         stream.since = exact ? nil : since
         if exact { entry.output.cursor.continued() }
@@ -247,7 +275,11 @@ extension Attacher {
                 if event.mask.contains(.queueOverflow) {
                     fileEvents.append((-1, event.mask, false))
                 } else if let stream = watches[event.watch] {
-                    fileEvents.append((event.watch, event.mask, Self.sameBytes(event.name, stream.logName)))
+                    let isLog = Self.sameBytes(event.name, stream.logName)
+                    // Counted as read, before any is acted on: a new file's scan knows of every rotation
+                    // read so far.
+                    if isLog && event.mask.contains(.create) { stream.rotations.rotated() }
+                    fileEvents.append((event.watch, event.mask, isLog))
                 }
             }
         } catch {
@@ -319,27 +351,79 @@ extension Attacher {
         let identity = FileIdentity(device: file.status.device, inode: file.status.inode)
         let held = stream.identities
         guard !held.contains(identity) else {
+            stream.rotations.newestHeld()
             Sys.close(file.fd)
             return
         }
-        // Several rotations before this event was read (attach held back by a full output pipe): the
-        // generations between are `….1`, `….2`, … now, not read yet. Newest first, down to one held (a
-        // rotation meanwhile renames them upwards: one may be seen twice, none is passed over).
-        var between: [(fd: Int32, identity: FileIdentity)] = []
-        var number = 1
-        while let older = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(number)) {
-            number += 1
-            let olderIdentity = FileIdentity(device: older.status.device, inode: older.status.inode)
-            let reached = held.contains(olderIdentity)
-            if reached || olderIdentity == identity || between.contains(where: { $0.identity == olderIdentity }) {
-                Sys.close(older.fd)
+        let (between, reached) = generationsBetween(stream, held: held, new: (file.fd, identity))
+        // Those the engine deleted before (beyond `max-file`, attach held back for that many rotations).
+        let deleted = stream.rotations.scanned(found: between.count + 1, reached: reached)
+        // Oldest first; each compressed one goes with the plain one after it (the new file last).
+        let firstAdded = stream.pending.count
+        var compressed: [CompressedGeneration] = []
+        for older in between.reversed() {
+            if older.generation.compressed {
+                compressed.append((older.fd, older.generation, older.first))
             } else {
-                between.append((older.fd, olderIdentity))
+                var next = PendingFile(fd: older.fd, identity: older.identity)
+                next.compressedBefore = compressed
+                compressed = []
+                stream.pending.append(next)
             }
-            if reached { break }
         }
-        stream.pending.append(contentsOf: between.reversed())
-        stream.pending.append((file.fd, identity))
+        var next = PendingFile(fd: file.fd, identity: identity)
+        next.compressedBefore = compressed
+        stream.pending.append(next)
+        stream.pending[firstAdded].deletedBefore = deleted
+    }
+
+    /// Several rotations before a new file's event was read (attach held back by a full output pipe, or off
+    /// the CPU): the generations between the newest file held and the new one are `….1`, `….2`, … now,
+    /// not read yet, and with `compress=true` `….N.gz` once the engine compressed them (the plain name
+    /// deleted). Opened newest first, down to one held: a plain one by identity; a compressed one (a new
+    /// identity) is a copy of one held, or older, when its first entry is not newer than the newest held
+    /// file's first entry, and a copy of the new file when it is not older than the new file's. A rotation
+    /// meanwhile renames them upwards: one may be seen twice (kept once), none is passed over. Those the
+    /// engine deleted (beyond `max-file`) are gone. `reached`: the scan came down to a file held (false: it
+    /// ran out of generations first).
+    func generationsBetween(_ stream: FileStream, held: [FileIdentity], new: (fd: Int32, identity: FileIdentity))
+        -> (files: [OpenedGeneration], reached: Bool) {
+        var between: [OpenedGeneration] = []
+        // The first entries' times, read once and only when a compressed generation is met.
+        var heldFirst: Timestamp??
+        var newFirst: Timestamp??
+        var number = 1
+        while true {
+            if let older = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(number)) {
+                let olderIdentity = FileIdentity(device: older.status.device, inode: older.status.inode)
+                let reached = held.contains(olderIdentity)
+                if reached || olderIdentity == new.identity || between.contains(where: { $0.identity == olderIdentity }) {
+                    Sys.close(older.fd)
+                } else {
+                    between.append((older.fd, olderIdentity, LogFileGeneration(number), nil))
+                }
+                if reached { return (between, true) }
+            } else if let older = try? LogFileOpener.open(folder: stream.folder, id: stream.id, LogFileGeneration(number, compressed: true)) {
+                if heldFirst == nil { heldFirst = .some(Self.firstTime(stream.pending.last?.fd ?? stream.fd)) }
+                if newFirst == nil { newFirst = .some(Self.firstTime(new.fd)) }
+                let first = Self.firstTimeCompressed(older.fd)
+                // Without a first time to compare (an empty or corrupt file), it is taken for one held.
+                guard let first, let heldTime = heldFirst!, first > heldTime else {
+                    Sys.close(older.fd)
+                    return (between, true)
+                }
+                if newFirst!.map({ first >= $0 }) == true || between.contains(where: { $0.first == first }) {
+                    Sys.close(older.fd)
+                } else {
+                    let identity = FileIdentity(device: older.status.device, inode: older.status.inode)
+                    between.append((older.fd, identity, LogFileGeneration(number, compressed: true), first))
+                }
+            } else {
+                break
+            }
+            number += 1
+        }
+        return (between, false)
     }
 
     /// The container stopped (a `die` event, or not in the engine's listing any more): its file is read to
@@ -388,11 +472,28 @@ extension Attacher {
                     return
                 }
                 Sys.close(stream.fd)
-                for skipped in stream.pending[..<i] { Sys.close(skipped.fd) }
-                stream.fd = stream.pending[i].fd
-                stream.current = identity
-                stream.allDelivered()
+                for skipped in stream.pending[..<i] { skipped.close() }
+                let next = stream.pending[i]
                 stream.pending.removeFirst(i + 1)
+                stream.fd = next.fd
+                stream.current = identity
+                if next.deletedBefore > 0 {
+                    let to = next.compressedBefore.first.map({ $0.first }) ?? Self.firstTime(next.fd)
+                    if let from = stream.follower.cursor.time, let to {
+                        reportGap(stream.id, from: from, to: to)
+                    } else {
+                        fileGaps &+= 1
+                        Self.diagnostic("logs of \(name(of: stream.id)): \(next.deletedBefore) of its log files were deleted by the engine "
+                                        + "(max-file) before they were read: their lines skipped")
+                    }
+                }
+                // The compressed generations between the old file and this one, in order, before it.
+                for older in next.compressedBefore {
+                    if stream.followed { readCompressed(stream, older.fd, older.generation) }
+                    Sys.close(older.fd)
+                }
+                guard stream.followed else { return }
+                stream.allDelivered()
                 if let after = stream.pending.first { actions += stream.follower.newFile(after.identity) }
             case .truncated(let lostAfter, let first):
                 fileTruncations &+= 1
@@ -568,7 +669,7 @@ extension Attacher {
         if let timer = stream.idleTimer { loop.cancel(timer) }
         stream.idleTimer = nil
         Sys.close(stream.fd)
-        for file in stream.pending { Sys.close(file.fd) }
+        for file in stream.pending { file.close() }
         stream.pending = []
         Sys.close(stream.folder)
         // Where this attach stopped reading, to go on from the same byte should the container's file be

@@ -206,4 +206,48 @@ struct FileResumeTests {
         _ = system("rm " + folder.path(".3.gz") + " " + folder.path(".2.gz"))
         #expect(names(Self.time(2)) == ([".1"], Self.time(5)))
     }
+
+    @Test("rotations counted against a scan's files: deleted generations told only beyond those found, never ahead of the count")
+    func rotationCount() {
+        // One rotation at a time, each scan coming down to the file held: nothing deleted.
+        var count = RotationCount()
+        for n in 1...3 {
+            count.rotated()
+            #expect(count.scanned(found: 1, reached: true) == 0)
+            #expect(count.newest == n)
+        }
+        // Stale events of files already held: the count catches up, nothing told.
+        count.rotated()
+        count.newestHeld()
+        #expect(count.newest == 4)
+        #expect(count.scanned(found: 1, reached: true) == 0)
+        #expect(count.newest == 5)
+
+        // max-file=3, held back over three rotations: the one held is deleted, the three made after it
+        // are all there.
+        var held = RotationCount()
+        for _ in 1...3 { held.rotated() }
+        #expect(held.scanned(found: 3, reached: false) == 0)
+        #expect(held.newest == 3)
+        // Over six: the first three made after it deleted.
+        var six = RotationCount()
+        for _ in 1...6 { six.rotated() }
+        #expect(six.scanned(found: 3, reached: false) == 3)
+        #expect(six.newest == 6)
+        // A rotation not read yet when the scan ran (it found one file more than counted): nothing told,
+        // and the count does not run ahead.
+        var early = RotationCount()
+        for _ in 1...2 { early.rotated() }
+        #expect(early.scanned(found: 3, reached: false) == 0)
+        #expect(early.newest == 3)
+        early.rotated()
+        early.rotated()
+        early.rotated()
+        #expect(early.scanned(found: 2, reached: true) == 0)
+        #expect(early.newest == 5)
+        // Events lost (an overflow): fewer counted than made, so a deletion goes untold rather than told.
+        var lost = RotationCount()
+        lost.rotated()
+        #expect(lost.scanned(found: 3, reached: false) == 0)
+    }
 }

@@ -29,6 +29,12 @@ func rawRecords(_ child: Child, id: String) -> [[UInt8]] {
     }
 }
 
+/// The end of a container's `<id>-json.log` in `folder`, as text.
+func lastLogged(_ folder: String, _ id: String) -> String {
+    let log = (try? Sys.readFile(folder + "/\(id)-json.log", maxBytes: 4 << 20)) ?? []
+    return String(decoding: log.suffix(200), as: UTF8.self)
+}
+
 /// How many inotify descriptors a process holds.
 func inotifyDescriptors(_ pid: pid_t) -> Int {
     let names = (try? Sys.listDirectory("/proc/\(pid)/fd")) ?? []
@@ -208,6 +214,82 @@ struct FileSourceTests {
         let said = attach.stderr.split(separator: "\n")
         #expect(said.count == 1)
         #expect(said.first?.hasPrefix("attach: inotify: events lost") == true, "\(said)")
+    }
+
+    /// attach following `c`'s log file, stopped (SIGSTOP) while `c` (waiting for `go`) writes `count` lines
+    /// of `seq` and touches /done; returned once the engine wrote the last one, attach still stopped.
+    func writtenWhileStopped(_ c: TestContainer, count: Int) throws -> (attach: Child, metricsDir: String, folder: String) {
+        let metricsDir = Env.tempDir()
+        let attach = try startFileAttach("files", env: ["LOGSPOUT_METRICS_DIR": metricsDir])
+        #expect(eventually {
+            metricSamples(metricsDir + "/attach.prom")["logspout_attach_containers_followed_by_source{source=\"file\"}"] == 1
+        })
+        attach.signal(SIGSTOP)
+        try c.go()
+        #expect(eventually(timeoutMs: 60_000) { (try? docker("exec", c.name, "test", "-e", "/done")) != nil })
+        let folder = try engineContainersDir() + "/" + c.id
+        #expect(eventually(timeoutMs: 30_000) { lastLogged(folder, c.id).contains("seq \(count)\\n") }, "the engine wrote the last line")
+        return (attach, metricsDir, folder)
+    }
+
+    @Test("compress=true, attach held back over several rotations: the generations compressed meanwhile are read through zlib; every line once, in order")
+    func heldBackWhileCompressed() throws {
+        let c = TestContainer("files-held-gz")
+        let count = 60_000
+        // About 4 MB: four rotations, each rotated file compressed to `….N.gz` and its plain name deleted
+        // while attach is stopped.
+        try c.run(TestContainer.waitForGo + "; seq 1 \(count) | sed 's/^/seq /'; touch /done; sleep 60",
+                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=8", "--log-opt", "compress=true"])
+        let (attach, _, folder) = try writtenWhileStopped(c, count: count)
+        // Every rotated generation compressed: none left under its plain name.
+        #expect(eventually(timeoutMs: 30_000) {
+            let names = (try? Sys.listDirectory(folder)) ?? []
+            return names.filter { $0.hasSuffix(".gz") }.count >= 3 && !names.contains { $0.hasPrefix("\(c.id)-json.log.") && !$0.hasSuffix(".gz") }
+        }, "\(((try? Sys.listDirectory(folder)) ?? []).sorted())")
+        attach.signal(SIGCONT)
+        #expect(eventually(timeoutMs: 60_000) { sequence(attach.records().of(c.name)).last == count })
+        #expect(sequence(attach.records().of(c.name)) == Array(1...count), "every number once, in order")
+        #expect(attach.stderr == "")
+    }
+
+    @Test("attach held back over more rotations than max-file keeps: the generations deleted unread said once with the span, counted; the rest once, in order. Over as many as it keeps: nothing lost, nothing said",
+          arguments: [(compress: false, rotations: 6), (compress: true, rotations: 6), (compress: false, rotations: 3)])
+    func heldBackPastMaxFile(compress: Bool, rotations: Int) throws {
+        let c = TestContainer("files-held-del\(compress ? "-gz" : "")")
+        // About 12,600 lines a 1 MB file: `rotations` rotations and half a file more, three generations
+        // kept. Attach holds the file it was reading (empty: the container waits), so after three rotations
+        // every file made since is still there (the one held is deleted), and after six the three made
+        // first after it are deleted unread.
+        let count = rotations * 12_600 + 6_000
+        try c.run(TestContainer.waitForGo + "; seq 1 \(count) | sed 's/^/seq /'; touch /done; sleep 60",
+                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=3"] + (compress ? ["--log-opt", "compress=true"] : []))
+        let (attach, metricsDir, folder) = try writtenWhileStopped(c, count: count)
+        #expect(eventually(timeoutMs: 30_000) {
+            let names = ((try? Sys.listDirectory(folder)) ?? []).filter { $0.hasPrefix("\(c.id)-json.log") }
+            return names.count == 3 && (!compress || names.filter { $0.hasSuffix(".gz") }.count == 2)
+        }, "\(((try? Sys.listDirectory(folder)) ?? []).sorted())")
+        attach.signal(SIGCONT)
+        #expect(eventually(timeoutMs: 60_000) { sequence(attach.records().of(c.name)).last == count })
+        let seq = sequence(attach.records().of(c.name))
+        let gaps = metricsDir + "/attach.prom"
+        if rotations == 3 {
+            #expect(seq == Array(1...count), "every number once, in order")
+            #expect(eventually { metricSamples(gaps)["logspout_attach_file_gaps_total"] == 0 })
+            #expect(attach.stderr == "")
+            return
+        }
+        // The file held is read to its end, then on from the oldest generation left.
+        let cut = seq.indices.dropLast().first { seq[$0 + 1] != seq[$0] + 1 }
+        #expect(cut != nil, "lines were deleted")
+        if let cut {
+            #expect(seq[...cut] == ArraySlice(1...seq[cut]), "the file held, once, in order")
+            #expect(seq[(cut + 1)...] == ArraySlice(seq[cut + 1]...count), "the generations left, once, in order")
+            #expect(seq[cut + 1] - seq[cut] > 30_000, "three files skipped: \(seq[cut]) to \(seq[cut + 1])")
+        }
+        #expect(eventually { metricSamples(gaps)["logspout_attach_file_gaps_total"] == 1 })
+        let said = attach.stderr.split(separator: "\n")
+        #expect(said.count == 1)
+        #expect(said.first?.contains("were deleted by the engine (max-file) before they were read") == true, "\(said)")
     }
 
     @Test("a file being written is read after every linger, its writes not watched; idle, a write wakes attach again: every line once, in order")
