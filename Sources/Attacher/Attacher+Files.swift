@@ -55,8 +55,12 @@ extension Attacher {
         /// The position to save: after the last entry whose records are all delivered (a line still being
         /// joined from pieces is read again from its first piece), and that entry's time.
         var safe: LogFileCursor
-        /// A compressed generation is being read (its lines have no position to save).
-        var readingCompressed = false
+        /// Compressed generations to read through zlib, oldest first, before the current file (its follower
+        /// waits, reading): older ones found when the stream opened, or ones passed over while rotating.
+        /// Their lines have no position to save: meanwhile a restart goes by the timestamp cursor.
+        var compressedQueue: [CompressedGeneration] = []
+        /// The first of `compressedQueue` being read.
+        var compressedRead: CompressedRead?
         /// Rotations inotify reported, to tell generations deleted before they were opened.
         var rotations = RotationCount()
 
@@ -81,6 +85,9 @@ extension Attacher {
         }
 
         var identities: [FileIdentity] { [FileIdentity(device: follower.cursor.device, inode: follower.cursor.inode)] + pending.map(\.identity) }
+
+        /// The position to save, if there is one (none while compressed generations are read).
+        var savePosition: LogFileCursor? { compressedQueue.isEmpty && safe.isSaveable ? safe : nil }
     }
 
     /// A compressed generation opened, and its first entry's time.
@@ -124,6 +131,9 @@ extension Attacher {
 
     /// A read of a file takes at most this many buffers (1 MiB) before the other containers get their turn.
     static let fileReadsPerTurn = 64
+    /// A read of a compressed file takes at most this many buffers (128 KiB, about 1 MiB of text once
+    /// decompressed) before the other containers get their turn.
+    static let compressedReadsPerTurn = 8
     /// Corrupt lines reported per container; the further ones are counted only.
     static let corruptLinesReported = 10
     /// A line of a log file longer than this is corrupt (the engine's are 16 KiB of text, at most six bytes
@@ -224,10 +234,8 @@ extension Attacher {
             stream.stopped = true
             actions += stream.follower.containerDied()
         }
-        for file in compressed {
-            if stream.followed { readCompressed(stream, file.fd, file.generation) }
-            Sys.close(file.fd)
-        }
+        // Read first, a few buffers a turn (the follower's first read does it).
+        stream.compressedQueue = compressed.map { ($0.fd, $0.generation, nil) }
         pump(stream, actions)
     }
 
@@ -452,6 +460,15 @@ extension Attacher {
             k += 1
             switch action {
             case .read:
+                if !stream.compressedQueue.isEmpty && !readCompressedTurn(stream) {
+                    // More of them: `service` reads on (the follower still reads).
+                    if stream.followed {
+                        loop.arm(stream.more!, at: 0)
+                        fileReadPending = true
+                    }
+                    continue
+                }
+                guard stream.followed else { return }
                 switch readTurn(stream) {
                 case .end(let readNothing):
                     if readNothing, let status = try? Sys.status(stream.fd), status.size < stream.follower.readOffset {
@@ -487,12 +504,9 @@ extension Attacher {
                                         + "(max-file) before they were read: their lines skipped")
                     }
                 }
-                // The compressed generations between the old file and this one, in order, before it.
-                for older in next.compressedBefore {
-                    if stream.followed { readCompressed(stream, older.fd, older.generation) }
-                    Sys.close(older.fd)
-                }
-                guard stream.followed else { return }
+                // The compressed generations between the old file and this one, in order, before it (the
+                // follower's next read does them first).
+                stream.compressedQueue += next.compressedBefore
                 stream.allDelivered()
                 if let after = stream.pending.first { actions += stream.follower.newFile(after.identity) }
             case .truncated(let lostAfter, let first):
@@ -614,7 +628,7 @@ extension Attacher {
                     }
                 }
             }
-            if !stream.logs.hasPending && !stream.readingCompressed {
+            if !stream.logs.hasPending && stream.compressedQueue.isEmpty {
                 stream.safe = LogFileCursor(device: stream.current.device, inode: stream.current.inode,
                                             offset: at + Int64(bytes.count) + 1, time: entry.time)
             }
@@ -671,11 +685,14 @@ extension Attacher {
         Sys.close(stream.fd)
         for file in stream.pending { file.close() }
         stream.pending = []
+        for file in stream.compressedQueue { Sys.close(file.fd) }
+        stream.compressedQueue = []
+        stream.compressedRead = nil
         Sys.close(stream.folder)
         // Where this attach stopped reading, to go on from the same byte should the container's file be
         // read again (it starts again, its stream is reopened, or as saved for a restarted attach).
-        if stream.output.cursor.time != nil, stream.safe.isSaveable {
-            filePositions[stream.id] = FilePosition(file: stream.safe, cursor: stream.output.cursor)
+        if stream.output.cursor.time != nil, let position = stream.savePosition {
+            filePositions[stream.id] = FilePosition(file: position, cursor: stream.output.cursor)
         }
         perform(table.streamEnded(stream.id, failure: failure, at: Sys.monotonicNanos()))
         metrics?.changed()

@@ -28,7 +28,7 @@ extension Attacher {
     /// The file position to save with a container's `cursor`: its open file's last line accounted for,
     /// else a position kept that still holds.
     func fileCursor(_ id: String, _ cursor: ResumeCursor) -> LogFileCursor? {
-        if let stream = files[id] { return stream.safe.isSaveable ? stream.safe : nil }
+        if let stream = files[id] { return stream.savePosition }
         if let position = filePositions[id], position.holds(cursor) { return position.file }
         return nil
     }
@@ -122,46 +122,80 @@ extension Attacher {
         return (files, oldest)
     }
 
-    /// Reads a compressed generation to its end through zlib, its entries through the container's parser
-    /// (those older than the stream's `since` skipped), before anything else of the container is read.
-    func readCompressed(_ stream: FileStream, _ fd: Int32, _ generation: LogFileGeneration) {
-        let name = generation.name(stream.id)
+    /// A compressed generation being read, a few buffers a turn.
+    struct CompressedRead {
         let decoder: GzipDecoder
-        do { decoder = try GzipDecoder() } catch {
-            Self.diagnostic("logs of \(self.name(of: stream.id)): \(name) not read: \(error)")
-            return
-        }
-        var follower = LogFileFollower(file: FileIdentity(device: 0, inode: 0), maxLineBytes: Self.fileLineBytes)
-        let recordsBefore = stream.output.records
-        stream.readingCompressed = true
-        defer {
-            stream.readingCompressed = false
-            counted(stream.output, since: recordsBefore)
-        }
+        /// Splits the decompressed bytes into lines (its offsets are of the decompressed bytes).
+        var follower = LogFileFollower(file: FileIdentity(device: 0, inode: 0), maxLineBytes: Attacher.fileLineBytes)
+        /// Where the next read of the compressed file starts.
         var at: Int64 = 0
-        while true {
-            let n: Int
-            do { n = try Sys.read(fd, into: &readBuffer, at: at) } catch {
-                Self.diagnostic("logs of \(self.name(of: stream.id)): reading \(name): \(error)")
-                return
-            }
-            if n == 0 { break }
-            at += Int64(n)
-            do {
-                try withRawBytes(readBuffer, 0..<n) { raw throws(GzipError) in
-                    try decoder.feed(raw) { piece in
-                        follower.bytesRead(piece) { line in self.fileLine(stream, line) }
-                    }
+    }
+
+    /// Reads the first of the stream's compressed generations through zlib, a few buffers, its entries
+    /// through the container's parser (those older than the stream's `since` skipped). Returns true once
+    /// the queue is read to its end (or the stream ended).
+    func readCompressedTurn(_ stream: FileStream) -> Bool {
+        let recordsBefore = stream.output.records
+        defer { counted(stream.output, since: recordsBefore) }
+        while let file = stream.compressedQueue.first {
+            guard stream.followed else { return true }
+            let name = file.generation.name(stream.id)
+            var reading: CompressedRead
+            if let started = stream.compressedRead {
+                reading = started
+            } else {
+                do { reading = CompressedRead(decoder: try GzipDecoder()) } catch {
+                    Self.diagnostic("logs of \(self.name(of: stream.id)): \(name) not read: \(error)")
+                    nextCompressed(stream)
+                    continue
                 }
-            } catch {
-                corruptLine(stream, at: follower.readOffset, "\(name): \(error); the rest of it skipped")
-                return
             }
-            if out.count >= Self.outputBatchBytes { flush() }
+            var ended = false
+            for _ in 0..<Self.compressedReadsPerTurn {
+                let n: Int
+                do { n = try Sys.read(file.fd, into: &readBuffer, at: reading.at) } catch {
+                    Self.diagnostic("logs of \(self.name(of: stream.id)): reading \(name): \(error)")
+                    ended = true
+                    break
+                }
+                if n == 0 {
+                    if !reading.follower.held.isEmpty {
+                        corruptLine(stream, at: reading.follower.cursor.offset,
+                                    "\(reading.follower.held.count) bytes without their \"\\n\" at the end of \(name)")
+                    } else if (try? reading.decoder.finish()) == nil {
+                        corruptLine(stream, at: reading.follower.cursor.offset, "\(name): gzip data cut short")
+                    }
+                    ended = true
+                    break
+                }
+                reading.at += Int64(n)
+                do {
+                    try withRawBytes(readBuffer, 0..<n) { raw throws(GzipError) in
+                        try reading.decoder.feed(raw) { piece in
+                            reading.follower.bytesRead(piece) { line in self.fileLine(stream, line) }
+                        }
+                    }
+                } catch {
+                    corruptLine(stream, at: reading.follower.readOffset, "\(name): \(error); the rest of it skipped")
+                    ended = true
+                    break
+                }
+                if out.count >= Self.outputBatchBytes { flush() }
+                guard stream.followed else { return true }
+            }
+            guard ended else {
+                stream.compressedRead = reading
+                return false
+            }
+            nextCompressed(stream)
         }
-        if !follower.held.isEmpty {
-            corruptLine(stream, at: follower.cursor.offset, "\(follower.held.count) bytes without their \"\\n\" at the end of \(name)")
-        }
+        return true
+    }
+
+    /// The first compressed generation is read: closed, the next one's turn.
+    func nextCompressed(_ stream: FileStream) {
+        Sys.close(stream.compressedQueue.removeFirst().fd)
+        stream.compressedRead = nil
     }
 
     /// The generations after a container's cursor were deleted by the engine before they were read: said

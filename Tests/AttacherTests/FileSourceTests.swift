@@ -113,10 +113,11 @@ struct FileResumeTests {
             let s = try Sys.status(fd)
             return FileIdentity(device: s.device, inode: s.inode)
         }
-        func attacher() throws -> Attacher {
+        /// An attacher of this containers directory, writing its records to `output`.
+        func attacher(output: Int32 = -1) throws -> Attacher {
             var options = AttachOptions(endpoint: .unix("/nonexistent"))
             options.containersDirectory = dir
-            return try Attacher(options: options, output: -1)
+            return try Attacher(options: options, output: output)
         }
         /// The current file, opened as `openFile` does, and the folder.
         func current() throws -> (folder: Int32, fd: Int32, status: FileStatus) {
@@ -205,6 +206,103 @@ struct FileResumeTests {
         // Older ones deleted: what is left starts after the cursor.
         _ = system("rm " + folder.path(".3.gz") + " " + folder.path(".2.gz"))
         #expect(names(Self.time(2)) == ([".1"], Self.time(5)))
+    }
+
+    @Test("a new file's scan down the generations: plain ones by identity, compressed ones by their first entry; down to the one held, or to the last there is")
+    func generationsBetween() throws {
+        // The file held has entries 1, 2; the engine rotated it away, then again and again while attach
+        // was held back: its copy is `.3.gz` now, the next ones `.2.gz`, `.1` (not compressed yet), and the
+        // new `<id>-json.log`.
+        let folder = try Folder([(".3.gz", [1, 2]), (".2.gz", [3, 4]), (".1", [5, 6]), ("", [7, 8])])
+        let attach = try folder.attacher()
+        let dir = try LogFileOpener.openFolder(folder.dir, id: Self.id)
+        folder.fds.append(dir)
+        func stream(held: [Int]) throws -> Attacher.FileStream {
+            let path = folder.dir + "/held-\(held.map(String.init).joined(separator: "-"))"
+            try Sys.writeFileAtomically(path, Array(Self.entries(held).utf8))
+            let fd = open(path, O_RDONLY)
+            folder.fds.append(fd)
+            let s = try Sys.status(fd)
+            let info = ContainerInfo(id: Self.id, name: "c", image: "i", hostname: "h", pid: 1, labels: [:], env: [], tty: false, running: true)
+            let output = ContainerOutput(info: info, cursor: ResumeCursor(), labelsBytes: 0)
+            return Attacher.FileStream(id: Self.id, output: output, folder: dir, fd: fd, identity: FileIdentity(device: s.device, inode: s.inode),
+                                       offset: 0, tty: false, maxLineSize: 1 << 20)
+        }
+        func scan(_ stream: Attacher.FileStream) throws -> ([String], Bool) {
+            let new = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(0))
+            defer { close(new.fd) }
+            let r = attach.generationsBetween(stream, held: stream.identities, new: (new.fd, try folder.identity("")))
+            defer { for f in r.files { close(f.fd) } }
+            return (r.files.map { ".\($0.generation.number)" + ($0.generation.compressed ? ".gz" : "") }, r.reached)
+        }
+        // Newest first, down to the copy of the one held (its first entry is the held file's).
+        #expect(try scan(stream(held: [1, 2])) == ([".1", ".2.gz"], true))
+        // The plain file held itself, by identity.
+        let plain = try stream(held: [0])
+        let one = open(folder.path(".1"), O_RDONLY)
+        folder.fds.append(one)
+        plain.pending = [Attacher.PendingFile(fd: one, identity: try folder.identity(".1"))]
+        #expect(try scan(plain) == ([], true))
+        // The held one compressed to `.2.gz`: the scan stops there, the older `.3.gz` is not looked at.
+        #expect(try scan(stream(held: [3, 4])) == ([".1"], true))
+        // The held one and the next deleted: the scan runs out.
+        _ = system("rm " + folder.path(".3.gz"))
+        #expect(try scan(stream(held: [0])) == ([".1", ".2.gz"], false))
+        // A compressed copy of the new file (a rotation during the scan) is not taken twice.
+        #expect(system("gzip -c " + folder.path("") + " > " + folder.path(".4.gz")) == 0)
+        #expect(try scan(stream(held: [0])) == ([".1", ".2.gz"], false))
+        // A compressed generation without a first entry to compare: taken for one held.
+        #expect(system("printf 'not gzip' > " + folder.path(".3.gz")) == 0)
+        #expect(try scan(stream(held: [0])) == ([".1", ".2.gz"], true))
+    }
+
+    @Test("a compressed generation is read a few buffers a turn, every entry once; one cut short or corrupt: its entries up to the damage, which is counted")
+    func compressedTurns() throws {
+        let seconds = Array(1...30_000)
+        let folder = try Folder([(".1.gz", seconds), ("", [30_001])])
+        let null = open("/dev/null", O_WRONLY)
+        folder.fds.append(null)
+        let attach = try folder.attacher(output: null)
+        let dir = try LogFileOpener.openFolder(folder.dir, id: Self.id)
+        folder.fds.append(dir)
+        let gz = try Sys.readFile(folder.path(".1.gz"), maxBytes: 16 << 20)
+        #expect(gz.count > Attacher.compressedReadsPerTurn * 16 * 1024, "more than one turn's worth: \(gz.count) bytes")
+        /// Reads `bytes` as the stream's one compressed generation; returns the records and the turns taken.
+        func read(_ bytes: [UInt8]) throws -> (records: Int, turns: Int) {
+            try Sys.writeFileAtomically(folder.path(".2.gz"), bytes)
+            let file = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(2, compressed: true))
+            let current = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(0))
+            folder.fds.append(current.fd)
+            let info = ContainerInfo(id: Self.id, name: "c", image: "i", hostname: "h", pid: 1, labels: [:], env: [], tty: false, running: true)
+            let stream = Attacher.FileStream(id: Self.id, output: ContainerOutput(info: info, cursor: ResumeCursor(), labelsBytes: 0),
+                                             folder: dir, fd: current.fd,
+                                             identity: FileIdentity(device: current.status.device, inode: current.status.inode),
+                                             offset: 0, tty: false, maxLineSize: 1 << 20)
+            stream.followed = true
+            stream.compressedQueue = [(file.fd, LogFileGeneration(2, compressed: true), nil)]
+            #expect(stream.savePosition == nil, "no position to save while a compressed generation is read")
+            var turns = 1
+            while !attach.readCompressedTurn(stream) && turns < 1000 { turns += 1 }
+            #expect(stream.compressedQueue.isEmpty && stream.compressedRead == nil)
+            #expect(stream.savePosition != nil)
+            attach.flush()
+            return (stream.output.records, turns)
+        }
+        let whole = try read(gz)
+        #expect(whole.records == seconds.count)
+        #expect(whole.turns > 1)
+        #expect(attach.fileCorruptLines == 0)
+        // Cut short: the entries before the cut, and the damage counted once.
+        let cut = try read(Array(gz.prefix(gz.count / 2)))
+        #expect(cut.records > 0 && cut.records < seconds.count)
+        #expect(attach.fileCorruptLines == 1)
+        // Corrupt in the middle: the entries before it; what zlib makes of the rest is no entry (each such
+        // line counted) until it finds the damage (at the latest by the checksum at the end), counted too.
+        var corrupt = gz
+        for i in stride(from: gz.count / 2, to: gz.count / 2 + 64, by: 1) { corrupt[i] ^= 0x5A }
+        let broken = try read(corrupt)
+        #expect(broken.records > 0 && broken.records < seconds.count)
+        #expect(attach.fileCorruptLines > 2)
     }
 
     @Test("rotations counted against a scan's files: deleted generations told only beyond those found, never ahead of the count")

@@ -235,17 +235,21 @@ struct FileSourceTests {
     @Test("compress=true, attach held back over several rotations: the generations compressed meanwhile are read through zlib; every line once, in order")
     func heldBackWhileCompressed() throws {
         let c = TestContainer("files-held-gz")
-        let count = 60_000
-        // About 4 MB: four rotations, each rotated file compressed to `….N.gz` and its plain name deleted
-        // while attach is stopped.
+        let count = 110_000
+        // About 8.7 MB: four rotations, each rotated file compressed to `….N.gz` and its plain name deleted
+        // while attach is stopped; each `.gz` over 128 KiB, so it is read over several turns.
         try c.run(TestContainer.waitForGo + "; seq 1 \(count) | sed 's/^/seq /'; touch /done; sleep 60",
-                  extra: ["--log-opt", "max-size=1m", "--log-opt", "max-file=8", "--log-opt", "compress=true"])
+                  extra: ["--log-opt", "max-size=2m", "--log-opt", "max-file=8", "--log-opt", "compress=true"])
         let (attach, _, folder) = try writtenWhileStopped(c, count: count)
         // Every rotated generation compressed: none left under its plain name.
         #expect(eventually(timeoutMs: 30_000) {
             let names = (try? Sys.listDirectory(folder)) ?? []
             return names.filter { $0.hasSuffix(".gz") }.count >= 3 && !names.contains { $0.hasPrefix("\(c.id)-json.log.") && !$0.hasSuffix(".gz") }
         }, "\(((try? Sys.listDirectory(folder)) ?? []).sorted())")
+        for name in ((try? Sys.listDirectory(folder)) ?? []) where name.hasSuffix(".gz") {
+            let size = (try? Sys.readFile(folder + "/" + name, maxBytes: 4 << 20))?.count ?? 0
+            #expect(size > 128 * 1024, "\(name): \(size) bytes, more than attach reads of one in a turn")
+        }
         attach.signal(SIGCONT)
         #expect(eventually(timeoutMs: 60_000) { sequence(attach.records().of(c.name)).last == count })
         #expect(sequence(attach.records().of(c.name)) == Array(1...count), "every number once, in order")
