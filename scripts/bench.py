@@ -760,7 +760,7 @@ def image_under_load(n, width, tag="logspout:latest"):
         print(f"image   {n} lines through the container ({tag}, TCP route, one /logs viewer): {sink.count} delivered; "
               f"peak PSS {peak / 1024:.1f} MB over {count} processes")
     finally:
-        docker("rm", "-f", name, app, check=False)
+        docker("rm", "-fv", name, app, check=False)  # with the image's anonymous volumes
 
 
 # ---------------------------------------------------------------- host-cost: what a shipped line costs the host

@@ -45,8 +45,13 @@ cp /etc/ssl/certs/ca-certificates.crt "$context/rootfs/etc/ssl/certs/ca-certific
 cp Dockerfile "$context/Dockerfile"
 # The engine's own builder; its notice that the legacy builder is deprecated is noise here, so what it
 # says on stderr is shown only when the build fails.
+old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
 if ! docker build -q -t "$tag" "$context" >/dev/null 2>"$context.err"; then
     cat "$context.err" >&2
     exit 1
+fi
+# The image this tag named before, unless containers still use it (rebuilds leave none behind).
+if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
 fi
 echo "image.sh: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.1f MB", $1 / 1e6}'))" >&2

@@ -337,7 +337,7 @@ final class TestContainer {
     }
 
     deinit {
-        _ = try? dockerArgs(["rm", "-f", name])
+        _ = try? dockerArgs(["rm", "-fv", name])  // with its anonymous volumes (the image declares two)
     }
 }
 
