@@ -392,7 +392,8 @@ extension Attacher {
     /// identity) is a copy of one held, or older, when its first entry is not newer than the newest held
     /// file's first entry, and a copy of the new file when it is not older than the new file's. A rotation
     /// meanwhile renames them upwards: one may be seen twice (kept once), none is passed over. Those the
-    /// engine deleted (beyond `max-file`) are gone. `reached`: the scan came down to a file held (false: it
+    /// engine deleted (beyond `max-file`) are gone. A number missing (the engine between two renames) is
+    /// passed over to the next one the folder holds. `reached`: the scan came down to a file held (false: it
     /// ran out of generations first).
     func generationsBetween(_ stream: FileStream, held: [FileIdentity], new: (fd: Int32, identity: FileIdentity))
         -> (files: [OpenedGeneration], reached: Bool) {
@@ -420,6 +421,9 @@ extension Attacher {
                     Sys.close(older.fd)
                     return (between, true)
                 }
+                // The plain ones taken so far by their first entry too: one may have been compressed and
+                // renamed upwards since (by a rotation during the scan).
+                for k in between.indices where between[k].first == nil { between[k].first = Self.firstTime(between[k].fd) }
                 if newFirst!.map({ first >= $0 }) == true || between.contains(where: { $0.first == first }) {
                     Sys.close(older.fd)
                 } else {
@@ -427,7 +431,12 @@ extension Attacher {
                     between.append((older.fd, identity, LogFileGeneration(number, compressed: true), first))
                 }
             } else {
-                break
+                // Not there: the engine renames from the top down, so while it rotates one number is
+                // missing for a moment. On from the next number there is, if any.
+                let names = (try? Sys.listDirectory(options.containersDirectory + "/" + stream.id)) ?? []
+                guard let next = LogFileGenerations.present(names, id: stream.id).map(\.number).filter({ $0 > number }).min() else { break }
+                number = next
+                continue
             }
             number += 1
         }
@@ -682,6 +691,12 @@ extension Attacher {
         if let timer = stream.more { loop.cancel(timer) }
         if let timer = stream.idleTimer { loop.cancel(timer) }
         stream.idleTimer = nil
+        // Where this attach stopped reading, to go on from the same byte should the container's file be
+        // read again (it starts again, its stream is reopened, or as saved for a restarted attach): none
+        // while compressed generations were still to be read.
+        if stream.output.cursor.time != nil, let position = stream.savePosition {
+            filePositions[stream.id] = FilePosition(file: position, cursor: stream.output.cursor)
+        }
         Sys.close(stream.fd)
         for file in stream.pending { file.close() }
         stream.pending = []
@@ -689,11 +704,6 @@ extension Attacher {
         stream.compressedQueue = []
         stream.compressedRead = nil
         Sys.close(stream.folder)
-        // Where this attach stopped reading, to go on from the same byte should the container's file be
-        // read again (it starts again, its stream is reopened, or as saved for a restarted attach).
-        if stream.output.cursor.time != nil, let position = stream.savePosition {
-            filePositions[stream.id] = FilePosition(file: position, cursor: stream.output.cursor)
-        }
         perform(table.streamEnded(stream.id, failure: failure, at: Sys.monotonicNanos()))
         metrics?.changed()
     }

@@ -137,6 +137,8 @@ extension Attacher {
     func readCompressedTurn(_ stream: FileStream) -> Bool {
         let recordsBefore = stream.output.records
         defer { counted(stream.output, since: recordsBefore) }
+        // The turn's reads, over however many of the queue it comes to.
+        var reads = 0
         while let file = stream.compressedQueue.first {
             guard stream.followed else { return true }
             let name = file.generation.name(stream.id)
@@ -151,7 +153,8 @@ extension Attacher {
                 }
             }
             var ended = false
-            for _ in 0..<Self.compressedReadsPerTurn {
+            while reads < Self.compressedReadsPerTurn {
+                reads += 1
                 let n: Int
                 do { n = try Sys.read(file.fd, into: &readBuffer, at: reading.at) } catch {
                     Self.diagnostic("logs of \(self.name(of: stream.id)): reading \(name): \(error)")
@@ -159,11 +162,12 @@ extension Attacher {
                     break
                 }
                 if n == 0 {
-                    if !reading.follower.held.isEmpty {
-                        corruptLine(stream, at: reading.follower.cursor.offset,
-                                    "\(reading.follower.held.count) bytes without their \"\\n\" at the end of \(name)")
-                    } else if (try? reading.decoder.finish()) == nil {
-                        corruptLine(stream, at: reading.follower.cursor.offset, "\(name): gzip data cut short")
+                    let held = reading.follower.held.count
+                    if (try? reading.decoder.finish()) == nil {
+                        corruptLine(stream, at: reading.follower.cursor.offset, "\(name): gzip data cut short"
+                                    + (held > 0 ? " (\(held) bytes of a line without its \"\\n\")" : ""))
+                    } else if held > 0 {
+                        corruptLine(stream, at: reading.follower.cursor.offset, "\(held) bytes without their \"\\n\" at the end of \(name)")
                     }
                     ended = true
                     break
@@ -185,6 +189,11 @@ extension Attacher {
             }
             guard ended else {
                 stream.compressedRead = reading
+                return false
+            }
+            if reads >= Self.compressedReadsPerTurn && stream.compressedQueue.count > 1 {
+                // This one read to its end with the turn's reads spent: the next one in a later turn.
+                nextCompressed(stream)
                 return false
             }
             nextCompressed(stream)

@@ -248,9 +248,18 @@ struct FileResumeTests {
         // The held one and the next deleted: the scan runs out.
         _ = system("rm " + folder.path(".3.gz"))
         #expect(try scan(stream(held: [0])) == ([".1", ".2.gz"], false))
-        // A compressed copy of the new file (a rotation during the scan) is not taken twice.
-        #expect(system("gzip -c " + folder.path("") + " > " + folder.path(".4.gz")) == 0)
+        // Past a missing number (the engine between two renames), on to the next one there: a compressed
+        // copy of the plain `.1` taken before (compressed and renamed up during the scan) and one of the
+        // new file are not taken twice.
+        #expect(system("gzip -c " + folder.path(".1") + " > " + folder.path(".4.gz")) == 0)
+        #expect(system("gzip -c " + folder.path("") + " > " + folder.path(".5.gz")) == 0)
         #expect(try scan(stream(held: [0])) == ([".1", ".2.gz"], false))
+        // What is past the missing number is taken too, and the held one found there.
+        _ = system("rm " + folder.path(".4.gz") + " " + folder.path(".5.gz"))
+        #expect(system("mv " + folder.path(".2.gz") + " " + folder.path(".4.gz")) == 0)
+        #expect(try scan(stream(held: [3, 4])) == ([".1"], true))
+        #expect(try scan(stream(held: [0])) == ([".1", ".4.gz"], false))
+        #expect(system("mv " + folder.path(".4.gz") + " " + folder.path(".2.gz")) == 0)
         // A compressed generation without a first entry to compare: taken for one held.
         #expect(system("printf 'not gzip' > " + folder.path(".3.gz")) == 0)
         #expect(try scan(stream(held: [0])) == ([".1", ".2.gz"], true))
@@ -267,10 +276,14 @@ struct FileResumeTests {
         folder.fds.append(dir)
         let gz = try Sys.readFile(folder.path(".1.gz"), maxBytes: 16 << 20)
         #expect(gz.count > Attacher.compressedReadsPerTurn * 16 * 1024, "more than one turn's worth: \(gz.count) bytes")
-        /// Reads `bytes` as the stream's one compressed generation; returns the records and the turns taken.
-        func read(_ bytes: [UInt8]) throws -> (records: Int, turns: Int) {
-            try Sys.writeFileAtomically(folder.path(".2.gz"), bytes)
-            let file = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(2, compressed: true))
+        /// Reads `files` as the stream's compressed generations; returns the records and the turns taken.
+        func read(_ files: [UInt8]...) throws -> (records: Int, turns: Int) {
+            var queue: [Attacher.CompressedGeneration] = []
+            for (k, bytes) in files.enumerated() {
+                try Sys.writeFileAtomically(folder.path(".\(k + 2).gz"), bytes)
+                let generation = LogFileGeneration(k + 2, compressed: true)
+                queue.append((try LogFileOpener.open(folder: dir, id: Self.id, generation).fd, generation, nil))
+            }
             let current = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(0))
             folder.fds.append(current.fd)
             let info = ContainerInfo(id: Self.id, name: "c", image: "i", hostname: "h", pid: 1, labels: [:], env: [], tty: false, running: true)
@@ -279,7 +292,7 @@ struct FileResumeTests {
                                              identity: FileIdentity(device: current.status.device, inode: current.status.inode),
                                              offset: 0, tty: false, maxLineSize: 1 << 20)
             stream.followed = true
-            stream.compressedQueue = [(file.fd, LogFileGeneration(2, compressed: true), nil)]
+            stream.compressedQueue = queue
             #expect(stream.savePosition == nil, "no position to save while a compressed generation is read")
             var turns = 1
             while !attach.readCompressedTurn(stream) && turns < 1000 { turns += 1 }
@@ -292,6 +305,13 @@ struct FileResumeTests {
         #expect(whole.records == seconds.count)
         #expect(whole.turns > 1)
         #expect(attach.fileCorruptLines == 0)
+        // Small ones, each read in one buffer: the turn's reads are counted over the queue.
+        try Sys.writeFileAtomically(folder.path(".20"), Array(Self.entries([1, 2, 3]).utf8))
+        #expect(system("gzip " + folder.path(".20")) == 0)
+        let tiny = try Sys.readFile(folder.path(".20.gz"), maxBytes: 1 << 20)
+        let many = try read(tiny, tiny, tiny, tiny, tiny, tiny, tiny, tiny, tiny, tiny, tiny, tiny)
+        #expect(many.records == 36)
+        #expect(many.turns == 3, "24 reads (each file's, and the one that finds its end), 8 a turn")
         // Cut short: the entries before the cut, and the damage counted once.
         let cut = try read(Array(gz.prefix(gz.count / 2)))
         #expect(cut.records > 0 && cut.records < seconds.count)
