@@ -504,14 +504,8 @@ extension Attacher {
                 stream.fd = next.fd
                 stream.current = identity
                 if next.deletedBefore > 0 {
-                    let to = next.compressedBefore.first.map({ $0.first }) ?? Self.firstTime(next.fd)
-                    if let from = stream.follower.cursor.time, let to {
-                        reportGap(stream.id, from: from, to: to)
-                    } else {
-                        fileGaps &+= 1
-                        Self.diagnostic("logs of \(name(of: stream.id)): \(next.deletedBefore) of its log files were deleted by the engine "
-                                        + "(max-file) before they were read: their lines skipped")
-                    }
+                    reportGap(stream.id, from: stream.follower.cursor.time,
+                              to: next.compressedBefore.first.map({ $0.first }) ?? Self.firstTime(next.fd), files: next.deletedBefore)
                 }
                 // The compressed generations between the old file and this one, in order, before it (the
                 // follower's next read does them first).

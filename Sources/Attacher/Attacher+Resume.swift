@@ -207,10 +207,16 @@ extension Attacher {
         stream.compressedRead = nil
     }
 
-    /// The generations after a container's cursor were deleted by the engine before they were read: said
-    /// once, counted.
-    func reportGap(_ id: String, from: Timestamp, to: Timestamp) {
+    /// Generations of a container's log were deleted by the engine before they were read (after its cursor,
+    /// while attach was away; or `files` of them while it was held back): said once, counted. Without an
+    /// entry's time on both sides, said without the span.
+    func reportGap(_ id: String, from: Timestamp?, to: Timestamp?, files: Int = 0) {
         fileGaps &+= 1
+        guard let from, let to else {
+            Self.diagnostic("logs of \(name(of: id)): \(files) of its log files were deleted by the engine (max-file) "
+                            + "before they were read: their lines skipped")
+            return
+        }
         let seconds = Double(to.seconds - from.seconds) + Double(to.nanoseconds - from.nanoseconds) / 1e9
         let span = seconds < 10 ? String(Int(seconds * 1000)) + " ms" : String(Int(seconds)) + " s"
         Self.diagnostic("logs of \(name(of: id)): its log files from \(from) on were deleted by the engine (max-file) "

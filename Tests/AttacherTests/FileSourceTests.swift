@@ -128,6 +128,14 @@ struct FileResumeTests {
         }
     }
 
+    /// A container's stream reading `fd` (its current file) from its start, its files opened from `folder`.
+    static func fileStream(fd: Int32, folder: Int32) throws -> Attacher.FileStream {
+        let s = try Sys.status(fd)
+        let info = ContainerInfo(id: id, name: "c", image: "i", hostname: "h", pid: 1, labels: [:], env: [], tty: false, running: true)
+        return Attacher.FileStream(id: id, output: ContainerOutput(info: info, cursor: ResumeCursor(), labelsBytes: 0), folder: folder,
+                                   fd: fd, identity: FileIdentity(device: s.device, inode: s.inode), offset: 0, tty: false, maxLineSize: 1 << 20)
+    }
+
     static func time(_ s: Int) -> Timestamp { Timestamp(seconds: 1_764_000_000 + Int64(s), nanoseconds: 500_000_000) }
     static func entry(_ s: Int) -> String { #"{"log":"line \#(s)\n","stream":"stdout","time":"\#(time(s).description)"}"# + "\n" }
     static func entries(_ seconds: [Int]) -> String { seconds.map(entry).joined() }
@@ -222,11 +230,7 @@ struct FileResumeTests {
             try Sys.writeFileAtomically(path, Array(Self.entries(held).utf8))
             let fd = open(path, O_RDONLY)
             folder.fds.append(fd)
-            let s = try Sys.status(fd)
-            let info = ContainerInfo(id: Self.id, name: "c", image: "i", hostname: "h", pid: 1, labels: [:], env: [], tty: false, running: true)
-            let output = ContainerOutput(info: info, cursor: ResumeCursor(), labelsBytes: 0)
-            return Attacher.FileStream(id: Self.id, output: output, folder: dir, fd: fd, identity: FileIdentity(device: s.device, inode: s.inode),
-                                       offset: 0, tty: false, maxLineSize: 1 << 20)
+            return try Self.fileStream(fd: fd, folder: dir)
         }
         func scan(_ stream: Attacher.FileStream) throws -> ([String], Bool) {
             let new = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(0))
@@ -286,11 +290,7 @@ struct FileResumeTests {
             }
             let current = try LogFileOpener.open(folder: dir, id: Self.id, LogFileGeneration(0))
             folder.fds.append(current.fd)
-            let info = ContainerInfo(id: Self.id, name: "c", image: "i", hostname: "h", pid: 1, labels: [:], env: [], tty: false, running: true)
-            let stream = Attacher.FileStream(id: Self.id, output: ContainerOutput(info: info, cursor: ResumeCursor(), labelsBytes: 0),
-                                             folder: dir, fd: current.fd,
-                                             identity: FileIdentity(device: current.status.device, inode: current.status.inode),
-                                             offset: 0, tty: false, maxLineSize: 1 << 20)
+            let stream = try Self.fileStream(fd: current.fd, folder: dir)
             stream.followed = true
             stream.compressedQueue = queue
             #expect(stream.savePosition == nil, "no position to save while a compressed generation is read")
